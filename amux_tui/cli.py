@@ -1,0 +1,136 @@
+"""The `amux` command line. Thin: it parses arguments and calls the rooms.
+
+Exit codes: 0 ok, 1 runtime failure, 2 usage or config error. Every subcommand's body lives in
+its room (``providers.commands``, ``proxy.command``, ``harnesses.commands``...), imported only
+when that subcommand runs, so ``amux --help`` stays instant and never imports LiteLLM or Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+# subcommand -> "module:function"; each function takes the parsed args and returns an exit code.
+COMMANDS = {
+    "providers": "amux_tui.providers.commands:cmd_providers",
+    "models": "amux_tui.providers.commands:cmd_models",
+    "ollama": "amux_tui.providers.commands:cmd_ollama",
+    "schema": "amux_tui.cli:cmd_schema",
+    "doctor": "amux_tui.doctor:cmd_doctor",
+    "proxy": "amux_tui.proxy.command:cmd_proxy",
+    "launch": "amux_tui.harnesses.commands:cmd_launch",
+    "harnesses": "amux_tui.harnesses.commands:cmd_harnesses",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS,
+                        help="providers.json to use (default: $AMUX_CONFIG, then ~/.config/amux/providers.json)")
+    selecting = argparse.ArgumentParser(add_help=False)
+    selecting.add_argument("--provider-arg", metavar="KEY=VALUE", action="append", default=[],
+                           help="extra LiteLLM parameter for the provider; JSON values are parsed, dotted keys nest "
+                                "(repeatable, e.g. extra_headers.X-Team=ml)")
+
+    parser = argparse.ArgumentParser(
+        prog="amux", parents=[common],
+        description="Run AI coding agents (Claude Code, Codex, Gemini CLI, OpenCode, ...) against any model provider. "
+                    "With no command, opens the dashboard.")
+    parser.add_argument("--version", action="version", version=f"amux {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("providers", parents=[common], help="list configured and detected providers")
+    p.add_argument("--json", action="store_true", help="machine-readable output (stable; see docs)")
+    p.add_argument("--check", action="store_true", help="probe every provider: health and latency")
+
+    p = sub.add_parser("models", parents=[common, selecting], help="list a provider's models (live)")
+    p.add_argument("provider", help="provider name (amux providers lists them)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("ollama", parents=[common], help="manage the local Ollama server and its models")
+    ollama = p.add_subparsers(dest="ollama_command", metavar="ACTION", required=True)
+    ollama.add_parser("status", help="is ollama installed, is a server answering")
+    ollama.add_parser("list", help="installed models").add_argument("--json", action="store_true")
+    ollama.add_parser("serve", help="run `ollama serve` until Ctrl-C")
+    ollama.add_parser("pull", help="pull a model with a progress bar").add_argument("model")
+
+    sub.add_parser("schema", help="print the JSON schema of providers.json")
+
+    p = sub.add_parser("doctor", parents=[common], help="check config, keys, harnesses and the proxy")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("proxy", parents=[common, selecting], help="run the translation proxy for one provider")
+    p.add_argument("--provider", help="provider name (default: the configured default)")
+    p.add_argument("--model", help="model (prefix/model picks the provider by prefix)")
+    p.add_argument("--host", default="127.0.0.1", help="listen address (loopback only)")
+    p.add_argument("--port", type=int, default=0, help="listen port (0: any free port)")
+    p.add_argument("--log", metavar="FILE", help="append the traffic record as JSON lines to FILE")
+
+    p = sub.add_parser("launch", parents=[common, selecting], help="run a harness against a provider",
+                       description="Run a harness in this terminal. Arguments after -- go to the harness.")
+    p.add_argument("harness", help="claude, codex, gemini, opencode, qwen, aider, shell (amux harnesses lists them)")
+    p.add_argument("--provider", help="provider name")
+    p.add_argument("--model", help="model (prefix/model picks the provider by prefix)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--with-proxy", dest="proxy_mode", action="store_const", const="always",
+                      help="always run through amux's proxy")
+    mode.add_argument("--with-proxy-if-needed", dest="proxy_mode", action="store_const", const="if-needed",
+                      help="use the proxy only when the harness cannot reach the provider directly")
+    p.set_defaults(proxy_mode="never")
+    p.add_argument("--resume", nargs="?", const="", default=None, metavar="ID",
+                   help="resume the last (or the given) session, for harnesses that can")
+    p.add_argument("--dry-run", action="store_true", help="print the launch plan as JSON (secrets masked) and exit")
+    p.add_argument("harness_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+    p = sub.add_parser("harnesses", parents=[common], help="list supported harnesses and what is installed")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--matrix", action="store_true", help="harness x provider support matrix")
+    return parser
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .config.schema import schema_json
+
+    sys.stdout.write(schema_json())
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from .ui.app import run_dashboard
+
+    return run_dashboard(config_path=getattr(args, "config", None))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "harness_args", None) and args.harness_args[0] == "--":
+        args.harness_args = args.harness_args[1:]
+    if args.command is None:
+        handler = cmd_dashboard
+    else:
+        module_name, _, func_name = COMMANDS[args.command].partition(":")
+        handler = getattr(importlib.import_module(module_name), func_name)
+    from .config.errors import ConfigError
+    from .providers.registry import SelectionError
+
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_USAGE
+    except SelectionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""pydantic models of `providers.json`.
+
+The JSON schema at the repository root (`providers.schema.json`) is generated
+from these models (`amux schema`), so every docstring here is user documentation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .formats import ApiFormat
+
+SCHEMA_VERSION = 1
+
+
+class ProviderConfig(BaseModel):
+    """One model provider: where it lives, how to authenticate, which wire API it speaks."""
+
+    model_config = ConfigDict(extra="forbid", title="Provider")
+
+    type: str = Field(
+        description=(
+            "A named preset (anthropic, openai, gemini, bedrock, vertex_ai, azure, openrouter, deepseek, "
+            "groq, mistral, xai, ollama, lmstudio, vllm, llamacpp, litellm) or any LiteLLM provider prefix. "
+            "The preset supplies defaults for api_base, api_format and the key variable."
+        ),
+        min_length=1,
+        examples=["openrouter", "ollama", "bedrock"],
+    )
+    api_base: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the endpoint. OpenAI-style endpoints include the version path "
+            "(https://openrouter.ai/api/v1); Anthropic and Gemini endpoints do not (https://api.anthropic.com)."
+        ),
+    )
+    api_key: str | None = Field(
+        default=None,
+        description='The key, literally or as "${ENV_VAR}" (recommended: keeps the secret out of the file).',
+    )
+    api_format: ApiFormat | list[ApiFormat] | None = Field(
+        default=None,
+        description=(
+            "Which wire API the endpoint itself speaks. A list when it speaks several (the first is preferred). "
+            "Omitted: the preset's; no preset and no api_format means the provider is reached through LiteLLM."
+        ),
+    )
+    models: list[str] = Field(default_factory=list, description="Models to offer when the live list is unavailable.")
+    default_model: str | None = Field(default=None, description="The model picked when none is given.")
+    small_model: str | None = Field(
+        default=None,
+        description="A cheaper model for a harness's background tasks (e.g. Claude Code's haiku alias).",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Passed to LiteLLM untouched: rpm, tpm, extra_headers, num_retries, timeout, "
+            "aws_bedrock_runtime_endpoint, vertex_credentials, anything LiteLLM accepts."
+        ),
+    )
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base_is_http(cls, value: str | None) -> str | None:
+        if value is None or value.startswith("${"):
+            return value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. https://openrouter.ai/api/v1")
+        return value.rstrip("/")
+
+    def api_formats(self) -> tuple[ApiFormat, ...]:
+        """The configured formats as a tuple, preferred first (empty when not set)."""
+        if self.api_format is None:
+            return ()
+        if isinstance(self.api_format, list):
+            return tuple(self.api_format)
+        return (self.api_format,)
+
+
+class AmuxConfig(BaseModel):
+    """The whole `providers.json`."""
+
+    model_config = ConfigDict(extra="forbid", title="amux providers.json", populate_by_name=True)
+
+    schema_: str | None = Field(
+        default=None, alias="$schema", description="Optional link to providers.schema.json, for editors."
+    )
+    version: int = Field(default=SCHEMA_VERSION, description="Format version of this file.", ge=1, le=SCHEMA_VERSION)
+    default_provider: str | None = Field(default=None, description="The provider picked when none is given.")
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict, description="Providers by name.")
+
+    @field_validator("providers")
+    @classmethod
+    def _names_are_usable(cls, value: dict[str, ProviderConfig]) -> dict[str, ProviderConfig]:
+        for name in value:
+            if not name or "/" in name or name != name.strip():
+                raise ValueError(f"provider name {name!r} must be non-empty, without '/' or surrounding spaces")
+        return value

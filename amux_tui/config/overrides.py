@@ -1,0 +1,45 @@
+"""`--provider-arg key=value`: command-line additions to a provider's LiteLLM ``params``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .errors import ConfigError, ConfigProblem
+
+
+def parse_provider_args(items: Iterable[str]) -> dict[str, Any]:
+    """Parse ``key=value`` pairs: values are JSON when they parse as JSON, else strings;
+    dotted keys nest (``extra_headers.X-Team=ml`` → ``{"extra_headers": {"X-Team": "ml"}}``)."""
+    result: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError("--provider-arg", [ConfigProblem(
+                key, f"cannot parse {item!r}", "write it as key=value, e.g. --provider-arg num_retries=3")])
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        node = result
+        *parents, leaf = key.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError("--provider-arg", [ConfigProblem(
+                    key, f"{part!r} is already set to a value, so it cannot hold {leaf!r}", "use one or the other")])
+            node = child
+        node[leaf] = value
+    return result
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` wins; nested dicts merge key by key. Neither input is modified."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
