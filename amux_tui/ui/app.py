@@ -1,0 +1,114 @@
+"""The amux dashboard: the App, its global keys and the wiring to the core.
+
+Screens and widgets live in ``screens/`` and ``widgets/<area>/``; the core is reached only through
+``backend/`` (providers, harnesses, sessions). Nothing here imports LiteLLM.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from textual.app import App
+from textual.binding import Binding
+
+from ..providers.registry import ProviderRegistry
+from .backend.catalog import ProviderCatalog
+from .commands import LaunchCommands
+from .options import FIRST_PAINT_ENV, DashboardOptions
+from .screens.main import MainScreen
+
+DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+
+
+class AmuxApp(App[int]):
+    TITLE = "amux"
+    SUB_TITLE = "agents × providers"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {LaunchCommands}
+    BINDINGS = [
+        Binding("f2", "launch", "Launch", priority=True),
+        Binding("f3", "broadcast", "Broadcast", priority=True),
+        Binding("f4", "toggle_split", "Split", priority=True),
+        Binding("f6", "toggle_dark", "Theme", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, options: DashboardOptions | None = None):
+        super().__init__()
+        self.options = options or DashboardOptions()
+        self.catalog = ProviderCatalog(self.options.config_path, self.options.env,
+                                       detect_local=self.options.detect_local)
+        self.registry = ProviderRegistry([])
+        from .backend.sessions import SessionManager
+        from .backend.harness_info import HarnessCatalog
+
+        self.harness_catalog = HarnessCatalog(self.options.env, self.options.harness_search_path)
+        self.sessions = SessionManager(self.options.env)
+        from .backend.ollama_control import OllamaControl
+
+        self.ollama = OllamaControl(self.options.env)
+        self.theme = DARK_THEME
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(id="main")
+
+    def on_mount(self) -> None:
+        loop = __import__("asyncio").get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(signum, self._on_signal)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
+                pass
+        if self.options.first_paint_exit:
+            self.call_after_refresh(self._report_first_paint)
+
+    def _report_first_paint(self) -> None:
+        sys.stderr.write(f"first-paint {time.time():.6f} litellm={'litellm' in sys.modules}\n")
+        sys.stderr.flush()
+        self.exit(0)
+
+    def _on_signal(self) -> None:
+        self.run_worker(self.action_quit(), exclusive=True, group="quit")
+
+    @property
+    def main(self) -> MainScreen:
+        return self.get_screen("main") if self.is_screen_installed("main") else self.screen  # type: ignore[return-value]
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def action_toggle_dark(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+    def action_launch(self) -> None:
+        self._main_screen().open_launcher()
+
+    def action_broadcast(self) -> None:
+        self._main_screen().open_broadcast()
+
+    def action_toggle_split(self) -> None:
+        self._main_screen().toggle_split()
+
+    async def action_quit(self) -> None:
+        await self.sessions.close_all()
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        await self.sessions.close_all()
+
+    def _main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("main screen not mounted")
+
+
+def run_dashboard(config_path: str | None = None) -> int:
+    """Entry point for ``amux`` with no arguments; returns the exit code."""
+    import os
+
+    options = DashboardOptions(config_path=config_path, first_paint_exit=bool(os.environ.get(FIRST_PAINT_ENV)))
+    app = AmuxApp(options)
+    result = app.run()
+    return int(result or app.return_code or 0)

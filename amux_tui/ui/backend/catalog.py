@@ -1,0 +1,126 @@
+"""Providers for the dashboard: the registry (configured + env + detected), live health and live
+model lists, each call a thin pass to the providers room, turned into small view records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ...config.errors import ConfigError
+from ...config.loader import LoadedConfig, find_config_path, load_config
+from ...config.models import AmuxConfig
+from ...providers.registry import ProviderRegistry
+from ...providers.resolved import ResolvedProvider
+
+HealthStatus = Literal["checking", "ok", "auth", "down", "error", "unknown"]
+
+
+@dataclass(frozen=True)
+class HealthView:
+    """A provider's health as the table shows it."""
+
+    status: HealthStatus
+    latency_ms: float | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class ModelsView:
+    """A provider's models: the live list when it answered, else the configured ones."""
+
+    models: tuple[str, ...]
+    default: str | None
+    live: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogLoad:
+    registry: ProviderRegistry
+    config_path: Path
+    config: AmuxConfig | None
+    problem: str | None = None
+    """Why the config file could not be used (the registry then holds env providers only)."""
+
+
+class ProviderCatalog:
+    """The dashboard's window onto the providers room."""
+
+    def __init__(self, config_path: str | None, env: Mapping[str, str], *, detect_local: bool = True):
+        self._explicit = config_path
+        self.env = env
+        self.detect_local_servers = detect_local
+
+    @property
+    def config_path(self) -> Path:
+        """Where providers.json is (or would be written): --config, $AMUX_CONFIG, then the XDG path."""
+        return find_config_path(self._explicit or self.env.get("AMUX_CONFIG"))[0]
+
+    def load(self) -> CatalogLoad:
+        """Parse the config (synchronous: a small local file) and build the registry without probing."""
+        path = self.config_path
+        try:
+            loaded = load_config(path) if path.exists() else LoadedConfig(AmuxConfig(), None)
+            return CatalogLoad(ProviderRegistry.from_config(loaded, self.env), path, loaded.config)
+        except ConfigError as exc:
+            registry = ProviderRegistry.from_config(AmuxConfig(), self.env)
+            return CatalogLoad(registry, path, None, exc.render())
+
+    async def detect_local(self, registry: ProviderRegistry) -> list[ResolvedProvider]:
+        """Local servers that answer (Ollama, LM Studio, ...), not already in the registry."""
+        if not self.detect_local_servers:
+            return []
+        try:
+            from ...providers import detect
+        except ImportError:
+            return []
+        found = await detect.detect_local_providers(env=self.env)
+        return [provider for provider in found if provider.name not in registry]
+
+    async def health(self, provider: ResolvedProvider) -> HealthView:
+        try:
+            from ...providers.health import check_health
+        except ImportError:
+            return HealthView("unknown", None, "health checks are not available in this build")
+        try:
+            result = await check_health(provider)
+        except Exception as exc:  # a probe must never take the dashboard down
+            return HealthView("error", None, f"{type(exc).__name__}: {exc}")
+        return HealthView(_status_of(result.status), result.latency_ms, result.detail or "")
+
+    async def models(self, provider: ResolvedProvider) -> ModelsView:
+        configured = tuple(provider.models)
+        try:
+            from ...providers.models import list_models
+        except ImportError:
+            return ModelsView(configured, provider.default_model, False, "live listing not available")
+        try:
+            listing = await list_models(provider)
+        except Exception as exc:
+            return ModelsView(configured, provider.default_model, False, f"{type(exc).__name__}: {exc}")
+        names = tuple(_model_names(listing))
+        error = getattr(listing, "error", None)
+        if not names:
+            return ModelsView(configured, provider.default_model, False, error)
+        return ModelsView(names, provider.default_model, bool(getattr(listing, "live", True)), error)
+
+
+def _status_of(status: object) -> HealthStatus:
+    text = str(getattr(status, "value", status)).lower()
+    if text in ("ok", "healthy", "reachable", "up"):
+        return "ok"
+    if "auth" in text or text in ("unauthorized", "forbidden", "no_key", "no-key"):
+        return "auth"
+    if text in ("down", "unreachable", "offline", "timeout"):
+        return "down"
+    return "error" if text else "unknown"
+
+
+def _model_names(listing: object) -> list[str]:
+    models = getattr(listing, "models", listing)
+    names = []
+    for item in models or ():
+        names.append(item if isinstance(item, str) else str(getattr(item, "id", None) or getattr(item, "name", item)))
+    return names

@@ -1,0 +1,40 @@
+"""How a dashboard is started: which config, which environment, and the few knobs tests and the
+benchmark need (no local probing, a stable latency text, a first-paint timestamp)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+FIRST_PAINT_ENV = "AMUX_FIRST_PAINT_EXIT"
+"""When set, the app prints ``first-paint <seconds since process start>`` to stderr after its
+first frame and exits (used by bench/dashboard.py)."""
+
+
+def format_latency(latency_ms: float | None) -> str:
+    """``123 ms``, ``1.2 s``; an em dash when unknown."""
+    if latency_ms is None:
+        return "—"
+    if latency_ms < 1000:
+        return f"{latency_ms:.0f} ms"
+    return f"{latency_ms / 1000:.1f} s"
+
+
+@dataclass
+class DashboardOptions:
+    """Everything `AmuxApp` needs to know before it starts."""
+
+    config_path: str | None = None
+    """providers.json as given by ``--config``; None uses the lookup order ($AMUX_CONFIG, XDG)."""
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    """Environment used to resolve keys and passed to launched harnesses."""
+    detect_local: bool = True
+    """Probe localhost for Ollama / LM Studio / vLLM / llama.cpp servers."""
+    health_interval: float = 30.0
+    """Seconds between background health refreshes."""
+    latency_text: Callable[[float | None], str] = format_latency
+    """How a latency is shown; snapshot tests pass one that hides the number."""
+    first_paint_exit: bool = False
+    harness_search_path: str | None = None
+    """PATH used to find harness binaries (None: the environment's PATH)."""

@@ -1,0 +1,133 @@
+"""Add or edit a provider. The fields are validated by the config room's `ProviderConfig`
+(the same model that loads providers.json), so what the form accepts the file accepts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from ...config.formats import API_FORMATS
+from ...config.models import AmuxConfig, ProviderConfig
+from ...providers.presets import PRESETS
+from ...providers.resolved import mask_secret
+
+
+@dataclass(frozen=True)
+class ProviderFormResult:
+    name: str
+    provider: ProviderConfig
+    replaces: str | None
+    """The provider's previous name when it was edited (and maybe renamed)."""
+    make_default: bool
+
+
+class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
+    CSS_PATH = "provider_form.tcss"
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, name: str | None, entry: ProviderConfig | None, *, is_default: bool = False):
+        super().__init__()
+        self._old_name = name
+        self._entry = entry
+        self._is_default = is_default
+
+    def compose(self) -> ComposeResult:
+        entry = self._entry
+        key = entry.api_key if entry else None
+        literal_key = bool(key and not key.startswith("${"))
+        with VerticalScroll(id="form-box") as box:
+            box.border_title = f"Edit {self._old_name}" if self._old_name else "Add a provider"
+            yield Label("Name")
+            yield Input(self._old_name or "", id="name", placeholder="e.g. openrouter")
+            yield Label("Type (a preset or any LiteLLM provider)")
+            yield Input(entry.type if entry else "", id="type", placeholder="openrouter, ollama, bedrock…",
+                        suggester=SuggestFromList(sorted(PRESETS), case_sensitive=False))
+            yield Label("API base (empty: the preset's)")
+            yield Input(entry.api_base or "" if entry else "", id="api_base", placeholder="https://…/v1")
+            yield Label("API key: ${ENV_VAR} recommended" + (f" (empty keeps {mask_secret(key)})" if literal_key else ""))
+            yield Input("" if literal_key else (key or ""), id="api_key", password=literal_key,
+                        placeholder="${OPENROUTER_API_KEY}")
+            yield Label("API format (empty: the preset's)")
+            current_format = entry.api_formats()[0] if entry and entry.api_formats() else Select.NULL
+            yield Select([(f, f) for f in API_FORMATS], value=current_format, id="api_format", allow_blank=True)
+            yield Label("Models (comma separated, used when the live list is unavailable)")
+            yield Input(", ".join(entry.models) if entry else "", id="models")
+            yield Label("Default model")
+            yield Input(entry.default_model or "" if entry else "", id="default_model")
+            yield Checkbox("Default provider", self._is_default, id="make_default")
+            yield Static("", id="form-errors")
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#name" if not self._old_name else "#type", Input).focus()
+
+    def _value(self, field_id: str) -> str:
+        return self.query_one(f"#{field_id}", Input).value.strip()
+
+    def build(self) -> ProviderFormResult:
+        """The form as a validated result; raises ValueError with every problem listed."""
+        problems = []
+        name = self._value("name")
+        try:
+            AmuxConfig.model_validate({"providers": {name: {"type": "x"}}})
+        except ValidationError:
+            problems.append("name: must be non-empty, without '/' or surrounding spaces")
+        key = self._value("api_key")
+        if not key and self._entry and self._entry.api_key and not self._entry.api_key.startswith("${"):
+            key = self._entry.api_key  # an empty field keeps the stored literal key
+        api_format = self.query_one("#api_format", Select).value
+        fields = {
+            "type": self._value("type"),
+            "api_base": self._value("api_base") or None,
+            "api_key": key or None,
+            "api_format": None if api_format is Select.NULL else api_format,
+            "models": [m.strip() for m in self._value("models").split(",") if m.strip()],
+            "default_model": self._value("default_model") or None,
+        }
+        if self._entry is not None:
+            fields["params"] = self._entry.params  # not editable here; kept as written
+            if self._entry.small_model:
+                fields["small_model"] = self._entry.small_model
+            if isinstance(self._entry.api_format, list) and fields["api_format"] == self._entry.api_formats()[0]:
+                fields["api_format"] = self._entry.api_format  # keep a multi-format list untouched
+        try:
+            provider = ProviderConfig.model_validate(fields)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ".".join(str(p) for p in error["loc"][:1]) or "provider"
+                problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+            provider = None
+        if problems or provider is None:
+            raise ValueError("\n".join(dict.fromkeys(problems)))
+        return ProviderFormResult(name, provider, self._old_name,
+                                  self.query_one("#make_default", Checkbox).value)
+
+    def action_save(self) -> None:
+        try:
+            result = self.build()
+        except ValueError as exc:
+            self.query_one("#form-errors", Static).update(str(exc))
+            self.query_one("#form-errors").add_class("-shown")
+            return
+        self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
