@@ -1,17 +1,212 @@
-"""Launched sessions and the proxy they share (started on the first proxied launch)."""
+"""Launched sessions and the proxy they share.
+
+The harnesses room decides how a harness reaches a provider (`prepare_launch` → a `LaunchPlan`
+routed native, direct by protocol, or through the proxy). The proxy (`ProxyServer`) runs in the
+app's own event loop and is started on the first proxied launch, never before. This module only
+keeps the live sessions and their closers, so quitting can end every process group and the proxy.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ...providers.resolved import ResolvedProvider
+
+Route = Literal["native", "direct", "proxy"]
+
+ROUTE_WORDS: dict[str, str] = {
+    "native": "native: the harness talks to the provider itself",
+    "direct": "direct: the provider speaks the harness's protocol; amux only points it there",
+    "proxy": "through amux's proxy: it translates the harness's protocol to the provider's",
+}
+
+
+@dataclass(frozen=True)
+class LaunchChoice:
+    harness: str
+    provider: ResolvedProvider
+    model: str
+
+
+@dataclass
+class LaunchPreview:
+    """What a launch would do, shown before anything starts."""
+
+    choice: LaunchChoice
+    route: Route | None
+    explanation: str
+    error: str | None = None
+    plan: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.route is not None
+
+
+@dataclass(frozen=True)
+class SessionStatus:
+    """Everything the status line shows."""
+
+    harness: str
+    provider: str
+    model: str
+    route: str
+    busy: bool
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None
+    last_latency_ms: float | None = None
+    exit_status: int | None = None
+    running: bool = True
+
+
+_numbers = itertools.count(1)
+
+
+@dataclass(eq=False)
+class LiveSession:
+    """One launched harness: its plan, its proxy registration (when proxied) and its state."""
+
+    harness: str
+    provider: str
+    model: str
+    route: Route
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None = None
+    registration: Any = None
+    """The proxy's SessionRegistration (None when not proxied)."""
+    number: int = field(default_factory=lambda: next(_numbers))
+    title: str = ""
+    terminal_busy: bool | None = None
+    """Busy/idle reported by the harness itself (Codex's OSC 7501); None when it does not say."""
+    exit_status: int | None = None
+    running: bool = True
+    closer: Callable[[], Awaitable[None]] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"session-{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}:{self.harness}"
+
+    @property
+    def traffic(self):
+        return getattr(self.registration, "traffic", None)
+
+    @property
+    def busy(self) -> bool:
+        if not self.running:
+            return False
+        traffic = self.traffic
+        if traffic is not None and traffic.in_flight > 0:
+            return True
+        return bool(self.terminal_busy)
+
+    def status(self) -> SessionStatus:
+        totals = self.traffic.totals() if self.traffic is not None else None
+        return SessionStatus(
+            self.harness, self.provider, self.model, self.route, self.busy,
+            requests=totals.requests if totals else 0,
+            input_tokens=totals.input_tokens if totals else 0,
+            output_tokens=totals.output_tokens if totals else 0,
+            cost=totals.cost if totals else None,
+            last_latency_ms=totals.last_latency_ms if totals else None,
+            exit_status=self.exit_status, running=self.running,
+        )
 
 
 class SessionManager:
-    def __init__(self, env: Mapping[str, str]):
-        self.env = env
-        self._sessions: dict[str, object] = {}
+    """Live sessions, and the proxy started on the first proxied launch."""
 
-    def live_sessions(self) -> list[object]:
-        return []
+    def __init__(self, env: Mapping[str, str], *, cwd: str | None = None):
+        self.env = dict(env)
+        self.cwd = cwd
+        self.proxy: Any = None
+        self._sessions: dict[str, LiveSession] = {}
+
+    # --- planning -------------------------------------------------------------------------------
+
+    def preview(self, choice: LaunchChoice) -> LaunchPreview:
+        """Ask the harnesses room how this launch would run (no process, no proxy yet)."""
+        try:
+            from ...harnesses.launch import prepare_launch
+        except ImportError as exc:
+            return LaunchPreview(choice, None, "", f"launching is not available in this build ({exc})")
+        try:
+            plan = prepare_launch(choice.harness, choice.provider, choice.model, env=self.env, proxy="if-needed",
+                                  proxy_endpoint=None)
+        except Exception as exc:  # the room's errors carry a message for people
+            return LaunchPreview(choice, None, "", str(exc))
+        route = str(getattr(plan, "route", "native"))
+        return LaunchPreview(choice, route, ROUTE_WORDS.get(route, route), plan=plan)  # type: ignore[arg-type]
+
+    # --- running --------------------------------------------------------------------------------
+
+    async def start(self, preview: LaunchPreview) -> LiveSession:
+        """Register with the proxy when needed and return the session to run in a terminal."""
+        choice = preview.choice
+        registration = None
+        plan = preview.plan
+        if preview.route == "proxy":
+            proxy = await self.ensure_proxy()
+            registration = proxy.register_session(choice.provider, choice.model, label=choice.harness)
+            from ...harnesses.launch import prepare_launch
+
+            plan = prepare_launch(choice.harness, choice.provider, choice.model, env=self.env, proxy="if-needed",
+                                  proxy_endpoint=registration)
+        session = LiveSession(choice.harness, choice.provider.name, choice.model, preview.route or "native",
+                              list(plan.argv), dict(plan.env), getattr(plan, "cwd", None) or self.cwd,
+                              registration=registration)
+        self._sessions[session.id] = session
+        return session
+
+    async def ensure_proxy(self):
+        """The shared proxy, started in this event loop on first use."""
+        if self.proxy is None:
+            from ...proxy.server import ProxyServer
+
+            proxy = ProxyServer(host="127.0.0.1", port=0)
+            await proxy.start()
+            self.proxy = proxy
+        return self.proxy
+
+    def get(self, session_id: str) -> LiveSession | None:
+        return self._sessions.get(session_id)
+
+    def live_sessions(self) -> list[LiveSession]:
+        return [s for s in self._sessions.values() if s.running]
+
+    def all_sessions(self) -> list[LiveSession]:
+        return list(self._sessions.values())
+
+    def mark_exited(self, session: LiveSession, exit_status: int | None) -> None:
+        session.running = False
+        session.exit_status = exit_status
+
+    async def forget(self, session: LiveSession) -> None:
+        """The session's tab closed: drop it and its proxy registration."""
+        self._sessions.pop(session.id, None)
+        if session.registration is not None and self.proxy is not None:
+            unregister = getattr(self.proxy, "unregister_session", None)
+            if unregister is not None:
+                unregister(session.registration.session_id)
 
     async def close_all(self) -> None:
-        return None
+        """End every session's process group, then the proxy. Safe to call twice."""
+        for session in list(self._sessions.values()):
+            if session.closer is not None:
+                try:
+                    await session.closer()
+                except Exception:  # noqa: BLE001 - keep closing the others
+                    pass
+            session.running = False
+        if self.proxy is not None:
+            proxy, self.proxy = self.proxy, None
+            await proxy.stop()

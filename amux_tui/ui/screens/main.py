@@ -7,7 +7,7 @@ laid out as a grid with the chosen panes shown.
 
 from __future__ import annotations
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -58,7 +58,8 @@ class MainScreen(Screen):
         if provider is None:
             picker = self.query_one(ModelPicker)
             provider, model = picker.provider, picker.highlighted_model
-        self.app.push_screen(LaunchScreen(provider=provider, model=model, harness=harness))
+        self.app.push_screen(LaunchScreen(provider=provider, model=model, harness=harness),
+                             lambda preview: preview is not None and self.launch(preview))
 
     @on(ModelPicker.Chosen)
     def _model_chosen(self, event: ModelPicker.Chosen) -> None:
@@ -72,6 +73,15 @@ class MainScreen(Screen):
             return
         self.app.push_screen(BroadcastScreen(), self._broadcast_sent)
 
+    def broadcast(self, session_ids: list[str], text: str) -> list[str]:
+        """Type ``text`` + Enter into each of these sessions; returns the ids it went to."""
+        sent = []
+        for session_id in session_ids:
+            pane = self.session_pane(session_id)
+            if pane is not None and pane.send_prompt(text):
+                sent.append(session_id)
+        return sent
+
     def _broadcast_sent(self, session_ids: list[str] | None) -> None:
         if session_ids and len(session_ids) >= 2:
             self.show_split(session_ids)
@@ -81,6 +91,30 @@ class MainScreen(Screen):
     def session_pane_ids(self) -> list[str]:
         switcher = self.tabs.query_one(ContentSwitcher)
         return [pane.id for pane in switcher.children if pane.id and pane.id not in FIXED_TABS]
+
+    def launch(self, preview) -> None:
+        """Start a previewed launch in a new tab (from the launch dialog or the palette)."""
+        self._start_session(preview)
+
+    @work(group="session-start")
+    async def _start_session(self, preview) -> None:
+        from ..widgets.sessions.session_pane import SessionPane
+
+        try:
+            session = await self.app.sessions.start(preview)
+        except Exception as exc:  # the rooms' errors say what to fix
+            self.notify(str(exc), title="Launch failed", severity="error", timeout=10)
+            return
+        await self.add_session_tab(TabPane(session.label, SessionPane(session, id=f"{session.id}-pane"), id=session.id))
+
+    @work(group="session-close")
+    async def close_session(self, session) -> None:
+        if session.closer is not None and session.running:
+            await session.closer()
+        self.app.sessions.mark_exited(session, session.exit_status)
+        await self.app.sessions.forget(session)
+        if session.id in self.session_pane_ids():
+            await self.remove_session_tab(session.id)
 
     async def add_session_tab(self, pane: TabPane) -> None:
         await self.tabs.add_pane(pane)

@@ -1,0 +1,112 @@
+"""One launched session: status line, the embedded terminal and (toggled) its traffic panel.
+
+The terminal widget owns the PTY process; this pane reports what it says (title, busy/idle,
+exit) to the `LiveSession` and asks before closing a session that is still running.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Static
+
+from ...backend.sessions import LiveSession
+from .status_line import StatusLine
+from .traffic_panel import TrafficPanel
+
+STATUS_REFRESH = 0.5
+
+
+class SessionPane(Vertical):
+    BINDINGS = [Binding("f7", "toggle_traffic", "Traffic", priority=True)]
+
+    DEFAULT_CSS = """
+    SessionPane { height: 1fr; }
+    SessionPane > #terminal-slot { height: 1fr; }
+    SessionPane > TrafficPanel { display: none; height: 40%; min-height: 6; border-top: hkey $panel; }
+    SessionPane.-traffic > TrafficPanel { display: block; }
+    """
+
+    def __init__(self, session: LiveSession, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.terminal: Widget | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(self.app.options.latency_text, id="status-line")
+        self.terminal = self._make_terminal()
+        yield self.terminal
+        yield TrafficPanel(self.app.options.latency_text, id="traffic-panel")
+
+    def _make_terminal(self) -> Widget:
+        try:
+            from ..terminal_view import TerminalView
+        except ImportError as exc:
+            return Static(f"The embedded terminal is not available in this build ({exc}).", id="terminal-slot")
+        session = self.session
+        view = TerminalView(session.argv, env=session.env, cwd=session.cwd, id="terminal-slot")
+        session.closer = view.close
+        return view
+
+    def on_mount(self) -> None:
+        self.query_one(TrafficPanel).attach(self.session.traffic)
+        self.refresh_status()
+        self.set_interval(STATUS_REFRESH, self.refresh_status)
+        if self.terminal is not None and self.terminal.can_focus:
+            self.terminal.focus()
+
+    def refresh_status(self) -> None:
+        self.query_one(StatusLine).show(self.session.status())
+
+    def action_toggle_traffic(self) -> None:
+        self.toggle_class("-traffic")
+
+    @on(TrafficPanel.Opened)
+    def _open_record(self, event: TrafficPanel.Opened) -> None:
+        from ...screens.traffic_detail import TrafficDetailScreen
+
+        self.app.push_screen(TrafficDetailScreen(event.record))
+
+    def send_prompt(self, text: str) -> bool:
+        """Type a prompt into the harness (pasted, so newlines stay inside it) and press Enter."""
+        terminal = self.terminal
+        if not self.session.running or terminal is None or not hasattr(terminal, "paste"):
+            return False
+        terminal.paste(text)
+        terminal.send_text("\r")
+        return True
+
+    # --- what the terminal reports --------------------------------------------------------------
+
+    def terminal_title_changed(self, title: str) -> None:
+        self.session.title = title
+        self.refresh_status()
+
+    def terminal_busy_changed(self, busy: bool | None) -> None:
+        self.session.terminal_busy = busy
+        self.refresh_status()
+
+    def terminal_exited(self, exit_status: int | None) -> None:
+        self.app.sessions.mark_exited(self.session, exit_status)
+        self.refresh_status()
+        self.notify(f"{self.session.label} exited with status {exit_status}", title="Session ended")
+
+    # --- closing --------------------------------------------------------------------------------
+
+    def request_close(self) -> None:
+        """Close this session's tab, asking first when its process still runs."""
+        if not self.session.running:
+            self._close()
+            return
+        from ...screens.confirm import ConfirmScreen
+
+        question = f"{self.session.label} ({self.session.provider}/{self.session.model}) is still running. Close it?"
+        self.app.push_screen(ConfirmScreen(question, yes="Close", no="Keep", title="Close session"),
+                             lambda yes: yes and self._close())
+
+    def _close(self) -> None:
+        # The screen runs the close: a worker of this pane would be cancelled when the pane goes.
+        self.screen.close_session(self.session)

@@ -1,0 +1,48 @@
+"""One line per session: harness, provider/model, proxied or not, busy/idle, tokens, cost,
+last latency, exit status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.widgets import Static
+
+from ...backend.sessions import SessionStatus
+
+
+def compact_count(value: int) -> str:
+    if value < 1000:
+        return str(value)
+    if value < 1_000_000:
+        return f"{value / 1000:.1f}k"
+    return f"{value / 1_000_000:.1f}M"
+
+
+def status_text(status: SessionStatus, latency_text: Callable[[float | None], str]) -> str:
+    route = {"proxy": "proxied", "direct": "direct", "native": "native"}.get(status.route, status.route)
+    if status.running:
+        state = "[b $warning]● busy[/]" if status.busy else "[$success]○ idle[/]"
+    else:
+        state = f"[b $error]exited {status.exit_status}[/]" if status.exit_status else f"[$text-muted]exited {status.exit_status}[/]"
+    parts = [f"[b]{status.harness}[/]", f"{status.provider}/{status.model}", route, state]
+    if status.route == "proxy":
+        parts.append(f"{compact_count(status.input_tokens)} in / {compact_count(status.output_tokens)} out")
+        parts.append("$—" if status.cost is None else f"${status.cost:.4f}")
+        parts.append(latency_text(status.last_latency_ms))
+    return " · ".join(parts)
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine { height: 1; background: $boost; padding: 0 1; }
+    """
+
+    def __init__(self, latency_text: Callable[[float | None], str], **kwargs):
+        super().__init__("", **kwargs)
+        self._latency_text = latency_text
+        self._last: SessionStatus | None = None
+
+    def show(self, status: SessionStatus) -> None:
+        if status != self._last:
+            self._last = status
+            self.update(status_text(status, self._latency_text))
