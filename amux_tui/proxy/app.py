@@ -1,0 +1,51 @@
+"""The proxy's aiohttp application factory, shared by `ProxyServer`, `amux proxy` and tests.
+
+Middlewares (outermost first): errors → the caller's protocol; auth → ``request[SESSION]``.
+Resources live in ``cleanup_ctx``: one pooled `aiohttp.ClientSession` for every upstream call,
+made at start-up and closed at clean-up; ``on_shutdown`` flushes traffic logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from .auth import auth_middleware
+from .errors import error_middleware
+from .inbound import add_routes
+from .sessions import SessionTable
+from .state import HTTP, ROUTE_PROTOCOLS, SESSIONS
+from .upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+
+MAX_REQUEST_BYTES = 64 * 1024 * 1024
+"""Long agent conversations with images get big; aiohttp's 1 MiB default is far too small."""
+
+
+async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The pooled upstream client: no total timeout (streams last), no decompression (relays are
+    byte for byte), proxies from the environment honoured for cloud providers."""
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=DEFAULT_CONNECT_TIMEOUT, sock_read=DEFAULT_READ_TIMEOUT)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
+                                     trust_env=True) as http:
+        app[HTTP] = http
+        yield
+
+
+async def flush_traffic_logs(app: web.Application) -> None:
+    sinks = {id(session.traffic.sink): session.traffic.sink for session in app[SESSIONS] if session.traffic.sink}
+    for sink in sinks.values():
+        await sink.aclose()
+
+
+def create_app(sessions: SessionTable | None = None) -> web.Application:
+    """A proxy application serving ``sessions`` (a new, empty table by default)."""
+    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app[SESSIONS] = sessions if sessions is not None else SessionTable()
+    app[ROUTE_PROTOCOLS] = {}
+    add_routes(app)
+    app.cleanup_ctx.append(http_client_ctx)
+    app.on_shutdown.append(flush_traffic_logs)
+    return app

@@ -1,0 +1,42 @@
+"""Session tokens, accepted the way each harness sends its API key.
+
+``x-api-key`` (Anthropic SDKs), ``Authorization: Bearer`` (OpenAI SDKs, Claude Code's
+``ANTHROPIC_AUTH_TOKEN``), ``x-goog-api-key`` and ``?key=`` (Gemini), ``api-key`` (Azure
+style). The first presented value that is a live session's token wins.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .errors import Handler, ProxyError
+from .state import SESSION, SESSIONS
+
+_KEY_HEADERS = ("x-api-key", "x-goog-api-key", "api-key")
+
+
+def presented_tokens(request: web.BaseRequest) -> list[str]:
+    """Every credential the request carries, in the order they are tried."""
+    found = [value.strip() for name in _KEY_HEADERS if (value := request.headers.get(name))]
+    authorization = request.headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            found.append(value.strip())
+    key = request.query.get("key")
+    if key:
+        found.append(key.strip())
+    return found
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every matched route needs a live session's token; the session goes to ``request[SESSION]``."""
+    if getattr(request.match_info, "http_exception", None) is not None:
+        return await handler(request)  # no such route: 404/405, nothing to protect
+    session = request.app[SESSIONS].authenticate(presented_tokens(request))
+    if session is None:
+        raise ProxyError(401, "missing or invalid amux session token: send the token amux printed as the API key",
+                         "authentication_error")
+    request[SESSION] = session
+    return await handler(request)

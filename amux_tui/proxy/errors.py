@@ -1,0 +1,138 @@
+"""Every failure becomes a well-formed error in the caller's own protocol.
+
+What each failure becomes (status; the body is `protocols.error_body` of the caller's protocol,
+keeping the provider's own message where there is one)::
+
+    ProxyError                      raised by our own code: its status, message, type
+    ├── bad request                 400 (malformed JSON, wrong types: `protocols.RequestError`)
+    ├── missing / wrong token       401
+    ├── unknown route / provider    404 (405 for a wrong method)
+    ├── upstream said N             N   (401, 403, 404, 413, 429, 5xx ... message from its body)
+    ├── upstream unreachable        502 (connection refused, DNS, TLS, reset before an answer)
+    ├── upstream timed out          504
+    └── mid-stream failure          the stream ends with the protocol's error event instead
+    anything else (a bug)           500, logged with secrets scrubbed, never a traceback to the client
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+
+import aiohttp
+from aiohttp import web
+
+from .protocols.errors import TranslationError, error_body, parse_error_body
+from .protocols.sse import format_event
+from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSIONS
+
+log = logging.getLogger("amux_tui.proxy")
+
+
+class ProxyError(Exception):
+    """A failure with the status and message the client should see."""
+
+    def __init__(self, status: int, message: str, error_type: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error_type = error_type
+
+
+def upstream_failure(exc: BaseException, where: str) -> ProxyError:
+    """Map a client-side exception talking to ``where`` (a redacted URL) to what the caller sees."""
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return ProxyError(504, f"the upstream {where} did not answer in time")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ProxyError(502, f"cannot connect to the upstream {where}: {exc.os_error.strerror or exc}")
+    if isinstance(exc, aiohttp.ClientError):
+        return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}: {exc}")
+    return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
+
+
+def upstream_status_error(upstream_protocol: str, status: int, body: bytes) -> ProxyError:
+    """An upstream error answer, with its own message kept."""
+    try:
+        message = parse_error_body(upstream_protocol, body)
+    except Exception:  # noqa: BLE001 - a parser bug must not hide the upstream's status
+        message = body[:500].decode("utf-8", "replace")
+    return ProxyError(status, message or f"the upstream answered {status}")
+
+
+def error_response(protocol: str, status: int, message: str, error_type: str | None = None) -> web.Response:
+    body = error_body(protocol, status, message, error_type)
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+
+
+def stream_error_event(protocol: str, status: int, message: str) -> bytes:
+    """The event that ends a relayed (untranslated) stream in ``protocol`` after a failure."""
+    body = error_body(protocol, status, message)
+    if protocol == "anthropic-messages":
+        return format_event("error", _compact(body))
+    if protocol == "openai-responses":
+        error = body.get("error", {})
+        return format_event("error", _compact({"type": "error", "code": error.get("type"), "message": message,
+                                               "param": None}))
+    return format_event(None, _compact(body))
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def guess_protocol(request: web.Request) -> str:
+    """The caller's protocol when no route says it (unknown paths): from its path and headers."""
+    path, headers = request.path, request.headers
+    if "/v1beta/" in path or ":generateContent" in path or "x-goog-api-key" in headers or "key" in request.query:
+        return "gemini"
+    if "/messages" in path or "anthropic-version" in headers or "x-api-key" in headers:
+        return "anthropic-messages"
+    if path.rstrip("/").endswith("/responses"):
+        return "openai-responses"
+    return "openai-chat"
+
+
+def caller_protocol(request: web.Request) -> str:
+    protocol = request.get(PROTOCOL)
+    if protocol:
+        return protocol
+    route = request.match_info.route
+    return request.app[ROUTE_PROTOCOLS].get(route) or guess_protocol(request)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "[redacted]")
+    return text
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: turn every exception into an error response in the caller's protocol."""
+    try:
+        return await handler(request)
+    except ProxyError as exc:
+        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
+    except TranslationError as exc:
+        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        message = {404: f"no such route: {request.method} {request.path}",
+                   405: f"{request.method} is not allowed on {request.path}",
+                   413: "the request body is too large"}.get(exc.status, exc.reason)
+        return error_response(caller_protocol(request), exc.status, message)
+    except (asyncio.CancelledError, ConnectionResetError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the whole point: nothing escapes as a traceback
+        details = scrub("".join(traceback.format_exception(exc)), request.app[SESSIONS].secrets_to_redact())
+        log.error("proxy bug while serving %s %s:\n%s", request.method, request.path, details)
+        return error_response(caller_protocol(request), 500,
+                              f"amux proxy internal error ({type(exc).__name__}); see amux's log")

@@ -1,0 +1,175 @@
+"""The LiteLLM path, for providers no wire API of ours reaches (Bedrock, Vertex, Azure, ...).
+
+The caller's request is translated to an OpenAI chat body, handed to ``litellm.acompletion``,
+and its answer comes back as OpenAI chat chunks, encoded as chat SSE and fed through the same
+`protocols.StreamTranslator` the HTTP path uses. LiteLLM is imported on first use only, in the
+default executor (its import takes seconds and blocks), and never for the proxy's start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+from types import ModuleType
+from typing import Any
+
+from aiohttp import web
+
+from . import protocols
+from .errors import ProxyError
+from .sessions import Session
+from .traffic import RequestRecord
+from .translate import SSE_HEADERS, encode, wants_usage
+from .usage import usage_from_object
+
+_litellm: ModuleType | None = None
+_loading: asyncio.Future[ModuleType] | None = None
+
+# Chat body fields that are LiteLLM call arguments of their own (or ours to set).
+_NOT_FORWARDED = frozenset({"model", "messages", "stream", "stream_options"})
+
+
+async def load_litellm() -> ModuleType:
+    """Import LiteLLM once, off the event loop; concurrent callers share one import."""
+    global _litellm, _loading
+    if _litellm is not None:
+        return _litellm
+    if _loading is None:
+        # Offline machines would wait on a remote price-table download at import; use the bundled one.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        loop = asyncio.get_running_loop()
+        _loading = asyncio.ensure_future(loop.run_in_executor(None, importlib.import_module, "litellm"))
+    try:
+        module = await asyncio.shield(_loading)
+    except Exception:
+        _loading = None
+        raise
+    module.suppress_debug_info = True
+    _litellm = module
+    return module
+
+
+def litellm_failure(exc: BaseException) -> ProxyError:
+    """A LiteLLM exception as the status and message the caller sees (provider message kept)."""
+    name = type(exc).__name__
+    message = str(getattr(exc, "message", "") or exc) or name
+    if name == "Timeout" or isinstance(exc, asyncio.TimeoutError):
+        return ProxyError(504, message)
+    if name == "APIConnectionError":
+        return ProxyError(502, message)
+    status = getattr(exc, "status_code", None)
+    if not isinstance(status, int) or not 400 <= status <= 599:
+        status = 502
+    return ProxyError(status, message)
+
+
+def call_arguments(session: Session, chat_body: dict[str, Any], model: str, *, stream: bool) -> dict[str, Any]:
+    """Keyword arguments for ``litellm.acompletion``: the chat body's options, the provider's
+    params untouched, its key and base when it has them."""
+    provider = session.provider
+    arguments = {key: value for key, value in chat_body.items() if key not in _NOT_FORWARDED}
+    arguments.update(provider.params)
+    arguments.update(model=provider.litellm_model(model), messages=chat_body.get("messages", []), stream=stream)
+    arguments.setdefault("drop_params", True)
+    if stream:
+        arguments["stream_options"] = {"include_usage": True}
+    if provider.api_key:
+        arguments.setdefault("api_key", provider.api_key)
+    if provider.api_base:
+        arguments.setdefault("api_base", provider.api_base)
+    return arguments
+
+
+async def complete_via_litellm(request: web.Request, session: Session, record: RequestRecord, *, inbound: str,
+                               body: dict[str, Any], model: str, stream: bool) -> web.StreamResponse:
+    litellm = await load_litellm()
+    record.upstream = "litellm"
+    record.cost_model = session.provider.litellm_model(model)
+    report = protocols.TranslationReport()
+    record.dropped = report.dropped
+    if inbound == "openai-chat":
+        chat_body = dict(body)
+    else:
+        chat_body = protocols.translate_request(body, source=inbound, target="openai-chat", model=model, report=report)
+    arguments = call_arguments(session, chat_body, model, stream=stream)
+    record.upstream_body = encode({k: v for k, v in arguments.items() if k != "api_key"})
+    record.upstream_url = f"litellm:{arguments['model']}"
+    try:
+        answer = await litellm.acompletion(**arguments)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - LiteLLM raises many types; all become caller errors
+        raise litellm_failure(exc) from None
+    if not stream:
+        record.first_byte()
+        data = answer.model_dump(exclude_none=True)
+        record.input_tokens, record.output_tokens = usage_from_object(data)
+        if inbound != "openai-chat":
+            data = protocols.translate_response(data, source="openai-chat", target=inbound, model=model, report=report)
+        out = encode(data)
+        record.response.add(out)
+        record.status = 200
+        return web.Response(body=out, content_type="application/json")
+    return await _relay_chunks(request, record, answer, inbound=inbound, model=model, report=report,
+                               include_usage=wants_usage(inbound, body))
+
+
+async def _relay_chunks(request: web.Request, record: RequestRecord, chunks: Any, *, inbound: str, model: str,
+                        report: Any, include_usage: bool) -> web.StreamResponse:
+    translator = None if inbound == "openai-chat" else protocols.StreamTranslator(
+        upstream="openai-chat", client=inbound, model=model, report=report)
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    await response.prepare(request)
+    record.status = 200
+    capture = record.response
+
+    async def send(out: bytes) -> None:
+        if out:
+            if record.ttfb_ms is None:
+                record.first_byte()
+            capture.add(out)
+            await response.write(out)
+
+    try:
+        async for chunk in chunks:
+            data = chunk.model_dump(exclude_none=True)
+            if data.get("usage"):
+                record.input_tokens, record.output_tokens = usage_from_object(data)
+                if not include_usage:
+                    del data["usage"]
+                    if not data.get("choices"):
+                        continue
+            event = b"data: " + json.dumps(data, separators=(",", ":"), default=str).encode() + b"\n\n"
+            await send(translator.feed(event) if translator else event)
+        tail = translator.finish() if translator else b"data: [DONE]\n\n"
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a mid-stream failure ends the stream with an error event
+        failure = litellm_failure(exc)
+        record.error = failure.message
+        if translator is not None:
+            tail = translator.fail(failure.status, failure.message)
+        else:
+            from .errors import stream_error_event
+
+            tail = stream_error_event("openai-chat", failure.status, failure.message)
+    await send(tail)
+    await response.write_eof()
+    return response
+
+
+async def count_with_litellm(session: Session, chat_body: dict[str, Any], model: str) -> int:
+    """Tokens of a chat request by LiteLLM's counter for the model (its tokenizer runs off the loop)."""
+    litellm = await load_litellm()
+    loop = asyncio.get_running_loop()
+
+    def count() -> int:
+        return int(litellm.token_counter(model=session.provider.litellm_model(model),
+                                         messages=chat_body.get("messages") or [], tools=chat_body.get("tools")))
+
+    try:
+        return await loop.run_in_executor(None, count)
+    except Exception as exc:  # noqa: BLE001
+        raise ProxyError(500, f"cannot count tokens for {model}: {type(exc).__name__}: {exc}") from None

@@ -1,0 +1,122 @@
+"""`ProxyServer`: the proxy running in the caller's event loop, on loopback only.
+
+    server = ProxyServer()                   # 127.0.0.1, any free port
+    await server.start()
+    base_url, token = server.register_session(provider, model)
+    ...
+    server.unregister_session(registration.session_id)
+    await server.stop()
+
+The dashboard runs one server for all its sessions; ``amux proxy`` runs one for one session.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from ..providers.resolved import ResolvedProvider
+from .app import create_app
+from .sessions import Session, SessionRegistration, SessionTable
+from .traffic import DEFAULT_CAPACITY, JsonLinesSink, TrafficLog
+
+SHUTDOWN_GRACE = 2.0
+"""Seconds in-flight requests get to finish when the server stops."""
+
+
+class NotLoopbackError(ValueError):
+    """The proxy refuses to listen anywhere a other machine could reach it."""
+
+
+def check_loopback(host: str) -> str:
+    """The host to bind, or NotLoopbackError naming the fix. ``localhost`` means 127.0.0.1."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise NotLoopbackError(f"refusing to listen on {host!r}: the amux proxy serves loopback only "
+                               "(use --host 127.0.0.1 or ::1); its sessions' tokens guard provider keys")
+    return str(address)
+
+
+class ProxyServer:
+    """The translation proxy: an aiohttp app on a loopback port, serving registered sessions."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, log_path: str | Path | None = None,
+                 traffic_capacity: int = DEFAULT_CAPACITY):
+        self.host = check_loopback(host)
+        self.requested_port = port
+        self.port: int | None = None
+        self.sessions = SessionTable()
+        self.app = create_app(self.sessions)
+        self.traffic_capacity = traffic_capacity
+        self.sink = JsonLinesSink(log_path) if log_path else None
+        self._runner: web.AppRunner | None = None
+
+    async def __aenter__(self) -> ProxyServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the proxy is not started: await server.start() first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Bind and serve. Raises OSError when the port is taken."""
+        if self._runner is not None:
+            return
+        # handler_cancellation: a client that hangs up cancels its handler, which cancels the upstream call.
+        runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.requested_port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+
+    async def stop(self) -> None:
+        """Stop serving (in-flight requests get `SHUTDOWN_GRACE`), close the upstream pool, flush logs."""
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        if self.sink is not None:
+            await self.sink.aclose()
+
+    def register_session(self, provider: ResolvedProvider, model: str, params: dict[str, Any] | None = None, *,
+                         label: str | None = None,
+                         model_aliases: Mapping[str, str] | None = None) -> SessionRegistration:
+        """A new session with its own token, valid until `unregister_session`.
+
+        ``params`` are merged over the provider's; ``model_aliases`` maps model names a harness sends
+        (Claude Code's haiku name) to the model to use instead.
+        """
+        session = self.sessions.add(provider, model, params, label=label, model_aliases=model_aliases,
+                                    traffic=TrafficLog(self.traffic_capacity, sink=self.sink))
+        return SessionRegistration(self.url, session.token, session.id, session.traffic, provider.name)
+
+    def unregister_session(self, session_id: str) -> bool:
+        """Revoke the session's token at once; True when it existed."""
+        return self.sessions.remove(session_id) is not None
+
+    def session(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)

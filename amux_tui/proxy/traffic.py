@@ -1,0 +1,317 @@
+"""The traffic record: what went through a session, for the dashboard and for ``amux proxy --log``.
+
+Each session owns a `TrafficLog`: a bounded ring of `RequestRecord`s, running totals, observer
+callbacks (called when a request starts and when it ends, never per chunk) and an optional
+`JsonLinesSink`. Recording must stay off the hot path: bodies are kept by reference and cut to
+`CAPTURE_LIMIT` only when copied, cost is computed only when someone reads it, and only if
+LiteLLM is already imported (a price lookup never imports it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+CAPTURE_LIMIT = 256 * 1024
+"""Bytes kept of each captured body / event stream."""
+DEFAULT_CAPACITY = 500
+
+_SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization",
+                             "cookie", "set-cookie"})
+_KEY_PARAM = re.compile(r"([?&](?:key|api_key|api-key)=)[^&#]*", re.IGNORECASE)
+_ids = itertools.count(1)
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers safe to show: credentials replaced by a marker."""
+    return {name: ("[redacted]" if name.lower() in _SECRET_HEADERS else value) for name, value in headers.items()}
+
+
+def redact_url(url: str) -> str:
+    """``...?key=SECRET`` → ``...?key=[redacted]``."""
+    return _KEY_PARAM.sub(r"\1[redacted]", url)
+
+
+class Capture:
+    """Keeps the first `CAPTURE_LIMIT` bytes of a response and, past that, its last few KiB
+    (where the usage of a long stream is); counts the rest."""
+
+    __slots__ = ("_parts", "_size", "_tail", "_tail_size", "total")
+    TAIL_LIMIT = 16 * 1024
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._tail: deque[bytes] = deque()
+        self._tail_size = 0
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if self._size < CAPTURE_LIMIT:
+            self._parts.append(chunk)
+            self._size += len(chunk)
+            return
+        self._tail.append(chunk)
+        self._tail_size += len(chunk)
+        while self._tail_size - len(self._tail[0]) >= self.TAIL_LIMIT:
+            self._tail_size -= len(self._tail.popleft())
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > CAPTURE_LIMIT
+
+    def data(self) -> bytes:
+        """The head: the first `CAPTURE_LIMIT` bytes."""
+        return b"".join(self._parts)[:CAPTURE_LIMIT]
+
+    def tail(self) -> bytes:
+        """The last bytes past the head (empty when everything fit in the head)."""
+        return b"".join(self._tail)
+
+
+def _text(data: bytes | None) -> str:
+    return "" if not data else data[:CAPTURE_LIMIT].decode("utf-8", "replace")
+
+
+CostFunction = Callable[[str, int, int], "float | None"]
+
+
+def litellm_cost_if_loaded(model: str, input_tokens: int, output_tokens: int) -> float | None:
+    """USD for the tokens from LiteLLM's price table, or None (unknown model, or LiteLLM not imported)."""
+    litellm = sys.modules.get("litellm")
+    if litellm is None:
+        return None
+    try:
+        prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=input_tokens,
+                                                    completion_tokens=output_tokens)
+    except Exception:  # noqa: BLE001 - an unpriced model is normal
+        return None
+    return float(prompt) + float(completion)
+
+
+@dataclass(eq=False)
+class RequestRecord:
+    """One request through the proxy. Fields fill in as it progresses; ``in_flight`` until it ends."""
+
+    route: str
+    """Method and path, e.g. ``POST /v1/messages``."""
+    inbound: str
+    """The protocol the harness spoke."""
+    id: int = field(default_factory=lambda: next(_ids))
+    started: float = field(default_factory=time.time)
+    upstream: str | None = None
+    """The upstream protocol, or ``"passthrough"`` / ``"litellm"``."""
+    model: str | None = None
+    requested_model: str | None = None
+    stream: bool = False
+    status: int | None = None
+    ttfb_ms: float | None = None
+    duration_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_model: str | None = None
+    """The model name a price lookup uses (LiteLLM's ``provider/model``)."""
+    error: str | None = None
+    in_flight: bool = True
+    dropped: list[str] = field(default_factory=list)
+    """What translation could not carry over (the TranslationReport)."""
+    upstream_url: str | None = None
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: bytes | None = field(default=None, repr=False)
+    upstream_body: bytes | None = field(default=None, repr=False)
+    response: Capture = field(default_factory=Capture, repr=False)
+    _t0: float = field(default_factory=time.perf_counter, repr=False)
+    _cost: float | None = field(default=None, repr=False)
+    _cost_done: bool = field(default=False, repr=False)
+    cost_function: CostFunction = field(default=litellm_cost_if_loaded, repr=False)
+
+    def first_byte(self) -> None:
+        if self.ttfb_ms is None:
+            self.ttfb_ms = (time.perf_counter() - self._t0) * 1000
+
+    @property
+    def cost(self) -> float | None:
+        """USD, where the price table knows the model; computed on first read after the request ended."""
+        if not self._cost_done and not self.in_flight:
+            if self.cost_model and (self.input_tokens or self.output_tokens):
+                self._cost = self.cost_function(self.cost_model, self.input_tokens or 0, self.output_tokens or 0)
+                self._cost_done = self._cost is not None or "litellm" in sys.modules
+            else:
+                self._cost_done = True
+        return self._cost
+
+    def inbound_text(self) -> str:
+        return _text(self.request_body)
+
+    def upstream_text(self) -> str:
+        return _text(self.upstream_body)
+
+    def response_text(self) -> str:
+        """The raw response (SSE events as sent to the harness), cut at `CAPTURE_LIMIT`."""
+        return _text(self.response.data())
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-lines shape (no bodies; header and URL credentials already redacted)."""
+        return {
+            "id": self.id, "time": round(self.started, 3), "route": self.route, "inbound": self.inbound,
+            "upstream": self.upstream, "model": self.model, "requested_model": self.requested_model,
+            "stream": self.stream, "status": self.status, "ttfb_ms": _round(self.ttfb_ms),
+            "duration_ms": _round(self.duration_ms), "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens, "cost": self.cost, "error": self.error,
+            "in_flight": self.in_flight, "dropped": list(self.dropped), "upstream_url": self.upstream_url,
+            "response_bytes": self.response.total,
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+@dataclass(frozen=True)
+class TrafficTotals:
+    """Running totals of a session, for a status line."""
+
+    requests: int
+    in_flight: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    last_latency_ms: float | None
+
+
+Observer = Callable[[RequestRecord], None]
+
+
+class TrafficLog:
+    """The bounded request ring of one session, with totals and observers."""
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, sink: JsonLinesSink | None = None):
+        self._records: deque[RequestRecord] = deque(maxlen=capacity)
+        self._observers: list[Observer] = []
+        self.sink = sink
+        self.in_flight = 0
+        self._requests = self._errors = self._input_tokens = self._output_tokens = 0
+        self._last_latency_ms: float | None = None
+        self._cost: float | None = None
+        self._uncosted: deque[RequestRecord] = deque(maxlen=capacity)  # ended, price not looked up yet
+
+    def records(self) -> list[RequestRecord]:
+        """Oldest first; the newest `capacity` requests."""
+        return list(self._records)
+
+    def subscribe(self, observer: Observer) -> Callable[[], None]:
+        """Call ``observer(record)`` when a request starts and when it ends; returns an unsubscribe function."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer) if observer in self._observers else None
+
+    def begin(self, record: RequestRecord) -> RequestRecord:
+        self._records.append(record)
+        self.in_flight += 1
+        self._requests += 1
+        self._notify(record)
+        return record
+
+    def finish(self, record: RequestRecord, *, status: int | None = None, error: str | None = None) -> None:
+        """Mark a request done (idempotent)."""
+        if not record.in_flight:
+            return
+        if status is not None:
+            record.status = status
+        if error is not None and record.error is None:
+            record.error = error
+        record.in_flight = False
+        record.duration_ms = (time.perf_counter() - record._t0) * 1000
+        self.in_flight -= 1
+        if record.error or (record.status or 0) >= 400:
+            self._errors += 1
+        self._input_tokens += record.input_tokens or 0
+        self._output_tokens += record.output_tokens or 0
+        self._last_latency_ms = record.duration_ms
+        self._uncosted.append(record)
+        if self.sink is not None:
+            self.sink.write(record)
+        self._notify(record)
+
+    def totals(self) -> TrafficTotals:
+        """Cost sums every priced request so far (prices are looked up here, lazily)."""
+        waiting: deque[RequestRecord] = deque(maxlen=self._uncosted.maxlen)
+        for record in self._uncosted:
+            cost = record.cost
+            if not record._cost_done:
+                waiting.append(record)
+            elif cost is not None:
+                self._cost = (self._cost or 0.0) + cost
+        self._uncosted = waiting
+        return TrafficTotals(self._requests, self.in_flight, self._errors, self._input_tokens, self._output_tokens,
+                             self._cost, self._last_latency_ms)
+
+    def _notify(self, record: RequestRecord) -> None:
+        for observer in list(self._observers):
+            try:
+                observer(record)
+            except Exception:  # noqa: BLE001 - a broken observer must not break the request
+                log.exception("traffic observer failed")
+
+
+class JsonLinesSink:
+    """Appends record summaries to a file as JSON lines, batched: a flush is scheduled at most every
+    ``interval`` seconds and runs the write in the default executor, so the loop never waits on disk."""
+
+    def __init__(self, path: str | Path, interval: float = 0.2):
+        self.path = Path(path)
+        self.interval = interval
+        self._pending: list[str] = []
+        self._scheduled = False
+        self._writing: asyncio.Future[None] | None = None
+
+    def write(self, record: RequestRecord) -> None:
+        self._pending.append(json.dumps(record.summary(), separators=(",", ":")) + "\n")
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_later(self.interval, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._scheduled = False
+        if not self._pending:
+            return
+        lines, self._pending = "".join(self._pending), []
+        previous = self._writing
+
+        async def write_after_previous() -> None:
+            if previous is not None:
+                await previous
+            await asyncio.get_running_loop().run_in_executor(None, _append, self.path, lines)
+
+        self._writing = asyncio.ensure_future(write_after_previous())
+
+    async def aclose(self) -> None:
+        """Write everything still buffered."""
+        self._flush_soon()
+        if self._writing is not None:
+            await self._writing
+
+    def write_lines_now(self, records: Iterable[RequestRecord]) -> None:
+        """Synchronous append (for tests and shutdown paths without a loop)."""
+        _append(self.path, "".join(json.dumps(r.summary()) + "\n" for r in records))
+
+
+def _append(path: Path, text: str) -> None:
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        log.warning("cannot write the traffic log %s: %s", path, exc)

@@ -1,0 +1,132 @@
+"""Where and how the proxy calls a provider: URLs, credentials in the provider's header style,
+the headers forwarded from the client, and timeouts from the provider's params."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from multidict import CIMultiDict
+
+from ..providers.resolved import ResolvedProvider
+
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 600.0
+"""Seconds without a byte from the upstream; long because a model may think for minutes."""
+
+CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+                        "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
+FORWARDED_ON_PROTOCOL_ROUTES = ("anthropic-version", "anthropic-beta", "openai-beta")
+"""Client headers worth keeping when a protocol route relays to a provider speaking the same API."""
+
+
+def upstream_url(provider: ResolvedProvider, protocol: str, model: str, *, stream: bool,
+                 action: str | None = None) -> str:
+    """The endpoint URL for ``protocol`` on ``provider``. ``action`` overrides the Gemini method
+    (``countTokens``) or picks Anthropic's ``count_tokens``."""
+    base = (provider.api_base or "").rstrip("/")
+    if protocol == "openai-chat":
+        return f"{base}/chat/completions"
+    if protocol == "openai-responses":
+        return f"{base}/responses"
+    if protocol == "anthropic-messages":
+        return f"{base}/v1/messages/count_tokens" if action == "count_tokens" else f"{base}/v1/messages"
+    if protocol == "gemini":
+        name = quote(model.removeprefix("models/"), safe="-._~@")
+        method = action or ("streamGenerateContent" if stream else "generateContent")
+        suffix = "?alt=sse" if method == "streamGenerateContent" else ""
+        return f"{base}/v1beta/models/{name}:{method}{suffix}"
+    raise ValueError(f"unknown protocol {protocol!r}")
+
+
+def auth_headers(provider: ResolvedProvider, protocol: str | None = None) -> dict[str, str]:
+    """The provider's key in its own header style (``protocol`` defaults to its preferred API)."""
+    protocol = protocol or provider.primary_format or "openai-chat"
+    headers: dict[str, str] = {}
+    if protocol == "anthropic-messages":
+        headers["anthropic-version"] = ANTHROPIC_VERSION
+        if provider.api_key:
+            headers["x-api-key"] = provider.api_key
+    elif protocol == "gemini":
+        if provider.api_key:
+            headers["x-goog-api-key"] = provider.api_key
+    elif provider.api_key:
+        headers["Authorization"] = f"Bearer {provider.api_key}"
+    return headers
+
+
+def extra_headers(provider: ResolvedProvider) -> dict[str, str]:
+    extra = provider.params.get("extra_headers")
+    if not isinstance(extra, Mapping):
+        return {}
+    return {str(name): str(value) for name, value in extra.items()}
+
+
+def protocol_request_headers(provider: ResolvedProvider, protocol: str,
+                             client_headers: Mapping[str, str] | None = None) -> CIMultiDict[str]:
+    """Headers for a request the proxy makes in ``protocol``: JSON, no compression (we parse the
+    answer), the provider's key, the client's API-version headers, then ``params.extra_headers``."""
+    headers: CIMultiDict[str] = CIMultiDict({"Content-Type": "application/json", "Accept-Encoding": "identity"})
+    headers.update(auth_headers(provider, protocol))
+    if client_headers is not None:
+        for name in FORWARDED_ON_PROTOCOL_ROUTES:
+            if name in client_headers:
+                headers[name] = client_headers[name]
+    headers.update(extra_headers(provider))
+    return headers
+
+
+def passthrough_headers(provider: ResolvedProvider, client_headers: Mapping[str, str]) -> CIMultiDict[str]:
+    """The client's headers minus hop-by-hop ones and its (session) credentials, plus the provider's key."""
+    headers: CIMultiDict[str] = CIMultiDict()
+    for name, value in client_headers.items():
+        lowered = name.lower()
+        if lowered not in HOP_BY_HOP and lowered not in CREDENTIAL_HEADERS:
+            headers.add(name, value)
+    if "accept-encoding" not in headers:
+        headers["Accept-Encoding"] = "identity"  # relayed raw: only what the client itself accepts
+    for name, value in auth_headers(provider).items():
+        if name.lower() == "anthropic-version" and name in headers:
+            continue  # the client's own API version wins on passthrough
+        headers[name] = value
+    headers.update(extra_headers(provider))
+    return headers
+
+
+def passthrough_url(provider: ResolvedProvider, tail: str, query: Mapping[str, str]) -> str:
+    """Join a passthrough path onto ``api_base`` without doubling the version path.
+
+    The longest end of the base path that the tail starts with is not repeated:
+    ``https://api.openai.com/v1`` + ``v1/chat/completions`` → ``.../v1/chat/completions``, and
+    ``https://openrouter.ai/api/v1`` + ``chat/completions`` → ``.../api/v1/chat/completions``.
+    The session's ``key=`` query parameter is dropped (Gemini's key goes in a header instead).
+    """
+    base = (provider.api_base or "").rstrip("/")
+    scheme_host, _, base_path = base.partition("://")[2].partition("/")
+    base_parts = [part for part in base_path.split("/") if part]
+    tail_parts = [part for part in tail.split("/") if part]
+    overlap = 0
+    for size in range(min(len(base_parts), len(tail_parts)), 0, -1):
+        if base_parts[-size:] == tail_parts[:size]:
+            overlap = size
+            break
+    url = base + "/" + "/".join(quote(part, safe=":@-._~!$&'()*+,;=") for part in tail_parts[overlap:])
+    kept = [(name, value) for name, value in query.items() if name != "key"]
+    if kept:
+        from urllib.parse import urlencode
+
+        url += "?" + urlencode(kept)
+    return url
+
+
+def timeout_for(params: Mapping[str, Any]) -> aiohttp.ClientTimeout:
+    """``params.timeout`` (seconds, as LiteLLM means it: per connect and per read, not the whole
+    stream) or the defaults."""
+    value = params.get("timeout")
+    seconds = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+    return aiohttp.ClientTimeout(total=None, sock_connect=seconds or DEFAULT_CONNECT_TIMEOUT,
+                                 sock_read=seconds or DEFAULT_READ_TIMEOUT)

@@ -1,0 +1,65 @@
+"""Token usage read back from a relayed (untranslated) answer, for the traffic record.
+
+Relayed bytes are never parsed on their way to the client; once the answer is complete, the
+captured head and tail are scanned here for the usage fields of any of the four APIs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_INPUT_KEYS = ("input_tokens", "prompt_tokens", "promptTokenCount")
+_OUTPUT_KEYS = ("output_tokens", "completion_tokens", "candidatesTokenCount")
+
+
+def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None]:
+    """(input, output) tokens from a JSON body or SSE events; later events win; None when absent."""
+    if not data or b"sage" not in data:  # "usage" / "usageMetadata"
+        return None, None
+    if not sse:
+        try:
+            return usage_from_object(json.loads(data))
+        except ValueError:
+            return None, None
+    tokens_in = tokens_out = None
+    for line in data.splitlines():
+        if not line.startswith(b"data:") or b"sage" not in line:
+            continue
+        try:
+            event = json.loads(line[5:])
+        except ValueError:
+            continue  # a capture can end in the middle of an event
+        found_in, found_out = usage_from_object(event)
+        tokens_in = found_in if found_in is not None else tokens_in
+        tokens_out = found_out if found_out is not None else tokens_out
+    return tokens_in, tokens_out
+
+
+def usage_from_object(event: Any) -> tuple[int | None, int | None]:
+    """(input, output) tokens from one parsed answer or event of any of the four APIs."""
+    if not isinstance(event, dict):
+        return None, None
+    for holder in (event, event.get("message"), event.get("response")):
+        if not isinstance(holder, dict):
+            continue
+        usage = holder.get("usage") or holder.get("usageMetadata")
+        if isinstance(usage, dict):
+            return _first_int(usage, _INPUT_KEYS), _output(usage)
+    return None, None
+
+
+def _output(usage: dict[str, Any]) -> int | None:
+    output = _first_int(usage, _OUTPUT_KEYS)
+    thoughts = usage.get("thoughtsTokenCount")
+    if isinstance(thoughts, int) and output is not None:
+        output += thoughts  # Gemini counts thinking apart; it is billed as output
+    return output
+
+
+def _first_int(usage: dict[str, Any], keys: tuple[str, ...]) -> int | None:
+    for key in keys:
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None

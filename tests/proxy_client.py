@@ -1,0 +1,108 @@
+"""Helpers for tests that talk to the amux proxy the way each harness does.
+
+    async with proxy_for(up.provider(), "m") as (server, session):
+        status, body = await post(session, "anthropic-messages", request_body("anthropic-messages", "hi"))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+
+from amux_tui.proxy.server import ProxyServer
+from amux_tui.proxy.sessions import SessionRegistration
+
+PROTOCOLS = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
+
+
+@asynccontextmanager
+async def proxy_for(provider: Any, model: str = "fixture-model",
+                    **register: Any) -> AsyncIterator[tuple[ProxyServer, SessionRegistration]]:
+    async with ProxyServer() as server:
+        yield server, server.register_session(provider, model, **register)
+
+
+def auth_headers(protocol: str, token: str) -> dict[str, str]:
+    """The credential header each harness sends for ``protocol``."""
+    if protocol == "anthropic-messages":
+        return {"x-api-key": token, "anthropic-version": "2023-06-01"}
+    if protocol == "gemini":
+        return {"x-goog-api-key": token}
+    return {"Authorization": f"Bearer {token}"}
+
+
+def route(base_url: str, protocol: str, *, model: str = "fixture-model", stream: bool = False) -> str:
+    if protocol == "anthropic-messages":
+        return f"{base_url}/v1/messages?beta=true"
+    if protocol == "openai-chat":
+        return f"{base_url}/v1/chat/completions"
+    if protocol == "openai-responses":
+        return f"{base_url}/v1/responses"
+    method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+    return f"{base_url}/v1beta/models/{model}:{method}"
+
+
+def request_body(protocol: str, text: str, *, stream: bool = False, model: str = "fixture-model") -> dict[str, Any]:
+    """The smallest realistic request of each protocol."""
+    if protocol == "anthropic-messages":
+        return {"model": model, "max_tokens": 100, "stream": stream,
+                "messages": [{"role": "user", "content": text}]}
+    if protocol == "openai-chat":
+        body: dict[str, Any] = {"model": model, "stream": stream, "messages": [{"role": "user", "content": text}]}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+    if protocol == "openai-responses":
+        return {"model": model, "stream": stream, "input": [
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}]}
+    return {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+
+
+async def post(session: SessionRegistration, protocol: str, body: Any, *, stream: bool = False,
+               token: str | None = None, model: str = "fixture-model",
+               http: aiohttp.ClientSession | None = None) -> tuple[int, bytes]:
+    """POST ``body`` (a dict, or raw bytes) to the protocol's route; returns (status, body bytes)."""
+    headers = auth_headers(protocol, session.token if token is None else token)
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers["Content-Type"] = "application/json"
+    own = http is None
+    http = http or aiohttp.ClientSession()
+    try:
+        async with http.post(route(session.base_url, protocol, model=model, stream=stream), data=data,
+                             headers=headers) as resp:
+            return resp.status, await resp.read()
+    finally:
+        if own:
+            await http.close()
+
+
+def sse_events(raw: bytes) -> list[tuple[str | None, Any]]:
+    """(event name, parsed data) of every SSE event; ``[DONE]`` is kept as the string."""
+    events = []
+    for block in raw.decode().replace("\r\n", "\n").split("\n\n"):
+        name, data = None, []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data:
+            text = "\n".join(data)
+            events.append((name, text if text == "[DONE]" else json.loads(text)))
+    return events
+
+
+def error_shape_ok(protocol: str, body: Any, status: int) -> bool:
+    """Whether ``body`` is a well-formed error of ``protocol`` for ``status``."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return False
+    error = body["error"]
+    if protocol == "anthropic-messages":
+        return body.get("type") == "error" and isinstance(error.get("type"), str) and isinstance(error.get("message"), str)
+    if protocol == "gemini":
+        return error.get("code") == status and isinstance(error.get("status"), str) and isinstance(error.get("message"), str)
+    return isinstance(error.get("message"), str) and isinstance(error.get("type"), str)
