@@ -104,7 +104,7 @@ class ProviderCatalog:
         error = getattr(listing, "error", None)
         if not names:
             return ModelsView(configured, provider.default_model, False, error)
-        return ModelsView(names, provider.default_model, bool(getattr(listing, "live", True)), error)
+        return ModelsView(names, provider.default_model, getattr(listing, "source", "live") == "live", error)
 
 
 def _status_of(status: object) -> HealthStatus:
@@ -115,7 +115,9 @@ def _status_of(status: object) -> HealthStatus:
         return "auth"
     if text in ("down", "unreachable", "offline", "timeout"):
         return "down"
-    return "error" if text else "unknown"
+    if text in ("unknown", ""):
+        return "unknown"
+    return "error"
 
 
 def _model_names(listing: object) -> list[str]:

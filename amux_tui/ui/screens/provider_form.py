@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
@@ -43,30 +43,34 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
         entry = self._entry
         key = entry.api_key if entry else None
         literal_key = bool(key and not key.startswith("${"))
-        with VerticalScroll(id="form-box") as box:
+        with Vertical(id="form-box") as box:
             box.border_title = f"Edit {self._old_name}" if self._old_name else "Add a provider"
-            yield Label("Name")
-            yield Input(self._old_name or "", id="name", placeholder="e.g. openrouter")
-            yield Label("Type (a preset or any LiteLLM provider)")
-            yield Input(entry.type if entry else "", id="type", placeholder="openrouter, ollama, bedrock…",
-                        suggester=SuggestFromList(sorted(PRESETS), case_sensitive=False))
-            yield Label("API base (empty: the preset's)")
-            yield Input(entry.api_base or "" if entry else "", id="api_base", placeholder="https://…/v1")
-            yield Label("API key: ${ENV_VAR} recommended" + (f" (empty keeps {mask_secret(key)})" if literal_key else ""))
-            yield Input("" if literal_key else (key or ""), id="api_key", password=literal_key,
-                        placeholder="${OPENROUTER_API_KEY}")
-            yield Label("API format (empty: the preset's)")
-            current_format = entry.api_formats()[0] if entry and entry.api_formats() else Select.NULL
-            yield Select([(f, f) for f in API_FORMATS], value=current_format, id="api_format", allow_blank=True)
-            yield Label("Models (comma separated, used when the live list is unavailable)")
-            yield Input(", ".join(entry.models) if entry else "", id="models")
-            yield Label("Default model")
-            yield Input(entry.default_model or "" if entry else "", id="default_model")
-            yield Checkbox("Default provider", self._is_default, id="make_default")
             yield Static("", id="form-errors")
+            with Grid(id="form-grid"):
+                yield Label("Name")
+                yield Input(self._old_name or "", id="name", placeholder="e.g. openrouter")
+                yield Label("Type")
+                yield Input(entry.type if entry else "", id="type", placeholder="a preset (openrouter, ollama…) or a LiteLLM prefix",
+                            suggester=SuggestFromList(sorted(PRESETS), case_sensitive=False))
+                yield Label("API base")
+                yield Input(entry.api_base or "" if entry else "", id="api_base", placeholder="empty: the preset's; https://…/v1")
+                yield Label("API key")
+                key_hint = f"empty keeps {mask_secret(key)}" if literal_key else "${ENV_VAR} keeps the secret out of the file"
+                yield Input("" if literal_key else (key or ""), id="api_key", password=literal_key, placeholder=key_hint)
+                yield Label("API format")
+                current_format = entry.api_formats()[0] if entry and entry.api_formats() else Select.NULL
+                yield Select([(f, f) for f in API_FORMATS], value=current_format, id="api_format", allow_blank=True,
+                             prompt="the preset's")
+                yield Label("Models")
+                yield Input(", ".join(entry.models) if entry else "", id="models",
+                            placeholder="comma separated; offered when the live list is unavailable")
+                yield Label("Default model")
+                yield Input(entry.default_model or "" if entry else "", id="default_model")
+                yield Label("")
+                yield Checkbox("default provider", self._is_default, id="make_default")
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
-                yield Button("Cancel", id="cancel")
+                yield Button("Cancel (esc)", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#name" if not self._old_name else "#type", Input).focus()

@@ -31,7 +31,7 @@ class ProviderDetail(Static):
             f"health    {health.status} {latency if health.latency_ms is not None else ''}".rstrip(),
         ]
         if health.detail:
-            lines.append(f"          [dim]{_escape(health.detail)}[/]")
+            lines.append(f"[dim]{_escape(health.detail)}[/]")
         self.update("\n".join(lines))
 
 

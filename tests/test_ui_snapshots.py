@@ -1,0 +1,102 @@
+"""Snapshot tests: the real dashboard, driven from a fixture providers.json whose providers are
+local servers (tests/fixtures/ui/world.py). Latencies are masked so the pictures are stable.
+
+Update the pictures after an intended change with ``pytest tests/test_ui_snapshots.py --snapshot-update``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from textual.css.query import NoMatches
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fixtures.ui import world  # noqa: E402
+
+from amux_tui.ui.app import AmuxApp  # noqa: E402
+from amux_tui.ui.options import DashboardOptions  # noqa: E402
+
+SIZE = (100, 30)
+
+
+@pytest.fixture(scope="module")
+def servers():
+    with world.fixture_servers():
+        yield
+
+
+@pytest.fixture
+def make_app(tmp_path, servers):
+    def make() -> AmuxApp:
+        config = world.write_config(tmp_path)
+        options = DashboardOptions(config_path=str(config), env=dict(world.ENV), detect_local=False,
+                                   latency_text=world.masked_latency, harness_search_path=str(tmp_path / "no-bin"))
+        return AmuxApp(options)
+
+    return make
+
+
+async def settled(pilot, timeout: float = 10.0) -> None:
+    """Wait until every provider's health and the highlighted provider's models are in."""
+    app = pilot.app
+
+    async def done() -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            try:
+                table = app.screen.query_one("#provider-table")
+                source = str(app.screen.query_one("#model-source").render())
+            except NoMatches:  # still mounting
+                continue
+            statuses = [table.health_of(name).status for name in table.names]
+            if statuses and "checking" not in statuses and "unknown" not in statuses[:4] and "listing" not in source:
+                return
+
+    await asyncio.wait_for(done(), timeout)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_providers_with_health(make_app, snap_compare):
+    """Five providers: healthy, bad key, Ollama, down, LiteLLM-only; the default one's live models."""
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=settled)
+
+
+def test_model_list_filtered(make_app, snap_compare):
+    """The router's live models, filtered by typing into the filter box."""
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("slash", *"qwen")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_provider_with_auth_failure_selected(make_app, snap_compare):
+    """Moving to the provider whose key is refused shows why, and its configured models."""
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("down")
+        await settled(pilot)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_add_provider_form_rejects_bad_base_url(make_app, snap_compare):
+    """The add form validates with ProviderConfig: a base URL without http(s) is refused."""
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("a", *"groq2", "tab", *"groq", "tab", *"api.groq.com", "ctrl+s")
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_small_terminal(make_app, snap_compare):
+    """80x24 still shows the table, the details and the models."""
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settled)
