@@ -1,0 +1,134 @@
+"""Upstream failures become well-formed errors of the caller's protocol: statuses, unreachable and
+slow upstreams, streams broken mid-way, and clients that hang up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+
+import aiohttp
+import pytest
+
+from proxy_client import PROTOCOLS, auth_headers, error_shape_ok, post, proxy_for, request_body, route, sse_events
+from upstreams import Reply, UpstreamServer
+
+STATUSES = [400, 401, 403, 404, 413, 429, 500, 502, 503, 529]
+PAIRS = [(inbound, upstream) for inbound in PROTOCOLS for upstream in PROTOCOLS]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _message(protocol: str, raw: bytes) -> str:
+    return json.loads(raw)["error"]["message"]
+
+
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+@pytest.mark.parametrize("status", STATUSES)
+async def test_upstream_status_keeps_status_and_message(inbound, upstream, status):
+    async with UpstreamServer(upstream, [Reply.error(status, f"provider says {status}")]) as up, \
+            proxy_for(up.provider()) as (_, session):
+        got, raw = await post(session, inbound, request_body(inbound, "hi"))
+    assert got == status
+    assert error_shape_ok(inbound, json.loads(raw), status)
+    assert f"provider says {status}" in _message(inbound, raw)
+    record = session.traffic.records()[-1]
+    assert record.status == status and not record.in_flight
+
+
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+async def test_connection_refused_is_502(inbound, upstream):
+    provider = UpstreamServer(upstream).provider()
+    base = f"http://127.0.0.1:{_closed_port()}" + ("/v1" if upstream.startswith("openai") else "")
+    async with proxy_for(provider.__class__(**{**provider.__dict__, "api_base": base})) as (_, session):
+        got, raw = await post(session, inbound, request_body(inbound, "hi"))
+    assert got == 502
+    assert error_shape_ok(inbound, json.loads(raw), 502)
+    assert "cannot connect" in _message(inbound, raw)
+
+
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+async def test_upstream_timeout_is_504(inbound, upstream):
+    async with UpstreamServer(upstream, [Reply(hang=True)]) as up, \
+            proxy_for(up.provider(), params={"timeout": 0.3}) as (_, session):
+        got, raw = await asyncio.wait_for(post(session, inbound, request_body(inbound, "hi")), 10)
+        await up.wait_for_disconnects(1)
+    assert got == 504
+    assert error_shape_ok(inbound, json.loads(raw), 504)
+
+
+def _ends_with_error_event(protocol: str, raw: bytes) -> bool:
+    events = sse_events(raw)
+    assert events, raw
+    name, data = events[-1]
+    if protocol == "anthropic-messages":
+        return name == "error" and data["type"] == "error" and data["error"]["message"]
+    if protocol == "openai-responses":
+        return name in ("error", "response.failed")
+    return isinstance(data, dict) and "error" in data
+
+
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+@pytest.mark.parametrize("failure", ["cut", "stall"])
+async def test_mid_stream_failure_ends_with_the_protocols_error_event(inbound, upstream, failure):
+    reply = (Reply(text="one two three four five six", cut_after=4) if failure == "cut"
+             else Reply(text="one two three four five six", stall_after=4))
+    async with UpstreamServer(upstream, [reply]) as up, \
+            proxy_for(up.provider(), params={"timeout": 0.5}) as (_, session):
+        got, raw = await asyncio.wait_for(post(session, inbound, request_body(inbound, "hi", stream=True),
+                                               stream=True), 10)
+    assert got == 200
+    assert _ends_with_error_event(inbound, raw), raw.decode()[-400:]
+    record = session.traffic.records()[-1]
+    assert record.error and not record.in_flight
+
+
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+async def test_client_disconnect_cancels_the_upstream_request(inbound, upstream):
+    async with UpstreamServer(upstream, [Reply(text="a b c d e f g h", stall_after=3)]) as up, \
+            proxy_for(up.provider()) as (_, session):
+        async with aiohttp.ClientSession() as http:
+            resp = await http.post(route(session.base_url, inbound, stream=True),
+                                   json=request_body(inbound, "hi", stream=True),
+                                   headers=auth_headers(inbound, session.token))
+            assert resp.status == 200
+            resp.close()  # hang up mid-stream
+        await up.wait_for_disconnects(1, timeout=5)
+        for _ in range(100):
+            if not session.traffic.records()[-1].in_flight:
+                break
+            await asyncio.sleep(0.02)
+        assert session.traffic.in_flight == 0
+        assert session.traffic.records()[-1].status == 499
+
+
+async def test_client_disconnect_before_the_upstream_answers():
+    async with UpstreamServer("anthropic-messages", [Reply(hang=True)]) as up, proxy_for(up.provider()) as (_, s):
+        task = asyncio.ensure_future(post(s, "anthropic-messages", request_body("anthropic-messages", "hi")))
+        await up.wait_for_requests(1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await up.wait_for_disconnects(1, timeout=5)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_unknown_routes_and_methods_answer_in_a_protocol_format(protocol):
+    async with UpstreamServer(protocol) as up, proxy_for(up.provider()) as (_, session):
+        headers = auth_headers(protocol, session.token)
+        async with aiohttp.ClientSession() as http:
+            # GET on a POST route falls through to the passthrough catch-all: no provider "v1".
+            async with http.get(f"{session.base_url}/v1/messages", headers=headers) as r:
+                assert r.status == 404
+                assert error_shape_ok(protocol, await r.json(), 404)
+            async with http.post(f"{session.base_url}/nothing", headers=headers) as r:
+                assert r.status == 404
+                assert error_shape_ok(protocol, await r.json(), 404)
+            async with http.post(f"{session.base_url}/v1beta/models/no-method", headers=headers) as r:
+                assert r.status == 404
+                assert error_shape_ok("gemini", await r.json(), 404)
+    assert not up.requests
