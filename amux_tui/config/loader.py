@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import ConfigError, ConfigProblem
-from .formats import API_FORMATS
-from .models import AmuxConfig, ProviderConfig
+from .models import AmuxConfig
+from .problems import json_type, problems_from_validation
 
 CONFIG_ENV = "AMUX_CONFIG"
 CONFIG_FILENAME = "providers.json"
@@ -53,7 +51,8 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> LoadedConfig:
     path, named = find_config_path(explicit)
     if not path.exists():
         if named:
-            raise ConfigError(path, [ConfigProblem("", "file not found", f"create it, or fix the path (amux schema shows the format)")])
+            raise ConfigError(path, [ConfigProblem("", "file not found",
+                                                   "create it, or fix the path (amux schema shows the format)")])
         return LoadedConfig(AmuxConfig(), None)
     try:
         text = path.read_text(encoding="utf-8")
@@ -71,53 +70,15 @@ def parse_config(text: str, *, source: Path | str = "<string>") -> AmuxConfig:
             "", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
             "fix the JSON syntax there (a trailing comma or a missing quote is the usual cause)",
         )]) from None
+    except (ValueError, RecursionError) as exc:  # absurd nesting depth, a number with thousands of digits
+        raise ConfigError(source, [ConfigProblem(
+            "", f"not usable JSON: {type(exc).__name__}: {str(exc)[:120]}",
+            "this does not look like a providers.json: start from the examples in docs/amux-provider-config.md",
+        )]) from None
     if not isinstance(data, dict):
-        raise ConfigError(source, [ConfigProblem("", f"the top level is a JSON {_json_type(data)}, not an object",
+        raise ConfigError(source, [ConfigProblem("", f"the top level is a JSON {json_type(data)}, not an object",
                                                  'wrap it as {"version": 1, "providers": {...}}')])
     try:
         return AmuxConfig.model_validate(data)
     except ValidationError as exc:
-        problems: dict[str, ConfigProblem] = {}
-        for error in exc.errors():
-            problem = _problem_from(error)
-            # A union field fails once per member: the first problem at a path is the one that helps.
-            problems.setdefault(problem.json_path, problem)
-        raise ConfigError(source, list(problems.values())) from None
-
-
-def _problem_from(error: Any) -> ConfigProblem:
-    loc = [str(part) for part in error["loc"]]
-    # pydantic reports union members as extra loc parts ("str", "list[...]"): drop them from the path.
-    loc = [part for part in loc if not part.startswith(("list[", "literal[", "function-")) and part not in {"str", "int"}]
-    path = ".".join(loc)
-    kind = error["type"]
-    field = loc[-1] if loc else ""
-    if kind == "extra_forbidden":
-        known = ProviderConfig.model_fields if len(loc) >= 3 and loc[0] == "providers" else AmuxConfig.model_fields
-        names = [info.alias or name for name, info in known.items()]
-        close = difflib.get_close_matches(field, names, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"remove it; known fields: {', '.join(sorted(names))}"
-        return ConfigProblem(path, f"unknown field {field!r}", hint)
-    if kind == "literal_error" and "api_format" in loc:
-        return ConfigProblem(path, f"unknown api_format {error.get('input')!r}",
-                             f"use one of: {', '.join(API_FORMATS)}")
-    if kind == "missing":
-        return ConfigProblem(path, "required field is missing", f"add \"{field}\" (see providers.schema.json)")
-    message = error["msg"].removeprefix("Value error, ")
-    return ConfigProblem(path, message, _fix_for(field, kind))
-
-
-def _fix_for(field: str, kind: str) -> str:
-    fixes = {
-        "api_base": "use the endpoint's base URL, e.g. https://api.example.com/v1",
-        "api_key": 'use the key or "${ENV_VAR}"',
-        "providers": 'make it an object of provider name -> {"type": ...}',
-        "version": "use 1",
-        "params": "make it a JSON object; it is passed to LiteLLM as keyword arguments",
-        "models": "make it a list of model names",
-    }
-    return fixes.get(field, f"see the {field or 'file'} entry in providers.schema.json")
-
-
-def _json_type(value: Any) -> str:
-    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}.get(type(value), "value")
+        raise ConfigError(source, problems_from_validation(exc)) from None

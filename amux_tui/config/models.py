@@ -6,13 +6,15 @@ from these models (`amux schema`), so every docstring here is user documentation
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .formats import ApiFormat
 
 SCHEMA_VERSION = 1
+PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ProviderName = Annotated[str, StringConstraints(pattern=PROVIDER_NAME_PATTERN)]
 
 
 class ProviderConfig(BaseModel):
@@ -87,14 +89,10 @@ class AmuxConfig(BaseModel):
     schema_: str | None = Field(
         default=None, alias="$schema", description="Optional link to providers.schema.json, for editors."
     )
-    version: int = Field(default=SCHEMA_VERSION, description="Format version of this file.", ge=1, le=SCHEMA_VERSION)
+    version: int = Field(default=SCHEMA_VERSION, description="Format version of this file.", ge=1, le=SCHEMA_VERSION,
+                         strict=True)
     default_provider: str | None = Field(default=None, description="The provider picked when none is given.")
-    providers: dict[str, ProviderConfig] = Field(default_factory=dict, description="Providers by name.")
-
-    @field_validator("providers")
-    @classmethod
-    def _names_are_usable(cls, value: dict[str, ProviderConfig]) -> dict[str, ProviderConfig]:
-        for name in value:
-            if not name or "/" in name or name != name.strip():
-                raise ValueError(f"provider name {name!r} must be non-empty, without '/' or surrounding spaces")
-        return value
+    providers: dict[ProviderName, ProviderConfig] = Field(
+        default_factory=dict,
+        description="Providers by name. A name is typed on command lines and prefixes models (name/model).",
+    )

@@ -25,8 +25,8 @@ class Preset:
     local: bool = False
     """A server on this machine (no key needed; detected by probing)."""
     needs_key: bool = True
-    models_path: str | None = None
-    """Path under api_base that lists models; None derives it from the api format."""
+    base_env: str | None = None
+    """Environment variable that moves the server (``OLLAMA_HOST``, ``LM_STUDIO_API_BASE``...)."""
 
 
 PRESETS: dict[str, Preset] = {
@@ -43,11 +43,16 @@ PRESETS: dict[str, Preset] = {
         Preset("bedrock", "AWS Bedrock", None, (), ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"), "bedrock"),
         Preset("vertex_ai", "Google Vertex AI", None, (), ("GOOGLE_APPLICATION_CREDENTIALS", "VERTEXAI_PROJECT"), "vertex_ai"),
         Preset("azure", "Azure OpenAI", None, (), ("AZURE_API_KEY",), "azure"),
-        Preset("litellm", "LiteLLM gateway", "http://127.0.0.1:4000/v1", ("openai-chat",), ("LITELLM_API_KEY",), "litellm_proxy"),
-        Preset("ollama", "Ollama", "http://127.0.0.1:11434/v1", ("openai-chat",), (), "ollama_chat", local=True, needs_key=False),
-        Preset("lmstudio", "LM Studio", "http://127.0.0.1:1234/v1", ("openai-chat",), ("LM_STUDIO_API_KEY",), "lm_studio", local=True, needs_key=False),
-        Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", ("openai-chat",), ("VLLM_API_KEY",), "hosted_vllm", local=True, needs_key=False),
-        Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", ("openai-chat",), (), "openai", local=True, needs_key=False),
+        Preset("litellm", "LiteLLM gateway", "http://127.0.0.1:4000/v1", ("openai-chat",), ("LITELLM_PROXY_API_KEY", "LITELLM_API_KEY"),
+               "litellm_proxy", base_env="LITELLM_PROXY_API_BASE"),
+        Preset("ollama", "Ollama", "http://127.0.0.1:11434/v1", ("openai-chat",), (), "ollama_chat", local=True, needs_key=False,
+               base_env="OLLAMA_HOST"),
+        Preset("lmstudio", "LM Studio", "http://127.0.0.1:1234/v1", ("openai-chat",), ("LM_STUDIO_API_KEY",), "lm_studio",
+               local=True, needs_key=False, base_env="LM_STUDIO_API_BASE"),
+        Preset("vllm", "vLLM", "http://127.0.0.1:8000/v1", ("openai-chat",), ("HOSTED_VLLM_API_KEY", "VLLM_API_KEY"), "hosted_vllm",
+               local=True, needs_key=False, base_env="HOSTED_VLLM_API_BASE"),
+        Preset("llamacpp", "llama.cpp server", "http://127.0.0.1:8080/v1", ("openai-chat",), (), "openai",
+               local=True, needs_key=False, base_env="LLAMACPP_API_BASE"),
     )
 }
 

@@ -8,12 +8,14 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..config.env import MissingEnvVar, interpolate, interpolate_tree
 from ..config.errors import ConfigError, ConfigProblem
 from ..config.loader import LoadedConfig
 from ..config.models import AmuxConfig, ProviderConfig
 from ..config.overrides import deep_merge
+from .litellm_names import KNOWN_LITELLM_PROVIDERS
 from .presets import PRESETS, Preset, preset_for
 from .resolved import ResolvedProvider
 
@@ -42,6 +44,7 @@ class ProviderRegistry:
         env = os.environ if env is None else env
         config = loaded.config if isinstance(loaded, LoadedConfig) else loaded
         source = str(loaded.path) if isinstance(loaded, LoadedConfig) and loaded.path else "<no config file>"
+        _check_types(config, source)
         providers = [resolve_configured(name, entry, env) for name, entry in config.providers.items()]
         configured_types = {p.type for p in providers}
         for preset in PRESETS.values():
@@ -99,7 +102,9 @@ class ProviderRegistry:
             prefix, rest = model.split("/", 1)
             if prefix in self._providers or preset_for(prefix) or _is_litellm_provider(prefix):
                 provider, model = prefix, rest
-            elif not self._providers and not self.default_provider:
+            elif (not self._providers and not self.default_provider) or _close_names(prefix, self.names() + list(PRESETS)):
+                # Nothing to hand the whole name to, or a near miss of a name amux knows ("opnrouter/..."):
+                # say so. Otherwise "org/model" is a model name for the default provider (vLLM, OpenRouter).
                 raise SelectionError(_unknown(prefix, self.names() + list(PRESETS)))
         if provider is None:
             provider = self.default_provider or (self.names()[0] if len(self) else None)
@@ -117,10 +122,28 @@ class ProviderRegistry:
         return resolved, model
 
 
+def _check_types(config: AmuxConfig, source: str) -> None:
+    """Every configured ``type`` must be a preset or a LiteLLM provider prefix."""
+    problems = []
+    for name, entry in config.providers.items():
+        if preset_for(entry.type) is None and not _is_litellm_provider(entry.type):
+            close = _close_names(entry.type, list(PRESETS) + sorted(KNOWN_LITELLM_PROVIDERS))
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else (
+                "use a preset (anthropic, openai, gemini, openrouter, ollama, bedrock, vertex_ai...) "
+                "or a LiteLLM provider prefix")
+            problems.append(ConfigProblem(f"providers.{name}.type", f"unknown provider type {entry.type!r}", hint))
+    if problems:
+        raise ConfigError(source, problems)
+
+
+def _close_names(name: str, pool: Iterable[str]) -> list[str]:
+    return difflib.get_close_matches(name, list(dict.fromkeys(pool)), n=3, cutoff=0.6)
+
+
 def resolve_configured(name: str, entry: ProviderConfig, env: Mapping[str, str]) -> ResolvedProvider:
     """Merge a configured provider with its preset and interpolate ``${VAR}`` references."""
     preset = preset_for(entry.type)
-    api_base = entry.api_base or (preset.api_base if preset else None)
+    api_base = entry.api_base or (preset_api_base(preset, env) if preset else None)
     key_problem = None
     if api_base and "${" in api_base:
         try:
@@ -158,9 +181,7 @@ def _from_preset(preset: Preset, env: Mapping[str, str], *, source: str) -> Reso
     key_env = next((var for var in preset.key_env if env.get(var)), preset.key_env[0] if preset.key_env else None)
     api_key = env.get(key_env) if key_env else None
     problem = f"{key_env} is not set" if preset.needs_key and key_env and not api_key else None
-    api_base = preset.api_base
-    if preset.type == "ollama" and env.get("OLLAMA_HOST"):
-        api_base = ollama_base_from_host(env["OLLAMA_HOST"]) + "/v1"
+    api_base = preset_api_base(preset, env)
     return ResolvedProvider(
         name=preset.type, type=preset.type, api_base=api_base, api_formats=preset.api_formats, api_key=api_key,
         key_env=key_env, key_problem=problem, litellm_prefix=preset.litellm_prefix, local=preset.local,
@@ -168,20 +189,43 @@ def _from_preset(preset: Preset, env: Mapping[str, str], *, source: str) -> Reso
     )
 
 
+def preset_api_base(preset: Preset, env: Mapping[str, str]) -> str | None:
+    """The preset's base URL, moved by its environment variable when that is set (``OLLAMA_HOST``...)."""
+    moved = env.get(preset.base_env) if preset.base_env else None
+    if not moved:
+        return preset.api_base
+    if preset.type == "ollama":
+        return ollama_base_from_host(moved) + "/v1"
+    return moved.strip().rstrip("/")
+
+
 def ollama_base_from_host(host: str) -> str:
-    """``OLLAMA_HOST`` may be ``0.0.0.0``, ``host:port`` or a URL; return an http base URL without a path."""
+    """``OLLAMA_HOST`` may be ``0.0.0.0``, ``host:port``, ``:port``, ``[::1]:port`` or a URL; return an
+    http base URL without a path (a wildcard bind address becomes loopback: that is where to connect)."""
     host = host.strip().rstrip("/")
-    if not host.startswith(("http://", "https://")):
+    default_port = 11434
+    if "://" not in host:
         host = "http://" + host
-    scheme, _, rest = host.partition("://")
-    hostname, _, port = rest.partition(":")
-    if hostname in ("0.0.0.0", ""):
+    else:  # as Ollama itself reads it: an explicit scheme implies that scheme's port
+        default_port = 443 if host.startswith("https://") else 80
+    parts = urlsplit(host)
+    hostname = parts.hostname or ""
+    if hostname in ("", "0.0.0.0", "::"):
         hostname = "127.0.0.1"
-    return f"{scheme}://{hostname}:{port or '11434'}"
+    if ":" in hostname:
+        hostname = f"[{hostname}]"
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        port = default_port
+    return f"{parts.scheme}://{hostname}:{port}"
 
 
 def _is_litellm_provider(prefix: str) -> bool:
-    """Whether LiteLLM knows this provider prefix. Imports LiteLLM: only called for names amux itself does not know."""
+    """Whether LiteLLM knows this provider prefix. Imports LiteLLM only for a name missing from the
+    bundled list (a typo, or a provider newer than that list)."""
+    if prefix in KNOWN_LITELLM_PROVIDERS:
+        return True
     from .litellm_bridge import litellm_provider_names
 
     return prefix in litellm_provider_names()
@@ -190,7 +234,6 @@ def _is_litellm_provider(prefix: str) -> bool:
 def _unknown(name: str, candidates: list[str]) -> str:
     from .litellm_bridge import litellm_provider_names
 
-    pool = sorted(set(candidates) | set(litellm_provider_names()))
-    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+    close = _close_names(name, list(candidates) + sorted(litellm_provider_names()))
     hint = f" did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return f"unknown provider {name!r}.{hint} (amux providers lists the configured ones)"
