@@ -1,0 +1,213 @@
+"""Screen cells and SGR (Select Graphic Rendition) parsing.
+
+A :class:`Cell` is what one screen position holds. Colours are strings:
+``"default"``, one of the sixteen :data:`ANSI_NAMES` (rendered through the
+theme's palette, see :mod:`amux_tui.terminal.colors`) or ``"rrggbb"`` hex for
+256-colour entries 16-255 and truecolour.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+ANSI_NAMES: tuple[str, ...] = (
+    "black", "red", "green", "yellow", "blue", "magenta", "cyan", "white",
+    "brightblack", "brightred", "brightgreen", "brightyellow",
+    "brightblue", "brightmagenta", "brightcyan", "brightwhite",
+)
+ANSI_INDEX: dict[str, int] = {name: index for index, name in enumerate(ANSI_NAMES)}
+
+
+def _cube_level(index: int) -> int:
+    return 0 if index == 0 else 55 + index * 40
+
+
+def _xterm_256_hex() -> tuple[str, ...]:
+    """Hex for 256-colour entries 16-255 (the 6x6x6 cube, then 24 greys)."""
+    entries = []
+    for n in range(216):
+        r, g, b = n // 36, (n // 6) % 6, n % 6
+        entries.append(f"{_cube_level(r):02x}{_cube_level(g):02x}{_cube_level(b):02x}")
+    for n in range(24):
+        level = 8 + n * 10
+        entries.append(f"{level:02x}{level:02x}{level:02x}")
+    return tuple(entries)
+
+
+_EXTENDED_HEX = _xterm_256_hex()
+
+
+def colour_256(index: int) -> str:
+    """The colour string for 256-colour palette entry ``index``."""
+    if index < 16:
+        return ANSI_NAMES[index]
+    return _EXTENDED_HEX[min(index, 255) - 16]
+
+
+class Cell(NamedTuple):
+    """One screen cell: its text (one grapheme, or ``""`` for the right half of
+    a wide character) and how it is drawn. Field order extends ``pyte.screens.Char``
+    so pyte's own methods (``_replace``) keep working on it."""
+
+    data: str = " "
+    fg: str = "default"
+    bg: str = "default"
+    bold: bool = False
+    italics: bool = False
+    underscore: bool = False
+    strikethrough: bool = False
+    reverse: bool = False
+    blink: bool = False
+    dim: bool = False
+    link: str | None = None
+
+
+DEFAULT_CELL = Cell()
+
+# Positions of Cell fields, for building a new cell from a list.
+_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = range(1, 11)
+
+# Plain on/off attributes: SGR code -> (field index, value).
+_FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
+    1: ((_BOLD, True),),
+    2: ((_DIM, True),),
+    3: ((_ITALICS, True),),
+    4: ((_UNDER, True),),
+    5: ((_BLINK, True),),
+    6: ((_BLINK, True),),
+    7: ((_REVERSE, True),),
+    9: ((_STRIKE, True),),
+    21: ((_UNDER, True),),
+    22: ((_BOLD, False), (_DIM, False)),
+    23: ((_ITALICS, False),),
+    24: ((_UNDER, False),),
+    25: ((_BLINK, False),),
+    27: ((_REVERSE, False),),
+    29: ((_STRIKE, False),),
+}
+
+
+def _number(text: str) -> int:
+    """A parameter as an int; anything that is not digits counts as 0."""
+    return int(text) if text.isdigit() else 0
+
+
+def _extended_colour(args: list[int]) -> tuple[str | None, int]:
+    """Parse ``5;n`` or ``2;r;g;b`` after 38/48/58: (colour or None, args consumed)."""
+    if not args:
+        return None, 0
+    if args[0] == 5:
+        if len(args) < 2:
+            return None, len(args)
+        return colour_256(args[1] & 255), 2
+    if args[0] == 2:
+        if len(args) < 4:
+            return None, len(args)
+        r, g, b = args[1:4]
+        return f"{r & 255:02x}{g & 255:02x}{b & 255:02x}", 4
+    return None, 1
+
+
+def _colon_colour(sub: list[str]) -> str | None:
+    """Parse the colon form ``38:5:n`` / ``38:2:[cs]:r:g:b``."""
+    values = [_number(s) for s in sub[1:]]
+    if values and values[0] == 2 and len(values) >= 5:
+        # With a colour-space id (possibly empty) there are 5 values after 38.
+        r, g, b = (min(v, 255) for v in values[2:5])
+        return f"{r:02x}{g:02x}{b:02x}"
+    colour, _ = _extended_colour(values)
+    return colour
+
+
+_new_cell = tuple.__new__
+
+
+def make_cell(data: str, attrs: Cell) -> Cell:
+    """``attrs`` with ``data`` as its text (faster than ``_replace``)."""
+    return _new_cell(Cell, (data, *attrs[1:]))
+
+
+def _codes(parts: list[str]) -> list[int] | None:
+    """All parameters as ints, or None when one is odd (colon forms, garbage)."""
+    try:
+        return [int(p) if p else 0 for p in parts]
+    except ValueError:
+        return None
+
+
+def apply_sgr(attrs: Cell, params: str, default: Cell) -> Cell:
+    """The attributes after ``CSI params m``, starting from ``attrs``.
+
+    Unknown codes are ignored; malformed parameters never raise.
+    """
+    if not params or params == "0":
+        # A hyperlink is not a graphic rendition: SGR 0 keeps it.
+        return default._replace(link=attrs.link) if attrs.link else default
+    fields = list(attrs)
+    parts = params.split(";")
+    codes = _codes(parts)
+    if codes is None:
+        return _apply_mixed(attrs, fields, parts, default)
+    i = 0
+    count = len(codes)
+    while i < count:
+        code = codes[i]
+        i += 1
+        if code in (38, 48, 58):
+            colour, used = _extended_colour(codes[i:i + 4])
+            i += used
+            if colour is not None and code != 58:  # 58: underline colour, not drawn
+                fields[_FG if code == 38 else _BG] = colour
+        else:
+            _apply_code(fields, code, attrs, default)
+    return _new_cell(Cell, fields)
+
+
+def _apply_code(fields: list, code: int, attrs: Cell, default: Cell) -> None:
+    if code == 0:
+        fields[:] = default
+        fields[0] = attrs.data
+        fields[_LINK] = attrs.link
+    elif code in _FLAGS:
+        for index, value in _FLAGS[code]:
+            fields[index] = value
+    elif 30 <= code <= 37:
+        fields[_FG] = ANSI_NAMES[code - 30]
+    elif 40 <= code <= 47:
+        fields[_BG] = ANSI_NAMES[code - 40]
+    elif 90 <= code <= 97:
+        fields[_FG] = ANSI_NAMES[code - 90 + 8]
+    elif 100 <= code <= 107:
+        fields[_BG] = ANSI_NAMES[code - 100 + 8]
+    elif code == 39:
+        fields[_FG] = default.fg
+    elif code == 49:
+        fields[_BG] = default.bg
+
+
+def _apply_mixed(attrs: Cell, fields: list, parts: list[str], default: Cell) -> Cell:
+    """The slow path: colon sub-parameters or malformed numbers."""
+    i = 0
+    count = len(parts)
+    while i < count:
+        part = parts[i]
+        i += 1
+        if ":" in part:
+            sub = part.split(":")
+            code = _number(sub[0])
+            if code in (38, 48):
+                colour = _colon_colour(sub)
+                if colour is not None:
+                    fields[_FG if code == 38 else _BG] = colour
+            elif code == 4:
+                fields[_UNDER] = _number(sub[1]) != 0 if len(sub) > 1 else True
+            continue
+        code = _number(part)
+        if code in (38, 48, 58):
+            colour, used = _extended_colour([_number(p) for p in parts[i:i + 4]])
+            i += used
+            if colour is not None and code != 58:
+                fields[_FG if code == 38 else _BG] = colour
+        else:
+            _apply_code(fields, code, attrs, default)
+    return _new_cell(Cell, fields)
