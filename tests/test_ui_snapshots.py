@@ -34,7 +34,7 @@ def make_app(tmp_path, servers):
     def make() -> AmuxApp:
         config = world.write_config(tmp_path)
         options = DashboardOptions(config_path=str(config), env=dict(world.ENV), detect_local=False,
-                                   latency_text=world.masked_latency, harness_search_path=str(tmp_path / "no-bin"))
+                                   latency_text=world.masked_latency, harness_search_path="/usr/bin:/bin")
         return AmuxApp(options)
 
     return make
@@ -100,3 +100,14 @@ def test_add_provider_form_rejects_bad_base_url(make_app, snap_compare):
 def test_small_terminal(make_app, snap_compare):
     """80x24 still shows the table, the details and the models."""
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=settled)
+
+
+def test_harnesses_tab(make_app, snap_compare):
+    """Harnesses: installed or not; the highlighted missing one shows its install command."""
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("ctrl+right")
+        await pilot.app.workers.wait_for_complete()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -11,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class LaunchCommands(Provider):
     def _candidates(self) -> list[tuple[str, str, str]]:
         app = self.app
-        harnesses = [h.name for h in app.harness_catalog._cache or () if h.installed]
+        harnesses = [h.name for h in app.harness_catalog.known if h.installed]
         out = []
         for provider in app.registry:
             model = provider.default_model or (provider.models[0] if provider.models else None)

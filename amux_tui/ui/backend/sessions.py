@@ -134,18 +134,17 @@ class SessionManager:
     # --- planning -------------------------------------------------------------------------------
 
     def preview(self, choice: LaunchChoice) -> LaunchPreview:
-        """Ask the harnesses room how this launch would run (no process, no proxy yet)."""
+        """How this launch would run, from the harnesses room's route decision (no I/O, no process)."""
+        from ...harnesses.errors import LaunchError
+        from ...harnesses.registry import get_adapter
+        from ...harnesses.resolve import decide_route
+
         try:
-            from ...harnesses.launch import prepare_launch
-        except ImportError as exc:
-            return LaunchPreview(choice, None, "", f"launching is not available in this build ({exc})")
-        try:
-            plan = prepare_launch(choice.harness, choice.provider, choice.model, env=self.env, proxy="if-needed",
-                                  proxy_endpoint=None)
-        except Exception as exc:  # the room's errors carry a message for people
+            decision = decide_route(get_adapter(choice.harness), choice.provider, "if-needed")
+        except LaunchError as exc:
             return LaunchPreview(choice, None, "", str(exc))
-        route = str(getattr(plan, "route", "native"))
-        return LaunchPreview(choice, route, ROUTE_WORDS.get(route, route), plan=plan)  # type: ignore[arg-type]
+        explanation = f"{ROUTE_WORDS[decision.route]}\n{decision.reason}"
+        return LaunchPreview(choice, decision.route, explanation, plan=decision)
 
     # --- running --------------------------------------------------------------------------------
 

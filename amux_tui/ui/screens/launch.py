@@ -53,7 +53,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
         options = self.query_one("#launch-harness", OptionList)
         options.clear_options()
         for view in views:
-            label = view.label if view.installed else f"{view.label} (not installed)"
+            label = view.label if view.installed else f"{view.label} (missing)"
             options.add_option(Option(label, id=view.name, disabled=not view.installed))
         self._highlight(options, self._want["harness"] or next((v.name for v in views if v.installed), None))
         options.focus()

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from ...backend.harness_info import HarnessView
+from ..providers.provider_table import short_format
 
 
 class HarnessesPane(Vertical):
@@ -51,7 +52,8 @@ class HarnessesPane(Vertical):
         self._views = {view.name: view for view in views}
         for view in views:
             installed = "yes" if view.installed else "no"
-            table.add_row(view.label, installed, view.version or "—", ", ".join(view.speaks) or "—", key=view.name)
+            speaks = ", ".join(short_format(f) for f in view.speaks) or "—"
+            table.add_row(view.label, installed, view.version or "—", speaks, key=view.name)
         if not views:
             self.query_one("#harness-detail", Static).update(self.app.harness_catalog.problem or "No harnesses known.")
         else:

@@ -28,6 +28,10 @@ _SHORT_FORMAT = {"anthropic-messages": "anthropic", "openai-chat": "chat", "open
                  "gemini": "gemini"}
 
 
+def short_format(api_format: str) -> str:
+    return _SHORT_FORMAT.get(api_format, api_format)
+
+
 def provider_format(provider: ResolvedProvider, *, short: bool = False) -> str:
     """The wire APIs it speaks (``litellm`` when only LiteLLM reaches it)."""
     if provider.via_litellm:
