@@ -33,8 +33,10 @@ import asyncio
 import hashlib
 import json
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -310,6 +312,44 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+FAKE_OLLAMA = """#!{python}
+# A stand-in for the ollama binary (Ollama is not installed on test machines): `serve` runs the
+# fixture server from provider_servers.py at $OLLAMA_HOST, like the real one would.
+import os, subprocess, sys, time
+mode = {mode!r}
+args = sys.argv[1:]
+if args[:1] == ["--version"]:
+    print("ollama version is 0.6.2")
+    sys.exit(0)
+if args[:1] != ["serve"]:
+    print("fake ollama: only serve and --version", file=sys.stderr)
+    sys.exit(2)
+if mode == "crash":
+    print("Error: listen tcp: bind: address already in use", file=sys.stderr)
+    sys.exit(1)
+if os.environ.get("FAKE_OLLAMA_PIDFILE"):  # a runner process, like the real server's model runners
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    with open(os.environ["FAKE_OLLAMA_PIDFILE"], "w") as handle:
+        handle.write(str(child.pid))
+if mode == "hang":
+    time.sleep(120)
+    sys.exit(0)
+host, _, port = os.environ.get("OLLAMA_HOST", "127.0.0.1:11434").rpartition(":")
+sys.path.insert(0, {tests_dir!r})
+sys.argv = ["provider_servers.py", "ollama", "--host", host, "--port", port]
+import provider_servers
+provider_servers.main()
+"""
+
+
+def write_fake_ollama(directory: Path, mode: Literal["serve", "crash", "hang"] = "serve") -> Path:
+    """An executable ``ollama`` in ``directory``: ``serve`` serves the Ollama fixture (or crashes, or hangs)."""
+    path = directory / "ollama"
+    path.write_text(FAKE_OLLAMA.format(python=sys.executable, mode=mode, tests_dir=str(Path(__file__).parent)))
+    path.chmod(0o755)
+    return path
 
 
 async def _serve_forever(kind: Kind, host: str, port: int, models: list[str]) -> None:

@@ -25,14 +25,15 @@ from .resolved import ResolvedProvider
 LOCAL_PRESETS: tuple[Preset, ...] = tuple(preset for preset in PRESETS.values() if preset.local)
 
 
-async def detect_local_providers(registry: ProviderRegistry, *, timeout: float = 0.3,
+async def detect_local_providers(registry: ProviderRegistry | None = None, *, timeout: float = 0.3,
                                  env: Mapping[str, str] | None = None) -> list[ResolvedProvider]:
-    """Local servers that answer and are not configured already (by name or by type).
+    """Local servers that answer and are not in ``registry`` already (by name, type or address).
 
     Returns them (``source="detected"``, with the models they reported); does not add them to
     ``registry`` (``load_registry`` does).
     """
     env = os.environ if env is None else env
+    registry = registry if registry is not None else ProviderRegistry([])
     configured_types = {provider.type for provider in registry if provider.source == "config"}
     known_bases = {provider.api_base for provider in registry if provider.api_base}
     candidates = [preset for preset in LOCAL_PRESETS
