@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ollama", parents=[common], help="manage the local Ollama server and its models")
     ollama = p.add_subparsers(dest="ollama_command", metavar="ACTION", required=True)
-    ollama.add_parser("status", help="is ollama installed, is a server answering")
+    ollama.add_parser("status", help="is ollama installed, is a server answering").add_argument("--json", action="store_true")
     ollama.add_parser("list", help="installed models").add_argument("--json", action="store_true")
     ollama.add_parser("serve", help="run `ollama serve` until Ctrl-C")
     ollama.add_parser("pull", help="pull a model with a progress bar").add_argument("model")
