@@ -19,6 +19,22 @@ from amux_tui.proxy.sessions import SessionRegistration
 PROTOCOLS = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
 
 
+def _translatable() -> set[str]:
+    """Protocols the translators (built in parallel) already have codecs for."""
+    try:
+        from amux_tui.proxy.protocols.codecs import CODECS
+    except ImportError:
+        return set()
+    return set(CODECS)
+
+
+TRANSLATABLE = _translatable()
+PAIRS = [(inbound, upstream) for inbound in PROTOCOLS for upstream in PROTOCOLS
+         if inbound == upstream or {inbound, upstream} <= TRANSLATABLE]
+"""(caller protocol, provider protocol) pairs the proxy can serve: the same protocol is relayed,
+different ones need both codecs."""
+
+
 @asynccontextmanager
 async def proxy_for(provider: Any, model: str = "fixture-model",
                     **register: Any) -> AsyncIterator[tuple[ProxyServer, SessionRegistration]]:

@@ -10,11 +10,10 @@ import socket
 import aiohttp
 import pytest
 
-from proxy_client import PROTOCOLS, auth_headers, error_shape_ok, post, proxy_for, request_body, route, sse_events
+from proxy_client import PAIRS, PROTOCOLS, auth_headers, error_shape_ok, post, proxy_for, request_body, route, sse_events
 from upstreams import Reply, UpstreamServer
 
 STATUSES = [400, 401, 403, 404, 413, 429, 500, 502, 503, 529]
-PAIRS = [(inbound, upstream) for inbound in PROTOCOLS for upstream in PROTOCOLS]
 
 
 def _closed_port() -> int:
@@ -62,7 +61,7 @@ async def test_upstream_timeout_is_504(inbound, upstream):
 
 
 def _ends_with_error_event(protocol: str, raw: bytes) -> bool:
-    events = sse_events(raw)
+    events = [event for event in sse_events(raw) if event[1] != "[DONE]"]
     assert events, raw
     name, data = events[-1]
     if protocol == "anthropic-messages":

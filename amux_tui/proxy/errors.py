@@ -48,6 +48,8 @@ def upstream_failure(exc: BaseException, where: str) -> ProxyError:
         return ProxyError(504, f"the upstream {where} did not answer in time")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ProxyError(502, f"cannot connect to the upstream {where}: {exc.os_error.strerror or exc}")
+    if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
+        return ProxyError(502, f"the upstream {where} closed the connection before the answer was complete")
     if isinstance(exc, aiohttp.ClientError):
         return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}: {exc}")
     return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
@@ -76,7 +78,8 @@ def stream_error_event(protocol: str, status: int, message: str) -> bytes:
         error = body.get("error", {})
         return format_event("error", _compact({"type": "error", "code": error.get("type"), "message": message,
                                                "param": None}))
-    return format_event(None, _compact(body))
+    done = b"data: [DONE]\n\n" if protocol == "openai-chat" else b""
+    return format_event(None, _compact(body)) + done
 
 
 def _compact(value: object) -> str:

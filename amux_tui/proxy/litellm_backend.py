@@ -21,7 +21,7 @@ from . import protocols
 from .errors import ProxyError
 from .sessions import Session
 from .traffic import RequestRecord
-from .translate import SSE_HEADERS, encode, wants_usage
+from .translate import SSE_HEADERS, encode
 from .usage import usage_from_object
 
 _litellm: ModuleType | None = None
@@ -113,7 +113,7 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
         record.status = 200
         return web.Response(body=out, content_type="application/json")
     return await _relay_chunks(request, record, answer, inbound=inbound, model=model, report=report,
-                               include_usage=wants_usage(inbound, body))
+                               include_usage=protocols.client_wants_usage(body, inbound))
 
 
 async def _relay_chunks(request: web.Request, record: RequestRecord, chunks: Any, *, inbound: str, model: str,

@@ -30,14 +30,6 @@ SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Contro
                "X-Accel-Buffering": "no"}
 
 
-def wants_usage(inbound: str, body: dict[str, Any]) -> bool:
-    """Whether a chat client asked for the final usage chunk (other protocols always carry usage)."""
-    if inbound != "openai-chat":
-        return True
-    options = body.get("stream_options")
-    return isinstance(options, dict) and bool(options.get("include_usage"))
-
-
 def upstream_protocol_for(session: Session, inbound: str) -> str:
     """The provider API a translated request goes to: its preferred one."""
     provider = session.provider
@@ -79,7 +71,7 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
             return await _translate_body(upstream, record, target=target, inbound=inbound, model=model,
                                          report=report, shown_url=shown_url)
         return await _translate_stream(request, upstream, record, target=target, inbound=inbound, model=model,
-                                       report=report, shown_url=shown_url, include_usage=wants_usage(inbound, body))
+                                       report=report, shown_url=shown_url, include_usage=protocols.client_wants_usage(body, inbound))
     except BaseException:
         upstream.close()
         raise
