@@ -1,0 +1,195 @@
+"""Tool round trips through the proxy (tool call → tool result → answer), as each harness does
+them, for every caller/provider pair the translators serve, streamed and not."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from proxy_client import PAIRS, post, proxy_for, sse_events
+from upstreams import RecordedRequest, Reply, ToolCall, UpstreamServer
+
+SCHEMA = {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}
+ARGS = {"command": "ls -la"}
+OUTPUT = "file.txt  notes.md"
+
+
+# --- the caller's side: requests each harness would send ----------------------------------------
+
+def first_request(protocol: str, stream: bool) -> dict[str, Any]:
+    return history(protocol, stream, None)
+
+
+def history(protocol: str, stream: bool, call: tuple[str, str, dict] | None) -> dict[str, Any]:
+    """The conversation: a question, and after a tool call, the call echoed back plus its result."""
+    ask = "list the files"
+    if protocol == "anthropic-messages":
+        messages: list[Any] = [{"role": "user", "content": ask}]
+        if call:
+            messages += [{"role": "assistant", "content": [{"type": "tool_use", "id": call[0], "name": call[1],
+                                                            "input": call[2]}]},
+                         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call[0],
+                                                       "content": OUTPUT}]}]
+        return {"model": "claude-x", "max_tokens": 1000, "stream": stream, "messages": messages,
+                "system": [{"type": "text", "text": "be brief", "cache_control": {"type": "ephemeral"}}],
+                "tools": [{"name": "bash", "description": "run a command", "input_schema": SCHEMA}]}
+    if protocol == "openai-chat":
+        messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": ask}]
+        if call:
+            messages += [{"role": "assistant", "content": None, "tool_calls": [
+                {"id": call[0], "type": "function", "function": {"name": call[1], "arguments": json.dumps(call[2])}}]},
+                         {"role": "tool", "tool_call_id": call[0], "content": OUTPUT}]
+        body = {"model": "gpt-x", "stream": stream, "messages": messages,
+                "tools": [{"type": "function", "function": {"name": "bash", "description": "run a command",
+                                                            "parameters": SCHEMA}}]}
+        if stream:
+            body["stream_options"] = {"include_usage": True}
+        return body
+    if protocol == "openai-responses":
+        items: list[Any] = [{"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "be brief"}]},
+                            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": ask}]}]
+        if call:
+            items += [{"type": "function_call", "call_id": call[0], "name": call[1], "arguments": json.dumps(call[2])},
+                      {"type": "function_call_output", "call_id": call[0], "output": OUTPUT}]
+        return {"model": "codex-x", "stream": stream, "store": False, "input": items,
+                "tools": [{"type": "function", "name": "bash", "description": "run a command", "parameters": SCHEMA}]}
+    contents: list[Any] = [{"role": "user", "parts": [{"text": ask}]}]
+    if call:
+        contents += [{"role": "model", "parts": [{"functionCall": {"id": call[0], "name": call[1], "args": call[2]}}]},
+                     {"role": "user", "parts": [{"functionResponse": {"id": call[0], "name": call[1],
+                                                                     "response": {"output": OUTPUT}}}]}]
+    return {"contents": contents, "systemInstruction": {"parts": [{"text": "be brief"}]},
+            "tools": [{"functionDeclarations": [{"name": "bash", "description": "run a command",
+                                                 "parameters": SCHEMA}]}]}
+
+
+def read_answer(protocol: str, raw: bytes, stream: bool) -> tuple[str, list[tuple[str, str, dict]]]:
+    """(text, tool calls) of an answer as the caller's SDK would assemble it."""
+    if not stream:
+        return _read_body(protocol, json.loads(raw))
+    text, calls, args = "", {}, {}
+    for name, data in sse_events(raw):
+        if data == "[DONE]":
+            continue
+        assert "error" not in (data if isinstance(data, dict) else {}), data
+        if protocol == "anthropic-messages":
+            if data["type"] == "content_block_start" and data["content_block"]["type"] == "tool_use":
+                calls[data["index"]] = (data["content_block"]["id"], data["content_block"]["name"])
+                args[data["index"]] = ""
+            elif data["type"] == "content_block_delta":
+                delta = data["delta"]
+                text += delta.get("text", "")
+                if delta["type"] == "input_json_delta":
+                    args[data["index"]] += delta["partial_json"]
+        elif protocol == "openai-chat":
+            for choice in data.get("choices", []):
+                delta = choice.get("delta", {})
+                text += delta.get("content") or ""
+                for tc in delta.get("tool_calls", []) or []:
+                    if tc.get("id"):
+                        calls[tc["index"]] = (tc["id"], tc["function"]["name"])
+                        args[tc["index"]] = ""
+                    args[tc["index"]] += tc["function"].get("arguments", "")
+        elif protocol == "openai-responses":
+            if data["type"] == "response.output_text.delta":
+                text += data["delta"]
+            elif data["type"] == "response.completed":
+                _, done_calls = _read_body(protocol, data["response"])
+                return text, done_calls
+        else:
+            for part in data["candidates"][0].get("content", {}).get("parts", []):
+                if "functionCall" in part:
+                    fc = part["functionCall"]
+                    calls[len(calls)] = (fc.get("id") or fc["name"], fc["name"])
+                    args[len(args)] = json.dumps(fc.get("args", {}))
+                elif not part.get("thought"):
+                    text += part.get("text", "")
+    return text, [(cid, cname, json.loads(args[i] or "{}")) for i, (cid, cname) in sorted(calls.items())]
+
+
+def _read_body(protocol: str, body: dict) -> tuple[str, list[tuple[str, str, dict]]]:
+    if protocol == "anthropic-messages":
+        return ("".join(b.get("text", "") for b in body["content"] if b["type"] == "text"),
+                [(b["id"], b["name"], b["input"]) for b in body["content"] if b["type"] == "tool_use"])
+    if protocol == "openai-chat":
+        message = body["choices"][0]["message"]
+        return (message.get("content") or "",
+                [(tc["id"], tc["function"]["name"], json.loads(tc["function"]["arguments"]))
+                 for tc in message.get("tool_calls") or []])
+    if protocol == "openai-responses":
+        text = "".join(c.get("text", "") for item in body["output"] if item["type"] == "message"
+                       for c in item["content"])
+        return text, [(i["call_id"], i["name"], json.loads(i["arguments"])) for i in body["output"]
+                      if i["type"] == "function_call"]
+    parts = body["candidates"][0]["content"]["parts"]
+    return ("".join(p.get("text", "") for p in parts if not p.get("thought")),
+            [(p["functionCall"].get("id") or p["functionCall"]["name"], p["functionCall"]["name"],
+              p["functionCall"].get("args", {})) for p in parts if "functionCall" in p])
+
+
+# --- the provider's side: what reached it -------------------------------------------------------
+
+def tool_result_in(protocol: str, body: dict) -> tuple[str | None, str | None, str]:
+    """(id of the echoed call, id the result answers, result text) from an upstream request."""
+    if protocol == "anthropic-messages":
+        call = next(b for m in body["messages"] if m["role"] == "assistant" and isinstance(m["content"], list)
+                    for b in m["content"] if b["type"] == "tool_use")
+        result = next(b for m in body["messages"] if isinstance(m["content"], list)
+                      for b in m["content"] if b["type"] == "tool_result")
+        content = result["content"]
+        text = content if isinstance(content, str) else "".join(c.get("text", "") for c in content)
+        assert call["name"] == "bash" and call["input"] == ARGS
+        return call["id"], result["tool_use_id"], text
+    if protocol == "openai-chat":
+        call = next(tc for m in body["messages"] if m.get("tool_calls") for tc in m["tool_calls"])
+        result = next(m for m in body["messages"] if m["role"] == "tool")
+        assert call["function"]["name"] == "bash" and json.loads(call["function"]["arguments"]) == ARGS
+        content = result["content"]
+        text = content if isinstance(content, str) else "".join(c.get("text", "") for c in content)
+        return call["id"], result["tool_call_id"], text
+    if protocol == "openai-responses":
+        call = next(i for i in body["input"] if i.get("type") == "function_call")
+        result = next(i for i in body["input"] if i.get("type") == "function_call_output")
+        assert call["name"] == "bash" and json.loads(call["arguments"]) == ARGS
+        output = result["output"]
+        return call["call_id"], result["call_id"], output if isinstance(output, str) else json.dumps(output)
+    parts = [p for c in body["contents"] for p in c["parts"]]
+    call = next(p["functionCall"] for p in parts if "functionCall" in p)
+    result = next(p["functionResponse"] for p in parts if "functionResponse" in p)
+    assert call["name"] == "bash" and call.get("args") == ARGS
+    return call.get("id") or call["name"], result.get("id") or result["name"], json.dumps(result["response"])
+
+
+def scripted(protocol: str):
+    def answer(request: RecordedRequest) -> Reply:
+        if OUTPUT.split()[0] in request.body.decode():
+            return Reply(text=f"I see {OUTPUT}", input_tokens=50, output_tokens=9)
+        return Reply(text="let me look", tool_calls=(ToolCall("bash", ARGS, id="call_abc123"),))
+    return answer
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+async def test_tool_round_trip(inbound, upstream, stream):
+    async with UpstreamServer(upstream, scripted(upstream)) as up, proxy_for(up.provider()) as (_, session):
+        status, raw = await post(session, inbound, first_request(inbound, stream), stream=stream)
+        assert status == 200, raw[:500]
+        text, calls = read_answer(inbound, raw, stream)
+        assert text == "let me look"
+        assert len(calls) == 1 and calls[0][1:] == ("bash", ARGS)
+        status, raw = await post(session, inbound, history(inbound, stream, calls[0]), stream=stream)
+        assert status == 200, raw[:500]
+        text, calls = read_answer(inbound, raw, stream)
+    assert text == f"I see {OUTPUT}" and calls == []
+    first, second = up.requests[0].json, up.requests[1].json
+    call_id, result_id, result_text = tool_result_in(upstream, second)
+    assert call_id == result_id and OUTPUT in result_text
+    if upstream != "gemini":
+        assert first["model"] == second["model"] == "fixture-model"
+    else:
+        assert up.requests[1].path.endswith("/fixture-model:" + ("streamGenerateContent" if stream else "generateContent"))
+    records = session.traffic.records()
+    assert [r.status for r in records] == [200, 200]
+    assert records[1].input_tokens == 50 and records[1].output_tokens == 9
