@@ -111,3 +111,18 @@ def test_harnesses_tab(make_app, snap_compare):
         await pilot.app.workers.wait_for_complete()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_ollama_pull(make_app, snap_compare):
+    """Ollama: the configured server's models; a pull streams progress into the bar until done."""
+
+    async def run_before(pilot):
+        await settled(pilot)
+        await pilot.press("ctrl+right", "ctrl+right")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.press("p", *"tinyllama", "enter")
+        await pilot.pause(0.2)
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

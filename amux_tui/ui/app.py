@@ -41,6 +41,7 @@ class AmuxApp(App[int]):
         self.catalog = ProviderCatalog(self.options.config_path, self.options.env,
                                        detect_local=self.options.detect_local)
         self.registry = ProviderRegistry([])
+        self.catalog_load = self.reload_providers()
         from .backend.sessions import SessionManager
         from .backend.harness_info import HarnessCatalog
 
@@ -50,6 +51,12 @@ class AmuxApp(App[int]):
 
         self.ollama = OllamaControl(self.options.env)
         self.theme = DARK_THEME
+
+    def reload_providers(self):
+        """Re-read providers.json (a small local file) into ``registry``; detected servers come later."""
+        self.catalog_load = self.catalog.load()
+        self.registry = self.catalog_load.registry
+        return self.catalog_load
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(id="main")
@@ -91,11 +98,16 @@ class AmuxApp(App[int]):
         self._main_screen().toggle_split()
 
     async def action_quit(self) -> None:
-        await self.sessions.close_all()
+        await self.shutdown_sessions()
         self.exit(0)
 
-    async def on_unmount(self) -> None:
+    async def shutdown_sessions(self) -> None:
+        """End every session's process group, the proxy, and an Ollama server amux started."""
         await self.sessions.close_all()
+        await self.ollama.aclose()
+
+    async def on_unmount(self) -> None:
+        await self.shutdown_sessions()
 
     def _main_screen(self) -> MainScreen:
         for screen in self.screen_stack:

@@ -76,7 +76,7 @@ class ProviderCatalog:
             from ...providers import detect
         except ImportError:
             return []
-        found = await detect.detect_local_providers(env=self.env)
+        found = await detect.detect_local_providers(registry, env=self.env)
         return [provider for provider in found if provider.name not in registry]
 
     async def health(self, provider: ResolvedProvider) -> HealthView:

@@ -1,10 +1,12 @@
-"""Ollama for the dashboard: status, start/stop, installed models, pull progress; all from the
-providers room's `OllamaManager`."""
+"""Ollama for the dashboard: status, start/stop, installed models and pull progress, all from the
+providers room's `OllamaManager`, turned into small view records."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+
+from ...providers.ollama import OllamaError, OllamaManager, PullProgress
 
 
 @dataclass(frozen=True)
@@ -23,30 +25,61 @@ class OllamaModelView:
     family: str | None = None
 
 
-@dataclass(frozen=True)
-class PullStep:
-    status: str
-    completed: int | None = None
-    total: int | None = None
+def size_text(size: int | None) -> str:
+    if size is None:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return "—"
 
 
 class OllamaControl:
-    def __init__(self, env: Mapping[str, str]):
-        self.env = env
+    """One `OllamaManager` for the app's lifetime (a server it starts is stopped on quit)."""
+
+    def __init__(self, env: Mapping[str, str], base_url: str | None = None):
+        self.manager = OllamaManager(base_url=base_url, env=env)
+
+    def point_at(self, base_url: str) -> None:
+        """Use the configured Ollama provider's server instead of the default one."""
+        if base_url.rstrip("/") != self.manager.base_url and not self.manager.owns_server:
+            self.manager.base_url = base_url.rstrip("/")
 
     async def status(self) -> OllamaStatusView:
-        return OllamaStatusView(False, False, False, "Ollama: the providers room's manager is not available yet")
+        status = await self.manager.status()
+        installed = status.binary is not None
+        if status.running:
+            owner = "started by amux" if status.owned else "already running"
+            summary = f"Ollama {status.version} answers at {status.base_url} ({owner})"
+        elif installed:
+            summary = f"Ollama is installed ({status.binary}) but no server answers at {status.base_url}: Start it"
+        else:
+            summary = f"No server at {status.base_url} and ollama is not installed: see https://ollama.com/download"
+        return OllamaStatusView(installed, status.running, status.owned, summary)
 
     async def models(self) -> list[OllamaModelView]:
-        return []
+        try:
+            models = await self.manager.list_models()
+        except OllamaError:
+            return []
+        return [OllamaModelView(m.name, size_text(m.size), m.family) for m in models]
 
     async def start(self) -> str:
-        return "not available"
+        try:
+            started = await self.manager.start()
+        except OllamaError as exc:
+            return str(exc)
+        return "server started" if started else "a server was already running"
 
     async def stop(self) -> str:
-        return "not available"
+        if not self.manager.owns_server:
+            return "this server was not started by amux; stop it where it was started"
+        await self.manager.stop()
+        return "server stopped"
 
-    async def pull(self, model: str) -> AsyncIterator[PullStep]:
-        if False:
-            yield PullStep("")
-        raise RuntimeError("the Ollama manager is not available yet")
+    def pull(self, model: str) -> AsyncIterator[PullProgress]:
+        return self.manager.pull(model)
+
+    async def aclose(self) -> None:
+        await self.manager.aclose()

@@ -199,6 +199,11 @@ class MainScreen(Screen):
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        if event.pane is not None:
+            # Keys of the tab (a/e/r, p, F7...) work at once: focus moves into the tab's content.
+            target = next((w for w in event.pane.query("*") if w.focusable and w.display), None)
+            if target is not None:
+                self.call_after_refresh(target.focus)
         if not self._split:
             return
         pane_id = event.pane.id if event.pane else None

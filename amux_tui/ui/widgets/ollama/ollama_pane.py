@@ -22,7 +22,8 @@ class OllamaPane(Vertical):
     OllamaPane #ollama-models { height: 1fr; }
     OllamaPane #ollama-pull { height: auto; }
     OllamaPane #pull-model { width: 1fr; }
-    OllamaPane #pull-progress { height: 1; padding: 0 1; }
+    OllamaPane #pull-progress { height: 1; padding: 0 1; display: none; }
+    OllamaPane.-pulling #pull-progress { display: block; }
     OllamaPane #pull-status { height: 1; padding: 0 1; color: $text-muted; }
     """
 
@@ -44,6 +45,11 @@ class OllamaPane(Vertical):
         return self.app.ollama
 
     def on_mount(self) -> None:
+        local = next((p for p in self.app.registry if p.type == "ollama" and p.api_base), None)
+        if local is not None:
+            from ....providers.endpoints import ollama_server_url
+
+            self.control.point_at(ollama_server_url(local.api_base))
         table = self.query_one("#ollama-models", DataTable)
         table.add_column("model", key="name")
         table.add_column("size", key="size")
@@ -78,12 +84,15 @@ class OllamaPane(Vertical):
     async def pull(self, model: str) -> None:
         bar = self.query_one("#pull-progress", ProgressBar)
         status = self.query_one("#pull-status", Static)
-        bar.update(total=None, progress=0)
+        self.add_class("-pulling")
+        bar.update(total=100, progress=0)
         status.update(f"pulling {model}…")
+        layers: dict[str, tuple[int, int]] = {}  # digest -> (completed, total): the bar covers all layers
         try:
             async for step in self.control.pull(model):
-                if step.total:
-                    bar.update(total=step.total, progress=step.completed or 0)
+                if step.total and step.digest:
+                    layers[step.digest] = (step.completed or 0, step.total)
+                    bar.update(total=sum(t for _, t in layers.values()), progress=sum(c for c, _ in layers.values()))
                 status.update(f"{model}: {step.status}")
         except Exception as exc:  # the manager raises its own error with a message for people
             status.update(f"{model}: failed: {exc}")

@@ -51,7 +51,7 @@ class ProvidersPane(Vertical):
             yield ModelPicker(id="model-picker")
 
     def on_mount(self) -> None:
-        self.reload()
+        self.reload(from_disk=False)
         self.query_one(ProviderTable).focus()
         self.set_interval(self.app.options.health_interval, self.action_refresh_health)
 
@@ -59,10 +59,9 @@ class ProvidersPane(Vertical):
     def catalog_load(self) -> CatalogLoad | None:
         return self._load
 
-    def reload(self) -> None:
+    def reload(self, *, from_disk: bool = True) -> None:
         """Re-read providers.json, show the providers, then probe them."""
-        self._load = self.app.catalog.load()
-        self.app.registry = self._load.registry
+        self._load = self.app.reload_providers() if from_disk else self.app.catalog_load
         problem = self.query_one("#providers-problem", Static)
         problem.update(self._load.problem or "")
         self.set_class(bool(self._load.problem), "-config-problem")
