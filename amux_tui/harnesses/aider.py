@@ -1,0 +1,90 @@
+"""Aider: reaches most providers by itself through LiteLLM, or any OpenAI Chat endpoint.
+
+Settings go through Aider's own ``AIDER_*`` environment variables; the model's context window
+and output limit go in a per-session model-metadata file (``--model-metadata-file``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..providers.presets import preset_for
+from .base import Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
+
+_NATIVE = frozenset({"anthropic", "openai", "gemini", "openrouter", "deepseek", "groq", "mistral", "xai",
+                     "bedrock", "vertex_ai", "azure", "ollama", "lmstudio"})
+# Local servers: LiteLLM reads their address from these variables (without the /v1 suffix for Ollama).
+_BASE_ENV = {"ollama": "OLLAMA_API_BASE", "lmstudio": "LM_STUDIO_API_BASE"}
+_QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false"}
+
+
+class Aider(HarnessAdapter):
+    name = "aider"
+    label = "Aider"
+    binary = "aider"
+    install = InstallSpec("pip", "aider-chat", "python -m pip install aider-chat", "https://aider.chat")
+    protocols = ("openai-chat",)
+    native_providers = _NATIVE
+    CAN_RESUME = True
+    RESUME_BY_ID = False
+    resume_usage = "aider --restore-chat-history"
+    headless_usage = "aider --message PROMPT --yes-always"
+
+    def headless_args(self, prompt: str) -> list[str]:
+        return ["--message", prompt, "--yes-always"]
+
+    def resume_args(self, session_id: str | None) -> list[str]:
+        return ["--restore-chat-history"]
+
+    def endpoint_setup(self, endpoint: Endpoint, *, home: Path, session_dir: Path, cwd: Path) -> SessionSetup:
+        model = f"openai/{endpoint.model}"
+        env = {
+            "AIDER_OPENAI_API_BASE": endpoint.base_url,
+            "AIDER_OPENAI_API_KEY": endpoint.token,
+            "AIDER_MODEL": model,
+            "AIDER_WEAK_MODEL": f"openai/{endpoint.small_model or endpoint.model}",
+            **_QUIET_ENV,
+        }
+        if endpoint.reasoning_effort:
+            env["AIDER_REASONING_EFFORT"] = endpoint.reasoning_effort
+        files = _metadata(env, session_dir, model, "openai", endpoint.context_window, endpoint.max_output_tokens,
+                          endpoint.supports_tools)
+        return SessionSetup(env=env, unset_env=("OPENAI_API_BASE", "OPENAI_BASE_URL"), files=files,
+                            secret_env=frozenset({"AIDER_OPENAI_API_KEY"}))
+
+    def native_setup(self, target: NativeTarget) -> SessionSetup:
+        provider = target.provider
+        model = provider.litellm_model(target.model)
+        env = {"AIDER_MODEL": model, **_QUIET_ENV}
+        if target.small_model:
+            env["AIDER_WEAK_MODEL"] = provider.litellm_model(target.small_model)
+        preset = preset_for(provider.type)
+        secret: set[str] = set()
+        if preset and preset.key_env and provider.api_key:
+            env |= key_if_not_inherited(preset.key_env[0], provider.api_key, target.inherited_env)
+            secret.add(preset.key_env[0])
+        if provider.type in _BASE_ENV and provider.api_base:
+            base = provider.api_base.rstrip("/")
+            env[_BASE_ENV[provider.type]] = base.removesuffix("/v1") if provider.type == "ollama" else base
+        if target.reasoning_effort:
+            env["AIDER_REASONING_EFFORT"] = target.reasoning_effort
+        files = _metadata(env, target.session_dir, model, provider.litellm_prefix or provider.type,
+                          target.context_window, None, None)
+        return SessionSetup(env=env, files=files, secret_env=frozenset(secret))
+
+
+def _metadata(env: dict[str, str], session_dir: Path, model: str, litellm_provider: str, context_window: int | None,
+              max_output: int | None, supports_tools: bool | None) -> list[FileSeed]:
+    """A LiteLLM-style metadata entry so Aider knows the real window instead of warning about it."""
+    if not context_window:
+        env["AIDER_SHOW_MODEL_WARNINGS"] = "false"
+        return []
+    entry = {"max_input_tokens": context_window, "max_tokens": max_output or context_window,
+             "max_output_tokens": max_output or context_window, "litellm_provider": litellm_provider,
+             "mode": "chat", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+    if supports_tools is not None:
+        entry["supports_function_calling"] = supports_tools
+    path = session_dir / "aider-model-metadata.json"
+    env["AIDER_MODEL_METADATA_FILE"] = str(path)
+    return [FileSeed(path, json.dumps({model: entry}, indent=2))]

@@ -1,0 +1,89 @@
+"""Codex CLI: speaks OpenAI Responses only; reaches OpenAI (and a local Ollama / LM Studio) by itself.
+
+A custom endpoint is a ``model_providers`` entry given as ``-c`` overrides (never written to a
+config file); the key travels in an environment variable the entry names.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .base import Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
+
+PROVIDER_ID = "amux"
+KEY_ENV = "AMUX_CODEX_API_KEY"
+OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
+_OSS_PROVIDERS = {"ollama": "ollama", "lmstudio": "lmstudio"}
+
+
+def toml_value(value: object) -> str:
+    """A Python value as a TOML literal for ``-c key=value`` (JSON strings are valid TOML strings)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(str(value))
+
+
+def override(key: str, value: object) -> list[str]:
+    return ["-c", f"{key}={toml_value(value)}"]
+
+
+class Codex(HarnessAdapter):
+    name = "codex"
+    label = "Codex CLI"
+    binary = "codex"
+    install = InstallSpec("npm", "@openai/codex", "npm install -g @openai/codex", "https://developers.openai.com/codex")
+    protocols = ("openai-responses",)
+    native_providers = frozenset({"openai", "ollama", "lmstudio"})
+    CAN_RESUME = True
+    RESUME_BY_ID = True
+    resume_usage = "codex resume --last | codex resume ID"
+    headless_usage = "codex exec --skip-git-repo-check PROMPT </dev/null"
+    HOME_ENV = "CODEX_HOME"
+
+    def headless_args(self, prompt: str) -> list[str]:
+        return ["exec", "--skip-git-repo-check", prompt]
+
+    def resume_args(self, session_id: str | None) -> list[str]:
+        return ["resume", session_id] if session_id else ["resume", "--last"]
+
+    def endpoint_setup(self, endpoint: Endpoint, *, home: Path, session_dir: Path, cwd: Path) -> SessionSetup:
+        args = override("model_provider", PROVIDER_ID)
+        provider = {"name": "amux", "base_url": endpoint.base_url, "env_key": KEY_ENV, "wire_api": "responses"}
+        for key, value in provider.items():
+            args += override(f"model_providers.{PROVIDER_ID}.{key}", value)
+        args += ["-m", endpoint.model]
+        args += _knobs(endpoint.context_window, endpoint.reasoning_effort)
+        # Trust the working directory in amux's own Codex home: no trust prompt for a proxied session.
+        args += override("projects", {str(cwd): {"trust_level": "trusted"}})
+        args += override("check_for_update_on_startup", False)
+        return SessionSetup(env={"CODEX_HOME": str(home), KEY_ENV: endpoint.token}, args=args,
+                            secret_env=frozenset({KEY_ENV}))
+
+    def native_setup(self, target: NativeTarget) -> SessionSetup:
+        provider = target.provider
+        env: dict[str, str] = {}
+        args: list[str] = []
+        if provider.type in _OSS_PROVIDERS:
+            args += ["--oss", "--local-provider", _OSS_PROVIDERS[provider.type]]
+            if provider.api_base:
+                env["CODEX_OSS_BASE_URL"] = provider.api_base
+        else:
+            env |= key_if_not_inherited("OPENAI_API_KEY", provider.api_key, target.inherited_env)
+            if provider.api_base and provider.api_base.rstrip("/") != OPENAI_DEFAULT_BASE:
+                args += override("openai_base_url", provider.api_base)
+        args += ["-m", target.model] + _knobs(target.context_window, target.reasoning_effort)
+        return SessionSetup(env=env, args=args, secret_env=frozenset({"OPENAI_API_KEY"}))
+
+
+def _knobs(context_window: int | None, effort: str | None) -> list[str]:
+    args: list[str] = []
+    if context_window:
+        args += override("model_context_window", context_window)
+    if effort:
+        args += override("model_reasoning_effort", effort)
+    return args

@@ -1,0 +1,162 @@
+"""`amux launch` and `amux harnesses`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .errors import EXIT_FAILURE, LaunchError
+from .launch import cleanup_launch, prepare_launch
+from .registry import get_adapter
+from .resolve import LaunchPlan, decide_route, resume_arguments
+
+if TYPE_CHECKING:
+    from ..providers.resolved import ResolvedProvider
+    from ..proxy.server import ProxyServer
+
+
+def cmd_launch(args: argparse.Namespace) -> int:
+    args = reparse_swallowed_options(args)
+    provider, model = _select(args)
+    try:
+        return asyncio.run(launch(args, provider, model))
+    except LaunchError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+
+
+def reparse_swallowed_options(args: argparse.Namespace) -> argparse.Namespace:
+    """``amux launch claude --model m -- -p hi``: the CLI's REMAINDER positional swallows the options
+    after the harness name; parse them again (everything after ``--`` stays the harness's)."""
+    rest = list(args.harness_args or [])
+    if not rest or not rest[0].startswith("-"):
+        return args
+    from ..cli import build_parser
+
+    launch_parser = build_parser()._subparsers._group_actions[0].choices["launch"]  # type: ignore[union-attr]
+    known = set(launch_parser._option_string_actions)
+    if rest[0].split("=", 1)[0] not in known:
+        return args
+    mine, theirs = (rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest else (rest, [])
+    reparsed = launch_parser.parse_args([*mine, args.harness])
+    for name, value in vars(reparsed).items():
+        if name != "harness_args" and (name not in vars(args) or value != launch_parser.get_default(name)):
+            setattr(args, name, value)
+    args.harness_args = theirs
+    return args
+
+
+def _select(args: argparse.Namespace) -> tuple[ResolvedProvider, str]:
+    from ..config.loader import load_config
+    from ..config.overrides import parse_provider_args
+    from ..providers.registry import ProviderRegistry
+
+    registry = ProviderRegistry.from_config(load_config(getattr(args, "config", None)))
+    params = parse_provider_args(getattr(args, "provider_arg", None) or [])
+    return registry.select(args.provider, args.model, params=params or None)
+
+
+async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: str) -> int:
+    adapter = get_adapter(args.harness)
+    decision = decide_route(adapter, provider, args.proxy_mode)  # stops early when a proxy is needed
+    resume_arguments(adapter, args.resume)
+    options: dict[str, Any] = {"proxy_mode": args.proxy_mode, "harness_args": list(args.harness_args or []),
+                               "resume": args.resume}
+    if args.dry_run:
+        plan = await prepare_launch(adapter, provider, model, dry_run=True, strict=False, **options)
+        print(json.dumps(plan.to_public_dict(), indent=2))
+        return 0
+    server = await start_proxy() if decision.route == "proxy" else None
+    plan: LaunchPlan | None = None
+    try:
+        plan = await _prepare_offering_pull(adapter, provider, model, server, options)
+        _announce(plan)
+        from .runner import run_plan
+
+        return await run_plan(plan)
+    finally:
+        if plan is not None:
+            await cleanup_launch(plan, server)
+        if server is not None:
+            await server.stop()
+
+
+async def start_proxy() -> ProxyServer:
+    """Check that the proxy can start (printing the exact fix if not), then start it on loopback."""
+    try:
+        from .. import proxy
+        from ..proxy.server import ProxyServer
+    except ImportError as exc:
+        raise LaunchError(f"amux's proxy cannot be loaded: {exc}", fix="reinstall amux: pip install -e .",
+                          exit_code=EXIT_FAILURE) from None
+    check = getattr(proxy, "check_proxy_can_start", None)
+    if check is not None:
+        problems = list(await check())
+        if problems:
+            raise LaunchError("amux's proxy cannot start: " + "; ".join(problems), exit_code=EXIT_FAILURE)
+    server = ProxyServer(host="127.0.0.1", port=0)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise LaunchError(f"amux's proxy cannot listen on 127.0.0.1: {exc}",
+                          fix="free a loopback port, or check that this process may bind sockets",
+                          exit_code=EXIT_FAILURE) from None
+    return server
+
+
+async def _prepare_offering_pull(adapter, provider, model, server, options) -> LaunchPlan:  # noqa: ANN001
+    try:
+        return await prepare_launch(adapter, provider, model, proxy_server=server, **options)
+    except LaunchError as exc:
+        if not (provider.type == "ollama" and "is not offered by" in exc.message and _can_ask()):
+            raise
+        ollama = shutil.which("ollama")
+        if ollama is None:
+            raise
+        answer = input(f"amux: {model} is not pulled in Ollama. Pull it now with `ollama pull {model}`? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            raise
+        pull = await asyncio.create_subprocess_exec(ollama, "pull", model)
+        if await pull.wait() != 0:
+            raise LaunchError(f"ollama pull {model} failed", exit_code=EXIT_FAILURE) from None
+        return await prepare_launch(adapter, provider, model, proxy_server=server, **options)
+
+
+def _can_ask() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _announce(plan: LaunchPlan) -> None:
+    """One line on stderr before the harness takes the terminal (plus any notes)."""
+    if os.environ.get("AMUX_QUIET"):
+        return
+    where = f" at {plan.redact(plan.endpoint_url)}" if plan.endpoint_url else ""
+    print(f"amux: {plan.harness} -> {plan.provider.name}/{plan.model} ({plan.route}{where})", file=sys.stderr)
+    for note in plan.notes:
+        print(f"amux: note: {note}", file=sys.stderr)
+
+
+def cmd_harnesses(args: argparse.Namespace) -> int:
+    if args.matrix:
+        from .matrix import render_text, support_matrix
+
+        print(json.dumps(support_matrix(), indent=2) if args.json else render_text(), end="" if not args.json else "\n")
+        return 0
+    from .inventory import list_harnesses
+
+    statuses = asyncio.run(list_harnesses())
+    if args.json:
+        print(json.dumps([status.to_public_dict() for status in statuses], indent=2))
+        return 0
+    for status in statuses:
+        state = f"{status.version or '?'}  {status.path}" if status.installed else f"not installed: {status.install_command}"
+        resume = "resume" if status.can_resume else "no resume"
+        print(f"{status.name:<9} {status.label:<24} {'/'.join(status.protocols):<48} {resume:<10} {state}")
+        if status.problem:
+            print(f"{'':<9} problem: {status.problem}")
+    return 0

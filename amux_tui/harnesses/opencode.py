@@ -1,0 +1,106 @@
+"""OpenCode: speaks whatever its provider package speaks (OpenAI Chat, Anthropic Messages or
+OpenAI Responses), and knows most hosted providers by itself.
+
+Everything goes through ``OPENCODE_CONFIG_CONTENT``, which OpenCode merges over the user's own
+config for this process only; the key stays in an environment variable the config names.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..config.formats import ApiFormat
+from .base import Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
+
+PROVIDER_ID = "amux"
+KEY_ENV = "AMUX_OPENCODE_API_KEY"
+SCHEMA = "https://opencode.ai/config.json"
+_SDK_PACKAGES: dict[ApiFormat, str] = {
+    "openai-chat": "@ai-sdk/openai-compatible",
+    "anthropic-messages": "@ai-sdk/anthropic",
+    "openai-responses": "@ai-sdk/openai",
+}
+# amux preset type -> (OpenCode's provider id, the variable it reads the key from)
+_NATIVE: dict[str, tuple[str, str | None]] = {
+    "anthropic": ("anthropic", "ANTHROPIC_API_KEY"),
+    "openai": ("openai", "OPENAI_API_KEY"),
+    "gemini": ("google", "GOOGLE_GENERATIVE_AI_API_KEY"),
+    "openrouter": ("openrouter", "OPENROUTER_API_KEY"),
+    "deepseek": ("deepseek", "DEEPSEEK_API_KEY"),
+    "groq": ("groq", "GROQ_API_KEY"),
+    "mistral": ("mistral", "MISTRAL_API_KEY"),
+    "xai": ("xai", "XAI_API_KEY"),
+    "bedrock": ("amazon-bedrock", None),
+    "vertex_ai": ("google-vertex", None),
+    "azure": ("azure", "AZURE_API_KEY"),
+}
+_QUIET_ENV = {"OPENCODE_DISABLE_AUTOUPDATE": "1"}
+
+
+class OpenCode(HarnessAdapter):
+    name = "opencode"
+    label = "OpenCode"
+    binary = "opencode"
+    install = InstallSpec("npm", "opencode-ai", "npm install -g opencode-ai", "https://opencode.ai/docs")
+    protocols = ("openai-chat", "anthropic-messages", "openai-responses")
+    native_providers = frozenset(_NATIVE)
+    CAN_RESUME = True
+    RESUME_BY_ID = True
+    resume_usage = "opencode --continue | opencode --session ID"
+    headless_usage = "opencode run PROMPT"
+
+    def headless_args(self, prompt: str) -> list[str]:
+        return ["run", prompt]
+
+    def resume_args(self, session_id: str | None) -> list[str]:
+        return ["--session", session_id] if session_id else ["--continue"]
+
+    def endpoint_setup(self, endpoint: Endpoint, *, home: Path, session_dir: Path, cwd: Path) -> SessionSetup:
+        base_url = endpoint.base_url
+        if endpoint.api_format == "anthropic-messages":
+            base_url += "/v1"  # @ai-sdk/anthropic appends /messages to a versioned base
+        models = {endpoint.model: _model_entry(endpoint)}
+        small = endpoint.small_model or endpoint.model
+        if small not in models:
+            models[small] = {"name": small}
+        config = {
+            "$schema": SCHEMA,
+            "provider": {PROVIDER_ID: {
+                "npm": _SDK_PACKAGES[endpoint.api_format],
+                "name": "amux proxy" if endpoint.via_proxy else "amux",
+                "options": {"baseURL": base_url, "apiKey": "{env:%s}" % KEY_ENV},
+                "models": models,
+            }},
+            "model": f"{PROVIDER_ID}/{endpoint.model}",
+            "small_model": f"{PROVIDER_ID}/{small}",
+            "autoupdate": False,
+            "share": "disabled",
+        }
+        env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config), KEY_ENV: endpoint.token,
+               # Only amux's provider is used: no fetch of the public model catalogue.
+               "OPENCODE_DISABLE_MODELS_FETCH": "1", **_QUIET_ENV}
+        return SessionSetup(env=env, secret_env=frozenset({KEY_ENV}))
+
+    def native_setup(self, target: NativeTarget) -> SessionSetup:
+        provider_id, key_var = _NATIVE[target.provider.type]
+        config: dict[str, Any] = {"$schema": SCHEMA, "model": f"{provider_id}/{target.model}"}
+        if target.small_model:
+            config["small_model"] = f"{provider_id}/{target.small_model}"
+        env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config), **_QUIET_ENV}
+        if key_var:
+            env |= key_if_not_inherited(key_var, target.provider.api_key, target.inherited_env)
+        return SessionSetup(env=env, secret_env=frozenset({key_var} if key_var else ()))
+
+
+def _model_entry(endpoint: Endpoint) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": endpoint.model}
+    if endpoint.context_window:
+        output = endpoint.max_output_tokens or min(32_000, endpoint.context_window // 4)
+        entry["limit"] = {"context": endpoint.context_window, "output": output}
+    if endpoint.supports_tools is not None:
+        entry["tool_call"] = endpoint.supports_tools
+    if endpoint.reasoning_effort:
+        entry["options"] = {"reasoningEffort": endpoint.reasoning_effort}
+    return entry

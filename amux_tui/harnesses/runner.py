@@ -1,0 +1,170 @@
+"""Running a planned harness in the user's own terminal (``amux launch``).
+
+The harness inherits stdin/stdout/stderr (it is the user's terminal, so no PTY layer), runs in a
+process group of its own, and becomes the terminal's foreground group: Ctrl-C, Ctrl-Z and the
+rest of job control go to it, not to amux. amux stays in the same event loop (serving the proxy
+session, if any), waits for it, and afterwards takes the terminal back, restores its modes, and
+ends everything the session left behind (`reaper`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Iterator, Mapping
+
+from .errors import EXIT_FAILURE, LaunchError
+from .reaper import become_subreaper, descendants, end_processes, session_processes
+from .resolve import LaunchPlan
+
+INTERRUPT_GRACE = 2.0
+TERMINATE_GRACE = 3.0
+STRAY_GRACE = 1.0
+
+
+@contextlib.contextmanager
+def _ignoring_sigttou() -> Iterator[None]:
+    """A background process may not change the terminal's foreground group unless it ignores SIGTTOU."""
+    previous = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTTOU, previous)
+
+
+class ForegroundTerminal:
+    """Hands the controlling terminal to the harness's process group and back, with job control."""
+
+    def __init__(self, fd: int | None, pid: int, saved_attrs: list | None):
+        self.fd, self.pid, self.saved_attrs = fd, pid, saved_attrs
+
+    @classmethod
+    def for_stdin(cls, pid: int, fd: int = 0) -> ForegroundTerminal:
+        """Only when stdin is a terminal and amux is its foreground process group."""
+        try:
+            owns = os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgrp()
+        except OSError:
+            owns = False
+        return cls(fd if owns else None, pid, None)
+
+    def give(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(OSError), _ignoring_sigttou():
+            os.tcsetpgrp(self.fd, self.pid)
+        # Had it touched the terminal before it was foreground, it stopped with SIGTTIN: go on.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGCONT)
+
+    def take_back(self) -> None:
+        if self.fd is None:
+            return
+        with contextlib.suppress(OSError), _ignoring_sigttou():
+            os.tcsetpgrp(self.fd, os.getpgrp())
+            if self.saved_attrs is not None:
+                import termios
+
+                termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved_attrs)
+
+    def on_child_changed(self) -> None:
+        """SIGCHLD: if the harness was stopped by job control, suspend amux too (so the shell
+        gets its prompt back); when amux is continued (``fg``), continue the harness."""
+        try:
+            info = os.waitid(os.P_PID, self.pid, os.WSTOPPED | os.WNOHANG)
+        except (ChildProcessError, OSError):
+            return
+        if info is None:
+            return
+        if info.si_status in (signal.SIGTTIN, signal.SIGTTOU):
+            self.give()
+            return
+        self.take_back()
+        os.kill(os.getpid(), signal.SIGSTOP)
+        # ... the user typed `fg`: the shell continued amux; hand the terminal back.
+        self.give()
+
+
+def _save_attrs(fd: int | None) -> list | None:
+    if fd is None:
+        return None
+    import termios
+
+    try:
+        return termios.tcgetattr(fd)
+    except termios.error:
+        return None
+
+
+def exit_code_of(returncode: int) -> int:
+    """A shell-style exit code: killed by signal N -> 128 + N."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = None,
+                   reap_adopted: bool = True) -> int:
+    """Run the harness in this terminal until it exits; return its exit code.
+
+    SIGINT/SIGTERM/SIGHUP sent to amux end the harness's process group (SIGINT first asks it
+    nicely), and everything the session left behind is ended afterwards. ``reap_adopted`` also
+    ends orphans adopted by this process (right for ``amux launch``, which runs one session).
+    """
+    loop = asyncio.get_running_loop()
+    subreaper = become_subreaper() if reap_adopted else False
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *plan.argv, env=plan.full_env(base_env), cwd=str(plan.cwd), process_group=0)
+    except OSError as exc:
+        raise LaunchError(f"cannot start {plan.argv[0] if plan.argv else plan.harness}: {exc}",
+                          exit_code=EXIT_FAILURE) from None
+    terminal = ForegroundTerminal.for_stdin(process.pid)
+    terminal.saved_attrs = _save_attrs(terminal.fd)
+    terminal.give()
+
+    ending: asyncio.Task | None = None
+    signalled: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        nonlocal ending
+        signalled.append(sig)
+        if ending is None:
+            ending = loop.create_task(_end_harness(process, sig))
+
+    handled = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    for sig in handled:
+        loop.add_signal_handler(sig, on_signal, sig)
+    if terminal.fd is not None:
+        loop.add_signal_handler(signal.SIGCHLD, terminal.on_child_changed)
+        handled.append(signal.SIGCHLD)
+    try:
+        returncode = await process.wait()
+    finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+        terminal.take_back()
+        if ending is not None:
+            ending.cancel()
+        strays = session_processes(plan.session_id, process.pid)
+        if subreaper:
+            strays |= descendants(os.getpid())
+        await end_processes(strays, grace=STRAY_GRACE)
+    if signalled:
+        return 128 + signalled[0]
+    return exit_code_of(returncode)
+
+
+async def _end_harness(process: asyncio.subprocess.Process, sig: int) -> None:
+    """Forward the signal to the harness's group; escalate to SIGTERM, then SIGKILL."""
+    steps = [(sig, INTERRUPT_GRACE if sig == signal.SIGINT else TERMINATE_GRACE)]
+    if sig == signal.SIGINT:
+        steps.append((signal.SIGTERM, TERMINATE_GRACE))
+    steps.append((signal.SIGKILL, TERMINATE_GRACE))
+    for step_signal, grace in steps:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, step_signal)
+        try:
+            await asyncio.wait_for(process.wait(), grace)
+            return
+        except asyncio.TimeoutError:
+            continue
