@@ -1,0 +1,132 @@
+"""Terminal: PTY + screen + stream, with real programs; callbacks and flow control."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+from amux_tui import __version__
+from amux_tui.terminal.colors import TerminalColors
+from amux_tui.terminal.terminal import Terminal
+
+FIXTURES = Path(__file__).parent / "fixtures" / "terminal"
+
+
+async def wait_until(predicate, timeout: float = 15.0) -> None:
+    async def poll() -> None:
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+def screen_text(terminal: Terminal) -> str:
+    lines = [line.rstrip() for line in terminal.screen.history_text()]
+    lines += [line.rstrip() for line in terminal.screen.display]
+    return "\n".join(lines)
+
+
+async def test_queries_are_answered_through_the_pty() -> None:
+    terminal = Terminal(
+        [sys.executable, str(FIXTURES / "query_terminal.py")], columns=60, lines=12,
+        colors=TerminalColors(background="#102030"),
+    )
+    terminal.start()
+    try:
+        code = await asyncio.wait_for(terminal.wait(), 20)
+        assert code == 0
+        text = screen_text(terminal)
+        assert "DONE" in text
+        assert "MISSING" not in text
+        assert "ANSWER '\\x1b[?62;22c'" in text
+        assert "ANSWER '\\x1b[2;3R'" in text  # after "hello\r\nxy"
+        assert "ANSWER '\\x1b]11;rgb:1010/2020/3030\\x07'" in text
+        assert f"amux({__version__})" in text
+        assert "ANSWER '\\x1b[?2026;2$y'" in text
+    finally:
+        await terminal.close()
+
+
+async def test_callbacks_title_busy_frames_and_exit() -> None:
+    script = (
+        "import sys, time\n"
+        "w = sys.stdout.write\n"
+        "w('\\x1b]0;my title\\x07\\x1b]7501;state=working\\x07busy\\r\\n'); sys.stdout.flush()\n"
+        "time.sleep(0.2)\n"
+        "w('\\x1b]7501;state=idle\\x07idle\\r\\n'); sys.stdout.flush()\n"
+        "time.sleep(0.2)\n"
+        "raise SystemExit(7)\n"
+    )
+    terminal = Terminal([sys.executable, "-c", script], columns=40, lines=5)
+    titles: list[str] = []
+    busy: list[bool] = []
+    exits: list[int] = []
+    frames: list[int] = []
+    terminal.on_title = titles.append
+    terminal.on_busy = busy.append
+    terminal.on_exit = exits.append
+    terminal.on_frame = lambda: frames.append(1)
+    terminal.start()
+    try:
+        assert await asyncio.wait_for(terminal.wait(), 15) == 7
+        assert titles == ["my title"]
+        assert busy == [True, False]
+        assert exits == [7]
+        assert frames
+        assert "idle" in screen_text(terminal)
+    finally:
+        await terminal.close()
+
+
+async def test_flood_is_parsed_completely_with_backpressure() -> None:
+    lines = 200_000
+    terminal = Terminal(["seq", "1", str(lines)], columns=40, lines=10, scrollback=50)
+    terminal.start()
+    try:
+        assert await asyncio.wait_for(terminal.wait(), 60) == 0
+        rows = [line.rstrip() for line in terminal.screen.display if line.strip()]
+        assert rows[-1] == str(lines)
+        assert terminal.screen.history_text()[-1] == str(lines - len(rows))
+        assert len(terminal.screen.scrollback) == 50
+    finally:
+        await terminal.close()
+
+
+async def test_keys_paste_and_focus_reach_the_program() -> None:
+    script = (
+        "import os, sys, tty\n"
+        "tty.setraw(0)\n"
+        "os.write(1, b'\\x1b[?2004h\\x1b[?1004h\\x1b[?1hREADY\\r\\n')\n"
+        "data = b''\n"
+        "while b'END' not in data:\n"
+        "    data += os.read(0, 1024)\n"
+        "os.write(1, repr(data).encode() + b'\\r\\n')\n"
+    )
+    terminal = Terminal([sys.executable, "-c", script], columns=120, lines=6)
+    terminal.start()
+    try:
+        await wait_until(lambda: "READY" in screen_text(terminal))
+        assert terminal.send_key("up")  # application cursor mode: SS3 A
+        assert terminal.send_key("ctrl+c")
+        terminal.paste("one\ntwo")
+        assert terminal.send_focus(False)
+        terminal.send_text("END")
+        assert await asyncio.wait_for(terminal.wait(), 15) == 0
+        expected = repr(b"\x1bOA\x03\x1b[200~one\rtwo\x1b[201~\x1b[OEND")
+        assert expected in screen_text(terminal)
+    finally:
+        await terminal.close()
+
+
+async def test_synchronized_output_holds_the_frame() -> None:
+    terminal = Terminal(columns=20, lines=3)
+    frames: list[str] = []
+    terminal.on_frame = lambda: frames.append(terminal.screen.display[0].rstrip())
+    terminal.feed(b"\x1b[?2026hhalf")
+    assert frames == []
+    terminal.feed(b" done\x1b[?2026l")
+    assert frames == ["half done"]
+    terminal.feed(b"\x1b[?2026hlate")
+    await asyncio.sleep(0.3)  # the end mark never comes: the frame is shown anyway
+    assert frames[-1] == "half donelate"
