@@ -1,0 +1,238 @@
+"""Gemini streamGenerateContent (``alt=sse``): upstream chunks -> IR events, and back.
+
+Every chunk is a whole ``GenerateContentResponse``: ``{"candidates": [{"content":
+{"role": "model", "parts": [...]}, "finishReason"?}], "usageMetadata", "modelVersion",
+"responseId"}``. Function calls arrive whole (``args`` is an object), so the client
+encoder buffers streamed arguments until the call ends. Gemini CLI drops ``thought``
+parts from its history but keeps ``thoughtSignature`` on the others; it requires a
+finish reason, and text or a function call, in every answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import assert_never
+
+from .. import ir
+from ..errors import error_body, status_for_type
+from ..ids import new_id
+from ..report import TranslationReport
+from ..sse import SSEEvent
+from ..wirejson import dumps, dumps_str, loads
+from .request import GEMINI, SYNTHETIC_ID, _args
+
+STOP_FROM_GEMINI: dict[str, ir.StopReason] = {
+    "STOP": "end_turn",
+    "MAX_TOKENS": "max_tokens",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+    "LANGUAGE": "content_filter",
+}
+STOP_TO_GEMINI: dict[str, str] = {
+    "end_turn": "STOP",
+    "tool_use": "STOP",
+    "stop_sequence": "STOP",
+    "pause_turn": "STOP",
+    "max_tokens": "MAX_TOKENS",
+    "content_filter": "SAFETY",
+    "refusal": "SAFETY",
+}
+_NOT_ID = re.compile(r"[^A-Za-z0-9]")
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def usage_from_gemini(raw: object) -> ir.Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    thoughts = _int(raw.get("thoughtsTokenCount"))
+    return ir.Usage(
+        input_tokens=_int(raw.get("promptTokenCount")) + _int(raw.get("toolUsePromptTokenCount")),
+        output_tokens=_int(raw.get("candidatesTokenCount")) + thoughts,
+        cached_tokens=_int(raw.get("cachedContentTokenCount")),
+        reasoning_tokens=thoughts,
+    )
+
+
+def usage_to_gemini(usage: ir.Usage) -> dict:
+    out = {
+        "promptTokenCount": usage.input_tokens,
+        "candidatesTokenCount": max(usage.output_tokens - usage.reasoning_tokens, 0),
+        "totalTokenCount": usage.input_tokens + usage.output_tokens,
+    }
+    if usage.cached_tokens:
+        out["cachedContentTokenCount"] = usage.cached_tokens
+    if usage.reasoning_tokens:
+        out["thoughtsTokenCount"] = usage.reasoning_tokens
+    return out
+
+
+class GeminiStreamDecoder:
+    """Reads Gemini chunks (SSE data, or the elements of a non-streamed array)."""
+
+    def __init__(self, report: TranslationReport) -> None:
+        self._report = report
+        self._started = False
+        self._calls = 0
+        self._id_stem = ""
+        self._thinking = False  # thought text is flowing without a signature yet
+        self.finished = False
+
+    def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
+        try:
+            obj = loads(event.data)
+        except ValueError:
+            self._report.note("unparseable upstream event")
+            return
+        for chunk in obj if isinstance(obj, list) else [obj]:
+            if isinstance(chunk, dict):
+                self.decode_chunk(chunk, out)
+
+    def decode_chunk(self, obj: dict, out: list[ir.StreamEvent]) -> None:
+        if obj.get("error"):
+            err = obj["error"] if isinstance(obj["error"], dict) else {"message": str(obj["error"])}
+            code = err.get("code")
+            status = code if isinstance(code, int) and 400 <= code < 600 else status_for_type(err.get("status"))
+            out.append(ir.StreamError(status, str(err.get("message") or "upstream error"), _str(err.get("status"))))
+            return
+        if not self._started:
+            self._started = True
+            response_id = _str(obj.get("responseId"))
+            self._id_stem = _NOT_ID.sub("", response_id or "")[:24] or new_id("")
+            out.append(ir.Start(response_id, _str(obj.get("modelVersion"))))
+        candidates = obj.get("candidates")
+        candidate = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
+        content = candidate.get("content")
+        parts = content.get("parts") if isinstance(content, dict) else None
+        if isinstance(parts, list):
+            for part in parts:
+                if isinstance(part, dict):
+                    self._part(part, out)
+        usage = usage_from_gemini(obj.get("usageMetadata"))
+        reason = candidate.get("finishReason")
+        feedback = obj.get("promptFeedback")
+        if not reason and not candidates and isinstance(feedback, dict) and feedback.get("blockReason"):
+            reason = "SAFETY"
+            self._report.note(f"prompt blocked by gemini: {feedback.get('blockReason')}")
+        if usage is not None:
+            out.append(ir.UsageUpdate(usage))
+        if isinstance(reason, str) and reason:
+            self._end_thinking("", out)
+            if reason not in STOP_FROM_GEMINI and reason != "FINISH_REASON_UNSPECIFIED":
+                self._report.note(f"gemini finish reason {reason}")
+            self.finished = True
+            out.append(ir.Finish(STOP_FROM_GEMINI.get(reason, "end_turn")))
+            out.append(ir.End())  # Gemini has no separate terminal event
+
+    def _part(self, part: dict, out: list[ir.StreamEvent]) -> None:
+        signature = part.get("thoughtSignature")
+        text = part.get("text")
+        if part.get("thought") is True:
+            if isinstance(text, str) and text:
+                self._thinking = True
+                out.append(ir.ThinkingDelta(text))
+            if isinstance(signature, str) and signature:
+                self._end_thinking(signature, out)
+            return
+        if isinstance(signature, str) and signature:  # it belongs to this part: send it first
+            self._thinking = False
+            out.append(ir.ThinkingSignature(signature, GEMINI))
+        else:
+            self._end_thinking("", out)
+        if isinstance(text, str):
+            if text:
+                out.append(ir.TextDelta(text))
+            return
+        call = part.get("functionCall")
+        if isinstance(call, dict):
+            key = self._calls
+            self._calls += 1
+            call_id = _str(call.get("id")) or f"{SYNTHETIC_ID}{self._id_stem}_{key}"
+            args = call.get("args") if isinstance(call.get("args"), dict) else {}
+            out.append(ir.ToolCallStart(key, call_id, _str(call.get("name")) or ""))
+            out.append(ir.ToolArgsDelta(key, dumps(args)))
+            out.append(ir.ToolCallEnd(key))
+        elif part:
+            self._report.note(f"gemini answer part '{next(iter(part))}'")
+
+
+    def _end_thinking(self, signature: str, out: list[ir.StreamEvent]) -> None:
+        """Close shown thoughts; an empty signature only records their origin."""
+        if self._thinking or signature:
+            self._thinking = False
+            out.append(ir.ThinkingSignature(signature, GEMINI))
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class GeminiStreamEncoder:
+    """Writes Gemini SSE chunks for a client."""
+
+    def __init__(self, model: str, report: TranslationReport, include_usage: bool = True) -> None:
+        self._model = model
+        self._report = report
+        self._tail = ""
+        self._calls: dict[int | str, tuple[str, str, list[str]]] = {}  # key -> id, name, fragments
+        self._usage = ir.Usage()
+        self._stop: ir.StopReason = "end_turn"
+        self.terminated = False
+
+    def encode(self, ev: ir.StreamEvent, out: list[bytes]) -> None:
+        if not self._tail and not isinstance(ev, (ir.UsageUpdate, ir.StreamError)):
+            upstream_id = ev.id if isinstance(ev, ir.Start) else None
+            self._tail = f',"modelVersion":{dumps_str(self._model)},"responseId":{dumps_str(upstream_id or new_id(""))}}}\r\n\r\n'
+        match ev:
+            case ir.TextDelta(text=text):
+                out.append(f'data: {{"candidates":[{{"content":{{"role":"model","parts":[{{"text":{dumps_str(text)}}}]}},"index":0}}]{self._tail}'.encode())
+            case ir.ThinkingDelta(text=text):
+                self._parts([{"text": text, "thought": True}], out)
+            case ir.ThinkingSignature(origin=origin):
+                if origin != GEMINI and ev.signature:
+                    self._report.note(f"reasoning signature from {origin} (a gemini client cannot carry it back)")
+            case ir.ToolCallStart(key=key, id=call_id, name=name):
+                self._calls[key] = (call_id, self._report.client_tool(name).name, [])
+            case ir.ToolArgsDelta(key=key, fragment=fragment):
+                if key in self._calls:
+                    self._calls[key][2].append(fragment)
+            case ir.ToolCallEnd(key=key):
+                self._flush_call(key, out)
+            case ir.UsageUpdate(usage=usage):
+                self._usage = usage
+            case ir.Finish(reason=reason):
+                self._stop = reason
+            case ir.End():
+                for key in list(self._calls):
+                    self._flush_call(key, out)
+                candidate = {"content": {"role": "model", "parts": []}, "finishReason": STOP_TO_GEMINI[self._stop], "index": 0}
+                out.append(f'data: {{"candidates":[{dumps(candidate)}],"usageMetadata":{dumps(usage_to_gemini(self._usage))}{self._tail}'.encode())
+                self.terminated = True
+            case ir.StreamError(status=status, message=message, error_type=error_type):
+                out.append(self.error(status, message, error_type))
+            case ir.BlockEnd() | ir.Start():
+                pass
+            case _:
+                assert_never(ev)
+
+    def error(self, status: int, message: str, error_type: str | None = None) -> bytes:
+        self.terminated = True
+        return f"data: {dumps(error_body(GEMINI, status, message, error_type))}\r\n\r\n".encode()
+
+    def _parts(self, parts: list[dict], out: list[bytes]) -> None:
+        content = {"role": "model", "parts": parts}
+        out.append(f'data: {{"candidates":[{{"content":{dumps(content)},"index":0}}]{self._tail}'.encode())
+
+    def _flush_call(self, key: int | str, out: list[bytes]) -> None:
+        entry = self._calls.pop(key, None)
+        if entry is None:
+            return
+        call_id, name, fragments = entry
+        call = {"id": call_id, "name": name, "args": _args("".join(fragments), name, self._report)}
+        self._parts([{"functionCall": call}], out)

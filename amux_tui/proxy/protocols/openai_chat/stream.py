@@ -1,0 +1,205 @@
+"""OpenAI Chat Completions SSE: upstream chunks -> IR events, IR events -> client chunks.
+
+Client grammar: ``data: {chunk}`` lines; the first delta carries ``role``; a tool call's
+first delta carries index, id, type and name, later ones argument fragments; a chunk
+with ``finish_reason``; with ``stream_options.include_usage`` a last chunk with empty
+``choices`` and ``usage``; then ``data: [DONE]``. Reasoning goes out as
+``reasoning_content`` deltas (the DeepSeek convention most clients display).
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from .. import ir
+from ..errors import error_body, status_for_type
+from ..ids import new_id, unix_now
+from ..report import TranslationReport
+from ..sse import SSEEvent
+from ..wirejson import dumps, dumps_str, loads
+from .request import CHAT
+from .response import STOP_FROM_CHAT, STOP_TO_CHAT, usage_from_chat, usage_to_chat
+
+
+class ChatStreamDecoder:
+    """Reads an OpenAI-compatible chat completion stream."""
+
+    def __init__(self, report: TranslationReport) -> None:
+        self._report = report
+        self._started = False
+        self._keys: dict[int, int | str] = {}  # upstream tool index -> event key
+        self._ids: dict[int, str] = {}
+        self._open: list[int | str] = []
+        self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
+        self.finished = False
+
+    def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
+        data = event.data
+        if data[:6] == "[DONE]":
+            self._close_tools(out)
+            out.append(ir.End())
+            return
+        try:
+            obj = loads(data)
+        except ValueError:
+            self._report.note("unparseable upstream event")
+            return
+        if not isinstance(obj, dict):
+            return
+        if obj.get("error"):
+            out.append(_stream_error(obj["error"]))
+            return
+        if not self._started:
+            self._started = True
+            out.append(ir.Start(_str(obj.get("id")), _str(obj.get("model"))))
+        choices = obj.get("choices")
+        if choices and isinstance(choices, list) and isinstance(choices[0], dict):
+            choice = choices[0]
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                self._delta(delta, out)
+            reason = choice.get("finish_reason")
+            if reason:
+                self._end_reasoning(out)
+                self._close_tools(out)
+                self.finished = True
+                out.append(ir.Finish(STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"))
+        usage = usage_from_chat(obj.get("usage"))
+        if usage is not None:
+            out.append(ir.UsageUpdate(usage))
+
+    def _delta(self, delta: dict, out: list[ir.StreamEvent]) -> None:
+        reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+        if isinstance(reasoning, str) and reasoning:
+            self._reasoning = True
+            out.append(ir.ThinkingDelta(reasoning))
+        content = delta.get("content")
+        if content and isinstance(content, str):
+            self._end_reasoning(out)
+            out.append(ir.TextDelta(content))
+        calls = delta.get("tool_calls")
+        if calls and isinstance(calls, list):
+            self._end_reasoning(out)
+            for position, call in enumerate(calls):
+                if isinstance(call, dict):
+                    self._tool_delta(position, call, out)
+
+    def _tool_delta(self, position: int, call: dict, out: list[ir.StreamEvent]) -> None:
+        index = call.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            index = position
+        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+        call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
+        key = self._keys.get(index)
+        if key is not None and call_id is not None and call_id != self._ids[index]:
+            out.append(ir.ToolCallEnd(key))  # a provider reusing index 0 for every call
+            self._open.remove(key)
+            key = None
+        if key is None:
+            key = index if index not in self._keys else f"{index}:{call_id}"
+            self._keys[index] = key
+            self._ids[index] = call_id or new_id("call_")
+            self._open.append(key)
+            out.append(ir.ToolCallStart(key, self._ids[index], _str(fn.get("name")) or ""))
+        args = fn.get("arguments")
+        if isinstance(args, str):
+            if args:
+                out.append(ir.ToolArgsDelta(key, args))
+        elif isinstance(args, dict):
+            out.append(ir.ToolArgsDelta(key, dumps(args)))
+
+    def _end_reasoning(self, out: list[ir.StreamEvent]) -> None:
+        """An empty signature only records where the reasoning came from (see signatures.py)."""
+        if self._reasoning:
+            self._reasoning = False
+            out.append(ir.ThinkingSignature("", CHAT))
+
+    def _close_tools(self, out: list[ir.StreamEvent]) -> None:
+        for key in self._open:
+            out.append(ir.ToolCallEnd(key))
+        self._open.clear()
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _stream_error(err: object) -> ir.StreamError:
+    if isinstance(err, dict):
+        etype = _str(err.get("type")) or _str(err.get("code")) or "api_error"
+        code = err.get("code")
+        status = code if isinstance(code, int) and 400 <= code < 600 else status_for_type(etype)
+        return ir.StreamError(status, _str(err.get("message")) or "upstream error", etype)
+    return ir.StreamError(500, str(err), "api_error")
+
+
+class ChatStreamEncoder:
+    """Writes an OpenAI chat completion stream for a client."""
+
+    def __init__(self, model: str, report: TranslationReport, include_usage: bool = True) -> None:
+        self._model = model
+        self._report = report
+        self._include_usage = include_usage
+        self._base = ""
+        self._head = ""
+        self._tool_index: dict[int | str, int] = {}
+        self._usage = ir.Usage()
+        self._finish_sent = False
+        self.terminated = False
+
+    def encode(self, ev: ir.StreamEvent, out: list[bytes]) -> None:
+        if not self._head and not isinstance(ev, (ir.UsageUpdate, ir.StreamError)):
+            self._start(ev.id if isinstance(ev, ir.Start) else None, out)
+        match ev:
+            case ir.TextDelta(text=text):
+                out.append(f'{self._head}{{"content":{dumps_str(text)}}},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
+            case ir.ThinkingDelta(text=text):
+                out.append(f'{self._head}{{"reasoning_content":{dumps_str(text)}}},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
+            case ir.ToolCallStart(key=key, id=call_id, name=name):
+                index = self._tool_index[key] = len(self._tool_index)
+                fn = {"name": self._report.client_tool(name).name, "arguments": ""}
+                self._delta({"tool_calls": [{"index": index, "id": call_id, "type": "function", "function": fn}]}, out)
+            case ir.ToolArgsDelta(key=key, fragment=fragment):
+                index = self._tool_index.get(key)
+                if index is None:
+                    self._report.note("tool-call arguments without a tool call")
+                else:
+                    self._delta({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, out)
+            case ir.Finish(reason=reason):
+                self._finish(STOP_TO_CHAT[reason], out)
+            case ir.UsageUpdate(usage=usage):
+                self._usage = usage
+            case ir.End():
+                self._finish("stop", out)
+                if self._include_usage:
+                    out.append(f'{self._base}"choices":[],"usage":{dumps(usage_to_chat(self._usage))}}}\n\n'.encode())
+                out.append(b"data: [DONE]\n\n")
+                self.terminated = True
+            case ir.StreamError(status=status, message=message, error_type=error_type):
+                out.append(self.error(status, message, error_type))
+            case ir.ThinkingSignature() | ir.ToolCallEnd() | ir.BlockEnd() | ir.Start():
+                pass  # chat has no slot for signatures and no explicit block ends
+            case _:
+                assert_never(ev)
+
+    def error(self, status: int, message: str, error_type: str | None = None) -> bytes:
+        """An error chunk (the OpenAI SDKs raise on it), then the end of the stream."""
+        self.terminated = True
+        return f"data: {dumps(error_body(CHAT, status, message, error_type))}\n\ndata: [DONE]\n\n".encode()
+
+    def _start(self, upstream_id: str | None, out: list[bytes]) -> None:
+        chunk_id = upstream_id if upstream_id and upstream_id.startswith("chatcmpl") else new_id("chatcmpl-")
+        self._base = (
+            f'data: {{"id":{dumps_str(chunk_id)},"object":"chat.completion.chunk","created":{unix_now()},'
+            f'"model":{dumps_str(self._model)},'
+        )
+        self._head = f'{self._base}"choices":[{{"index":0,"delta":'
+        self._delta({"role": "assistant", "content": ""}, out)
+
+    def _delta(self, delta: dict, out: list[bytes]) -> None:
+        out.append(f'{self._head}{dumps(delta)},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
+
+    def _finish(self, reason: str, out: list[bytes]) -> None:
+        if not self._finish_sent:
+            self._finish_sent = True
+            out.append(f'{self._head}{{}},"logprobs":null,"finish_reason":"{reason}"}}]}}\n\n'.encode())

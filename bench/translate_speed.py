@@ -1,0 +1,132 @@
+"""How fast the protocol translators are, against a same-run baseline.
+
+Per streamed chunk: one upstream text-delta event in, one client event out, through
+``StreamTranslator.feed`` — compared with the least any proxy must do to the same chunk,
+``json.loads`` + ``json.dumps``. Per request: translating a small agent request (system
+prompt, three tools, a tool round trip). Run: ``python bench/translate_speed.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+
+from amux_tui.proxy.protocols import PROTOCOLS, StreamTranslator, TranslationReport, translate_request
+
+TEXT = "Here is the next bit of the answer, "
+
+UPSTREAM_CHUNKS: dict[str, bytes] = {
+    "anthropic-messages": (
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        f'"delta":{{"type":"text_delta","text":"{TEXT}"}}}}\n\n'
+    ).encode(),
+    "openai-chat": (
+        'data: {"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m",'
+        f'"choices":[{{"index":0,"delta":{{"content":"{TEXT}"}},"logprobs":null,"finish_reason":null}}]}}\n\n'
+    ).encode(),
+    "openai-responses": (
+        'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","item_id":"msg_1",'
+        f'"output_index":0,"content_index":0,"delta":"{TEXT}","logprobs":[],"sequence_number":5}}\n\n'
+    ).encode(),
+    "gemini": (
+        f'data: {{"candidates":[{{"content":{{"role":"model","parts":[{{"text":"{TEXT}"}}]}},"index":0}}],'
+        '"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":3,"totalTokenCount":13},'
+        '"modelVersion":"m","responseId":"r1"}\r\n\r\n'
+    ).encode(),
+}
+
+SMALL_REQUEST = {
+    "model": "m",
+    "max_tokens": 4096,
+    "stream": True,
+    "system": [{"type": "text", "text": "You are a careful coding agent. " * 20}],
+    "tools": [
+        {
+            "name": name,
+            "description": f"The {name} tool.",
+            "input_schema": {
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "type": "object",
+                "properties": {"path": {"type": "string"}, "limit": {"type": "integer"}},
+                "required": ["path"],
+                "additionalProperties": False,
+            },
+        }
+        for name in ("Read", "Write", "Bash")
+    ],
+    "messages": [
+        {"role": "user", "content": "Read setup.py please."},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"path": "setup.py"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "print('hi')\n" * 20}]},
+    ],
+}
+
+
+def per_call_us(fn: Callable[[], object], seconds: float) -> float:
+    """Median of five runs of µs per call, each run sized to about seconds/5."""
+    runs: list[float] = []
+    count = 200
+    while True:
+        start = time.perf_counter()
+        for _ in range(count):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed > seconds / 20:
+            break
+        count *= 2
+    per_run = max(int(count * (seconds / 5) / elapsed), 100)
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(per_run):
+            fn()
+        runs.append((time.perf_counter() - start) / per_run * 1e6)
+    return sorted(runs)[2]
+
+
+def stream_pairs(seconds: float) -> None:
+    print("per streamed text-delta chunk: StreamTranslator.feed vs json.loads+json.dumps of the same chunk")
+    print(f"{'upstream':>18} -> {'client':<18} {'µs/chunk':>9} {'baseline µs':>12} {'ratio':>6}")
+    for upstream in PROTOCOLS:
+        chunk = UPSTREAM_CHUNKS[upstream]
+        payload = chunk.split(b"data: ", 1)[1].strip()
+
+        def baseline(payload: bytes = payload) -> object:
+            return json.dumps(json.loads(payload))
+
+        base = per_call_us(baseline, seconds)
+        for client in PROTOCOLS:
+            translator = StreamTranslator(upstream=upstream, client=client, model="m", report=TranslationReport())
+            first = translator.feed(chunk)  # opens the message and the text block
+            assert first, (upstream, client)
+            feed = translator.feed
+            cost = per_call_us(lambda: feed(chunk), seconds)
+            print(f"{upstream:>18} -> {client:<18} {cost:9.2f} {base:12.2f} {cost / base:6.2f}")
+
+
+def requests(seconds: float) -> None:
+    print("\nsmall request (3 tools, one tool round trip): translate_request vs json.loads+json.dumps of it")
+    raw = json.dumps(SMALL_REQUEST)
+    base = per_call_us(lambda: json.dumps(json.loads(raw)), seconds)
+    source = "anthropic-messages"
+    for target in PROTOCOLS:
+        if target == source:
+            continue
+        cost = per_call_us(
+            lambda: translate_request(json.loads(raw), source=source, target=target, model="m", report=TranslationReport()),
+            seconds,
+        )
+        print(f"{source:>18} -> {target:<18} {cost:9.1f} µs   baseline {base:7.1f} µs   ratio {cost / base:5.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=0.5, help="time budget per measurement")
+    args = parser.parse_args()
+    stream_pairs(args.seconds)
+    requests(args.seconds)
+
+
+if __name__ == "__main__":
+    main()
