@@ -43,7 +43,7 @@ def reparse_swallowed_options(args: argparse.Namespace) -> argparse.Namespace:
     if rest[0].split("=", 1)[0] not in known:
         return args
     mine, theirs = (rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest else (rest, [])
-    reparsed = launch_parser.parse_args([*mine, args.harness])
+    reparsed = launch_parser.parse_args([*mine, "--", args.harness])
     for name, value in vars(reparsed).items():
         if name != "harness_args" and (name not in vars(args) or value != launch_parser.get_default(name)):
             setattr(args, name, value)

@@ -146,7 +146,7 @@ def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str, d
 def materialize(plan: LaunchPlan) -> None:
     """Create the session dir and write the plan's files (amux's own directories only)."""
     if plan.session_dir is not None:
-        sweep_stale_session_dirs()
+        sweep_stale_session_dirs(plan.session_dir.parent)
         create_session_dir(plan.session_dir)
     if plan.home is not None:
         plan.home.mkdir(parents=True, mode=0o700, exist_ok=True)

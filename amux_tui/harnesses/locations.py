@@ -59,9 +59,8 @@ def remove_session_dir(path: Path | str | None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def sweep_stale_session_dirs(env: Mapping[str, str] | None = None) -> int:
-    """Remove session dirs whose owning amux process is gone (a crash or SIGKILL); how many."""
-    root = sessions_root(env)
+def sweep_stale_session_dirs(root: Path) -> int:
+    """Remove session dirs under ``root`` whose owning amux process is gone (a crash or SIGKILL)."""
     removed = 0
     with contextlib.suppress(OSError):
         for entry in root.iterdir():

@@ -81,6 +81,8 @@ async def run_preflight(adapter: HarnessAdapter, provider: ResolvedProvider, mod
     """Every check for one launch; problems are collected (first one decides), never raised here."""
     report = PreflightReport()
     check_binary(adapter, list(user_args or []), env, report)
+    if report.problems:
+        return report  # nothing to run: no point probing the provider
     needs_key = route in ("direct", "proxy") and not provider.local
     if needs_key and provider.key_problem:
         report.problems.append(LaunchError(f"{provider.name}: {provider.key_problem}", fix=_key_fix(provider)))
