@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from proxy_client import PAIRS, post, proxy_for, sse_events
+from proxy_client import PAIRS, post, proxy_for, read_answer
 from upstreams import RecordedRequest, Reply, ToolCall, UpstreamServer
 
 SCHEMA = {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}
@@ -63,70 +63,6 @@ def history(protocol: str, stream: bool, call: tuple[str, str, dict] | None) -> 
     return {"contents": contents, "systemInstruction": {"parts": [{"text": "be brief"}]},
             "tools": [{"functionDeclarations": [{"name": "bash", "description": "run a command",
                                                  "parameters": SCHEMA}]}]}
-
-
-def read_answer(protocol: str, raw: bytes, stream: bool) -> tuple[str, list[tuple[str, str, dict]]]:
-    """(text, tool calls) of an answer as the caller's SDK would assemble it."""
-    if not stream:
-        return _read_body(protocol, json.loads(raw))
-    text, calls, args = "", {}, {}
-    for name, data in sse_events(raw):
-        if data == "[DONE]":
-            continue
-        assert "error" not in (data if isinstance(data, dict) else {}), data
-        if protocol == "anthropic-messages":
-            if data["type"] == "content_block_start" and data["content_block"]["type"] == "tool_use":
-                calls[data["index"]] = (data["content_block"]["id"], data["content_block"]["name"])
-                args[data["index"]] = ""
-            elif data["type"] == "content_block_delta":
-                delta = data["delta"]
-                text += delta.get("text", "")
-                if delta["type"] == "input_json_delta":
-                    args[data["index"]] += delta["partial_json"]
-        elif protocol == "openai-chat":
-            for choice in data.get("choices", []):
-                delta = choice.get("delta", {})
-                text += delta.get("content") or ""
-                for tc in delta.get("tool_calls", []) or []:
-                    if tc.get("id"):
-                        calls[tc["index"]] = (tc["id"], tc["function"]["name"])
-                        args[tc["index"]] = ""
-                    args[tc["index"]] += tc["function"].get("arguments", "")
-        elif protocol == "openai-responses":
-            if data["type"] == "response.output_text.delta":
-                text += data["delta"]
-            elif data["type"] == "response.completed":
-                _, done_calls = _read_body(protocol, data["response"])
-                return text, done_calls
-        else:
-            for part in data["candidates"][0].get("content", {}).get("parts", []):
-                if "functionCall" in part:
-                    fc = part["functionCall"]
-                    calls[len(calls)] = (fc.get("id") or fc["name"], fc["name"])
-                    args[len(args)] = json.dumps(fc.get("args", {}))
-                elif not part.get("thought"):
-                    text += part.get("text", "")
-    return text, [(cid, cname, json.loads(args[i] or "{}")) for i, (cid, cname) in sorted(calls.items())]
-
-
-def _read_body(protocol: str, body: dict) -> tuple[str, list[tuple[str, str, dict]]]:
-    if protocol == "anthropic-messages":
-        return ("".join(b.get("text", "") for b in body["content"] if b["type"] == "text"),
-                [(b["id"], b["name"], b["input"]) for b in body["content"] if b["type"] == "tool_use"])
-    if protocol == "openai-chat":
-        message = body["choices"][0]["message"]
-        return (message.get("content") or "",
-                [(tc["id"], tc["function"]["name"], json.loads(tc["function"]["arguments"]))
-                 for tc in message.get("tool_calls") or []])
-    if protocol == "openai-responses":
-        text = "".join(c.get("text", "") for item in body["output"] if item["type"] == "message"
-                       for c in item["content"])
-        return text, [(i["call_id"], i["name"], json.loads(i["arguments"])) for i in body["output"]
-                      if i["type"] == "function_call"]
-    parts = body["candidates"][0]["content"]["parts"]
-    return ("".join(p.get("text", "") for p in parts if not p.get("thought")),
-            [(p["functionCall"].get("id") or p["functionCall"]["name"], p["functionCall"]["name"],
-              p["functionCall"].get("args", {})) for p in parts if "functionCall" in p])
 
 
 # --- the provider's side: what reached it -------------------------------------------------------

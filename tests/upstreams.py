@@ -86,6 +86,8 @@ class UpstreamServer:
         self.api_key = api_key
         self.models = list(models)
         self.token_count = token_count
+        self.count_reply: Reply | None = None
+        """When set, count endpoints answer with this reply (e.g. ``Reply.error(503)``) instead of the count."""
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
         self._answered = 0
@@ -176,6 +178,8 @@ class UpstreamServer:
             body = record.json
         except ValueError:
             return _error(protocol, 400, "body is not JSON")
+        if self.count_reply is not None and path.endswith(("count_tokens", ":countTokens")):
+            return await self._answer(request, record, {}, self.count_reply)
         if path.endswith("count_tokens"):
             return web.json_response({"input_tokens": self.token_count})
         if path.endswith(":countTokens"):

@@ -51,13 +51,31 @@ async def load_litellm() -> ModuleType:
     return module
 
 
+_TIMEOUTS = frozenset({"Timeout", "APITimeoutError", "ReadTimeout", "ConnectTimeout", "TimeoutException"})
+_UNREACHABLE = frozenset({"APIConnectionError", "ConnectError", "ConnectionRefusedError", "ClientConnectorError",
+                          "RemoteProtocolError"})
+
+
+def _cause_names(exc: BaseException) -> set[str]:
+    """Class names along the exception's cause chain (LiteLLM wraps the httpx/openai original)."""
+    names: set[str] = set()
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            break
+        names.update(cls.__name__ for cls in type(seen).__mro__)
+        seen = seen.__cause__ or seen.__context__
+    return names
+
+
 def litellm_failure(exc: BaseException) -> ProxyError:
     """A LiteLLM exception as the status and message the caller sees (provider message kept)."""
-    name = type(exc).__name__
-    message = str(getattr(exc, "message", "") or exc) or name
-    if name == "Timeout" or isinstance(exc, asyncio.TimeoutError):
+    message = str(getattr(exc, "message", "") or exc) or type(exc).__name__
+    causes = _cause_names(exc)
+    if causes & _TIMEOUTS or isinstance(exc, asyncio.TimeoutError):
         return ProxyError(504, message)
-    if name == "APIConnectionError":
+    if causes & _UNREACHABLE:
+        # LiteLLM reports a refused connection as a 500 "InternalServerError: Connection error."
         return ProxyError(502, message)
     status = getattr(exc, "status_code", None)
     if not isinstance(status, int) or not 400 <= status <= 599:

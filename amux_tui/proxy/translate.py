@@ -38,6 +38,20 @@ def upstream_protocol_for(session: Session, inbound: str) -> str:
     return provider.primary_format
 
 
+def set_streaming(upstream_body: dict[str, Any], target: str, stream: bool) -> None:
+    """Make the upstream body stream exactly when the caller's request does. A Gemini caller asks
+    in its URL, which `translate_request` never sees; Gemini upstreams are told by their URL."""
+    if target == "gemini":
+        return
+    if stream:
+        upstream_body["stream"] = True
+        if target == "openai-chat":
+            upstream_body.setdefault("stream_options", {"include_usage": True})
+    else:
+        upstream_body.pop("stream", None)
+        upstream_body.pop("stream_options", None)
+
+
 def encode(body: Any) -> bytes:
     try:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
@@ -52,6 +66,7 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
     report = protocols.TranslationReport()
     record.dropped = report.dropped
     upstream_body = protocols.translate_request(body, source=inbound, target=target, model=model, report=report)
+    set_streaming(upstream_body, target, stream)
     data = encode(upstream_body)
     record.upstream_body = data
     url = upstream_url(session.provider, target, model, stream=stream)
