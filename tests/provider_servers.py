@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -350,6 +351,48 @@ def write_fake_ollama(directory: Path, mode: Literal["serve", "crash", "hang"] =
     path.write_text(FAKE_OLLAMA.format(python=sys.executable, mode=mode, tests_dir=str(Path(__file__).parent)))
     path.chmod(0o755)
     return path
+
+
+# --- running `amux` against these servers ---------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class AmuxRun:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def isolated_env(home: Path, **extra: str) -> dict[str, str]:
+    """An environment that never reads the real user's config or keys, and in which every local server
+    (Ollama, LM Studio, vLLM, llama.cpp) lives on a port nobody listens on unless ``extra`` says otherwise."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+           "LANG": "C.UTF-8", "PYTHONPATH": str(REPO_ROOT), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+           "OLLAMA_HOST": f"127.0.0.1:{unused_port()}",
+           "LM_STUDIO_API_BASE": f"http://127.0.0.1:{unused_port()}/v1",
+           "HOSTED_VLLM_API_BASE": f"http://127.0.0.1:{unused_port()}/v1",
+           "LLAMACPP_API_BASE": f"http://127.0.0.1:{unused_port()}/v1"}
+    env.update(extra)
+    return env
+
+
+async def run_amux(*args: str, env: dict[str, str], timeout: float = 60.0) -> AmuxRun:
+    """``python -m amux_tui.cli ARGS`` as a child process; the servers keep answering meanwhile."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "amux_tui.cli", *args, env=env, cwd=REPO_ROOT,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    return AmuxRun(process.returncode or 0, out.decode(), err.decode())
 
 
 async def _serve_forever(kind: Kind, host: str, port: int, models: list[str]) -> None:

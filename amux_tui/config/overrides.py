@@ -9,19 +9,25 @@ from typing import Any
 from .errors import ConfigError, ConfigProblem
 
 
+STRING_ONLY = ("extra_headers.",)
+
+
 def parse_provider_args(items: Iterable[str]) -> dict[str, Any]:
-    """Parse ``key=value`` pairs: values are JSON when they parse as JSON, else strings;
-    dotted keys nest (``extra_headers.X-Team=ml`` → ``{"extra_headers": {"X-Team": "ml"}}``)."""
+    """Parse ``key=value`` pairs: values are JSON when they parse as JSON, else strings (header values
+    under ``extra_headers`` always stay strings); dotted keys nest
+    (``extra_headers.X-Team=ml`` → ``{"extra_headers": {"X-Team": "ml"}}``)."""
     result: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key or any(not part for part in key.split(".")):
             raise ConfigError("--provider-arg", [ConfigProblem(
                 key, f"cannot parse {item!r}", "write it as key=value, e.g. --provider-arg num_retries=3")])
-        try:
-            value: Any = json.loads(raw)
-        except ValueError:
-            value = raw
+        value: Any = raw
+        if not key.startswith(STRING_ONLY):  # HTTP header values are text: X-Team-Id=42 stays "42"
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                pass
         node = result
         *parents, leaf = key.split(".")
         for part in parents:

@@ -1,0 +1,69 @@
+"""`--provider-arg key=value`: JSON values parsed, strings kept, dotted keys nest, merged over params."""
+
+import pytest
+
+from amux_tui.config import ConfigError
+from amux_tui.config.overrides import deep_merge, parse_provider_args
+from amux_tui.config.models import AmuxConfig
+from amux_tui.providers.registry import ProviderRegistry
+
+
+@pytest.mark.parametrize(("item", "expected"), [
+    ("num_retries=3", {"num_retries": 3}),
+    ("timeout=2.5", {"timeout": 2.5}),
+    ("stream=true", {"stream": True}),
+    ("seed=null", {"seed": None}),
+    ('stop=["x","y"]', {"stop": ["x", "y"]}),
+    ('metadata={"team": "ml"}', {"metadata": {"team": "ml"}}),
+    ("aws_region_name=eu-west-1", {"aws_region_name": "eu-west-1"}),
+    ("vertex_project=my-project-123", {"vertex_project": "my-project-123"}),
+    ("empty=", {"empty": ""}),
+    ("expr=a=b", {"expr": "a=b"}),
+    ('quoted="42"', {"quoted": "42"}),
+    ("extra_headers.X-Team=ml", {"extra_headers": {"X-Team": "ml"}}),
+    ("a.b.c=1", {"a": {"b": {"c": 1}}}),
+])
+def test_values(item, expected):
+    assert parse_provider_args([item]) == expected
+
+
+def test_dotted_keys_merge_with_each_other_and_header_values_stay_text():
+    assert parse_provider_args(["extra_headers.A=1", "extra_headers.B=two", "rpm=10", "metadata.n=1"]) == {
+        "extra_headers": {"A": "1", "B": "two"}, "rpm": 10, "metadata": {"n": 1}}
+
+
+def test_later_values_win():
+    assert parse_provider_args(["rpm=1", "rpm=2"]) == {"rpm": 2}
+
+
+@pytest.mark.parametrize("item", ["novalue", "=3", "a..b=1", ".a=1", "a.=1"])
+def test_malformed_items_are_config_errors(item):
+    with pytest.raises(ConfigError) as caught:
+        parse_provider_args([item])
+    assert caught.value.source == "--provider-arg"
+    assert "key=value" in caught.value.problems[0].fix
+
+
+def test_a_value_cannot_also_be_a_parent():
+    with pytest.raises(ConfigError, match="already set"):
+        parse_provider_args(["a=1", "a.b=2"])
+
+
+def test_deep_merge_over_params_leaves_inputs_alone():
+    base = {"extra_headers": {"X-A": "1"}, "rpm": 5}
+    over = {"extra_headers": {"X-B": "2"}, "rpm": 9}
+    assert deep_merge(base, over) == {"extra_headers": {"X-A": "1", "X-B": "2"}, "rpm": 9}
+    assert base == {"extra_headers": {"X-A": "1"}, "rpm": 5}
+
+
+def test_select_merges_provider_args_over_configured_params():
+    config = AmuxConfig.model_validate({"providers": {"bedrock": {
+        "type": "bedrock", "default_model": "anthropic.claude-sonnet-4",
+        "params": {"aws_region_name": "us-east-1", "extra_headers": {"X-A": "1"}}}}})
+    registry = ProviderRegistry.from_config(config, {})
+    extra = parse_provider_args(["aws_region_name=eu-west-1", "extra_headers.X-B=2", "num_retries=4"])
+    provider, model = registry.select("bedrock", None, params=extra, env={})
+    assert model == "anthropic.claude-sonnet-4"
+    assert provider.params == {"aws_region_name": "eu-west-1", "extra_headers": {"X-A": "1", "X-B": "2"},
+                               "num_retries": 4}
+    assert registry.get("bedrock").params["aws_region_name"] == "us-east-1"
