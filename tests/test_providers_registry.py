@@ -114,3 +114,12 @@ def test_the_key_is_never_in_public_output_or_repr():
     assert SECRET not in json.dumps(provider.to_public_dict())
     assert SECRET not in repr(provider)
     assert provider.to_public_dict()["key"] == provider.masked_key != "none"
+
+
+def test_cloud_sdk_credentials_make_a_preset_appear_but_are_not_passed_as_a_key():
+    """LiteLLM reads AWS/Google credentials itself; an access key id is not an API key."""
+    registry = registry_of({}, {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "VERTEXAI_PROJECT": "p"})
+    assert registry.names() == ["bedrock", "vertex_ai"]
+    assert all(p.api_key is None and p.key_problem is None and p.via_litellm for p in registry)
+    configured = registry_of({"b": {"type": "bedrock", "params": {"aws_region_name": "eu-west-1"}}}).get("b")
+    assert configured.api_key is None and configured.key_problem is None

@@ -114,4 +114,6 @@ def _key_status(provider: ResolvedProvider) -> str:
         return f"{provider.masked_key} ({provider.key_env})" if provider.key_env else provider.masked_key
     if provider.key_problem:
         return f"missing: {provider.key_problem}"
-    return "not needed" if provider.local else "none"
+    if provider.local:
+        return "not needed"
+    return "LiteLLM's credentials" if provider.via_litellm else "none"

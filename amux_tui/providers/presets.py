@@ -25,6 +25,9 @@ class Preset:
     local: bool = False
     """A server on this machine (no key needed; detected by probing)."""
     needs_key: bool = True
+    detect_env: tuple[str, ...] = ()
+    """Variables whose presence makes the preset appear without being a key amux passes on: cloud
+    SDK credentials (AWS, Google) that LiteLLM reads itself."""
     base_env: str | None = None
     """Environment variable that moves the server (``OLLAMA_HOST``, ``LM_STUDIO_API_BASE``...)."""
 
@@ -40,8 +43,10 @@ PRESETS: dict[str, Preset] = {
         Preset("groq", "Groq", "https://api.groq.com/openai/v1", ("openai-chat",), ("GROQ_API_KEY",), "groq"),
         Preset("mistral", "Mistral", "https://api.mistral.ai/v1", ("openai-chat",), ("MISTRAL_API_KEY",), "mistral"),
         Preset("xai", "xAI", "https://api.x.ai/v1", ("openai-chat",), ("XAI_API_KEY",), "xai"),
-        Preset("bedrock", "AWS Bedrock", None, (), ("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK"), "bedrock"),
-        Preset("vertex_ai", "Google Vertex AI", None, (), ("GOOGLE_APPLICATION_CREDENTIALS", "VERTEXAI_PROJECT"), "vertex_ai"),
+        Preset("bedrock", "AWS Bedrock", None, (), (), "bedrock", needs_key=False,
+               detect_env=("AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_BEARER_TOKEN_BEDROCK")),
+        Preset("vertex_ai", "Google Vertex AI", None, (), (), "vertex_ai", needs_key=False,
+               detect_env=("GOOGLE_APPLICATION_CREDENTIALS", "VERTEXAI_PROJECT")),
         Preset("azure", "Azure OpenAI", None, (), ("AZURE_API_KEY",), "azure"),
         Preset("litellm", "LiteLLM gateway", "http://127.0.0.1:4000/v1", ("openai-chat",), ("LITELLM_PROXY_API_KEY", "LITELLM_API_KEY"),
                "litellm_proxy", base_env="LITELLM_PROXY_API_BASE"),

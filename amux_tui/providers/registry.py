@@ -50,7 +50,7 @@ class ProviderRegistry:
         for preset in PRESETS.values():
             if preset.local or preset.type in configured_types or preset.type in config.providers:
                 continue
-            key_var = next((var for var in preset.key_env if env.get(var)), None)
+            key_var = next((var for var in preset.key_env + preset.detect_env if env.get(var)), None)
             if key_var:
                 providers.append(_from_preset(preset, env, source="env"))
         registry = cls(providers, default_provider=config.default_provider, source=source)
