@@ -7,6 +7,8 @@ checks what amux's screen does with it instead.
 
 from __future__ import annotations
 
+import os
+
 import pyte
 import pytest
 from hypothesis import given, settings
@@ -167,6 +169,9 @@ def test_c1_and_nul_bytes_are_not_drawn() -> None:
     assert row(screen) == "abcd"
 
 
+# More examples for a longer local run: AMUX_HYPOTHESIS_EXAMPLES=5000 pytest ...
+EXAMPLES = int(os.environ.get("AMUX_HYPOTHESIS_EXAMPLES", "300"))
+
 _FRAGMENTS = st.sampled_from([
     b"\x1b", b"\x1b[", b"\x1b]", b"\x1bP", b"\x1b_", b"\x1b\\", b"\x07", b"[", b"?", b">",
     b"<", b"=", b";", b":", b"$", b" ", b"!", b"0", b"1", b"9", b"99999", b"m", b"h", b"l",
@@ -177,7 +182,7 @@ _FRAGMENTS = st.sampled_from([
 ])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(st.one_of(_FRAGMENTS, st.binary(max_size=12)), max_size=60), st.data())
 def test_random_bytes_never_raise(pieces: list[bytes], data: st.DataObject) -> None:
     columns = data.draw(st.integers(2, 30))

@@ -564,10 +564,10 @@ class TerminalScreen(pyte.Screen):
         cursor = self.cursor
         if self._main_buffer is not None:
             main_cursor = self._main_cursor or copy.copy(cursor)
-            self._resize_rows(self._main_buffer, lines, main_cursor, to_history=True)
-            self._resize_rows(self.buffer, lines, cursor, to_history=False)  # type: ignore[arg-type]
+            self._resize_rows(self._main_buffer, lines, columns, main_cursor, to_history=True)
+            self._resize_rows(self.buffer, lines, columns, cursor, to_history=False)  # type: ignore[arg-type]
         else:
-            self._resize_rows(self.buffer, lines, cursor, to_history=True)  # type: ignore[arg-type]
+            self._resize_rows(self.buffer, lines, columns, cursor, to_history=True)  # type: ignore[arg-type]
         if columns < self.columns:
             for buffer in (self.buffer, self._main_buffer):
                 for line in buffer or ():
@@ -584,7 +584,9 @@ class TerminalScreen(pyte.Screen):
         cursor.y = min(cursor.y, lines - 1)
         self.dirty.update(range(lines))
 
-    def _resize_rows(self, buffer: LineBuffer, lines: int, cursor: Any, *, to_history: bool) -> None:
+    def _resize_rows(
+        self, buffer: LineBuffer, lines: int, columns: int, cursor: Any, *, to_history: bool
+    ) -> None:
         old = len(buffer)
         if lines < old:
             # Rows above the cursor leave first (to the scrollback), then rows below it.
@@ -602,8 +604,15 @@ class TerminalScreen(pyte.Screen):
             pulled: list[Line] = []
             if to_history and cursor.y == old - 1:
                 while self.scrollback and len(pulled) < grow:
-                    pulled.append(self.scrollback.pop())
+                    line = self.scrollback.pop()
                     self.evicted_total -= 1
+                    # History keeps the width it was written at; the screen may be narrower.
+                    cut = [x for x in line if x >= columns]
+                    if cut:
+                        for x in cut:
+                            del line[x]
+                        line.version += 1
+                    pulled.append(line)
             buffer[0:0] = reversed(pulled)
             cursor.y += len(pulled)
             buffer.extend(Line() for _ in range(grow - len(pulled)))

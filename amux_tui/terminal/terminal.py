@@ -83,6 +83,11 @@ class Terminal:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exited = asyncio.Event()
 
+    def set_colors(self, colors: TerminalColors) -> None:
+        """Use ``colors`` from now on (for answers; the view draws with the same)."""
+        self.colors = colors
+        self.stream.colors = colors
+
     # -- life cycle ------------------------------------------------------------
 
     def start(self) -> None:

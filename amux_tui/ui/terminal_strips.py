@@ -1,0 +1,95 @@
+"""Screen rows to Textual ``Strip``s, cached per row.
+
+A row is keyed by its identity and version (see ``amux_tui.terminal.screen.Line``),
+so a row that only moved (the screen scrolled) is not rendered again, and a
+changed row is rendered once. Cells are grouped into segments at C speed
+(``itertools.groupby`` over the style fields).
+"""
+
+from __future__ import annotations
+
+from itertools import groupby, repeat
+from operator import itemgetter
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.cache import LRUCache
+from textual.strip import Strip
+
+from amux_tui.terminal.cells import DEFAULT_CELL, Cell
+from amux_tui.terminal.colors import TerminalColors
+from amux_tui.terminal.screen import Line, line_serial
+
+_STYLE_FIELDS = itemgetter(*range(1, len(Cell._fields)))
+_TEXT = itemgetter(0)
+
+#: How the cursor cell is drawn: a block (reverse video) or an underline.
+CURSOR_BLOCK = "block"
+CURSOR_UNDERLINE = "underline"
+
+
+class StripRenderer:
+    """Renders rows with the terminal's colours; remembers the last few thousand."""
+
+    def __init__(self, colors: TerminalColors, cache_size: int = 4096) -> None:
+        self.colors = colors
+        self.default_style = Style(color=colors.foreground, bgcolor=colors.background)
+        self._styles: dict[tuple, Style] = {}
+        self._strips: LRUCache[tuple, Strip] = LRUCache(cache_size)
+
+    def clear(self) -> None:
+        self._strips.clear()
+
+    def style(self, fields: tuple) -> Style:
+        """The Rich style for a cell's style fields (everything but its text)."""
+        style = self._styles.get(fields)
+        if style is None:
+            fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link = fields
+            colors = self.colors
+            style = Style(
+                color=colors.resolve(fg, foreground=True),
+                bgcolor=colors.resolve(bg, foreground=False),
+                bold=bold, dim=dim, italic=italics, underline=underscore,
+                strike=strike, reverse=reverse, blink=blink, link=link,
+            )
+            if len(self._styles) > 4096:
+                self._styles.clear()
+            self._styles[fields] = style
+        return style
+
+    def render(self, line: Line, columns: int, width: int, cursor: tuple[int, str] | None = None) -> Strip:
+        """``line`` as a strip exactly ``width`` cells wide (``columns`` cells of screen)."""
+        key = (line_serial(line), line.version, columns, width, cursor)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._build(line, columns, width, cursor)
+            self._strips[key] = strip
+        return strip
+
+    def blank(self, width: int) -> Strip:
+        return Strip.blank(width, self.default_style)
+
+    def _build(self, line: Line, columns: int, width: int, cursor: tuple[int, str] | None) -> Strip:
+        cells = list(map(line.get, range(columns), repeat(DEFAULT_CELL)))
+        if cursor is not None:
+            _mark_cursor(cells, *cursor)
+        style = self.style
+        segments = [
+            Segment("".join(map(_TEXT, group)), style(fields))
+            for fields, group in groupby(cells, _STYLE_FIELDS)
+        ]
+        return Strip(segments).adjust_cell_length(width, self.default_style)
+
+
+def _mark_cursor(cells: list[Cell], x: int, shape: str) -> None:
+    if not 0 <= x < len(cells):
+        return
+    if cells[x].data == "" and x > 0:  # on the right half of a wide character
+        x -= 1
+    cell = cells[x]
+    if shape == CURSOR_UNDERLINE:
+        cells[x] = cell._replace(underscore=True)
+    else:
+        cells[x] = cell._replace(reverse=not cell.reverse)
+    if cell.data == "":
+        cells[x] = cells[x]._replace(data=" ")
