@@ -22,7 +22,13 @@ Behaviours: ok, slow (waits ``delay`` seconds first), unauthorized (401), forbid
 malformed (200 with a body that is not the API's JSON), server_error (500), endless_pages (the paginated
 kinds answer the first page again and again, always saying there is more).
 
-Run as a script it serves one kind until SIGTERM (the fake ``ollama`` binary in the tests uses this):
+Running ``amux`` against them: ``isolated_env(tmp_path, **vars)`` gives an environment with a temporary
+HOME/XDG_CONFIG_HOME, no keys, and every local server's address on a dead port; ``await run_amux(*args,
+env=...)`` runs ``python -m amux_tui.cli`` as a child while the servers keep answering.
+
+``write_fake_ollama(directory, mode)`` writes an executable ``ollama`` whose ``serve`` runs the Ollama
+fixture (Ollama is not installed on test machines); mode "crash" exits at once, "hang" never answers.
+Run as a script this module serves one kind until SIGTERM (the fake binary uses this):
 ``python provider_servers.py ollama --host 127.0.0.1 --port 11434 --models llama3.2:latest``.
 """
 

@@ -96,6 +96,15 @@ async def test_litellm_only_provider_is_unknown_without_importing_litellm():
     assert ("litellm" in sys.modules) == had_litellm
 
 
+async def test_a_litellm_provider_with_an_api_base_is_not_probed_as_openai(provider_server):
+    """Azure (say) has an api_base but no wire API of ours: its model list is not /models."""
+    server = await provider_server("openai")
+    provider = ResolvedProvider(name="azure", type="azure", api_base=server.url, api_formats=(), litellm_prefix="azure")
+    result = await check_health(provider)
+    assert result.status == "unknown"
+    assert server.requests == []
+
+
 async def test_check_all_probes_concurrently_and_keeps_order(provider_server):
     slow = await provider_server("openai", behaviour="slow", delay=30)
     fast = await provider_server("gemini", api_key=KEY)

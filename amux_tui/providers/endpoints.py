@@ -34,8 +34,9 @@ class ModelListEndpoint:
 
 
 def model_list_endpoint(provider: ResolvedProvider) -> ModelListEndpoint | None:
-    """The request that lists ``provider``'s models, or None when only LiteLLM can reach it."""
-    if not provider.api_base:
+    """The request that lists ``provider``'s models, or None when only LiteLLM can reach it (no
+    api_base, or no wire API of ours: Azure's or Bedrock's endpoints list models their own way)."""
+    if not provider.api_base or (not provider.api_formats and provider.type != "ollama"):
         return None
     base = provider.api_base.rstrip("/")
     dialect = dialect_of(provider)
