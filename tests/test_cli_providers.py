@@ -3,9 +3,13 @@ temporary HOME / XDG_CONFIG_HOME so the real user's config and keys are never re
 
 import json
 import os
+import subprocess
+import sys
 
 import pytest
-from provider_servers import FakeModel, isolated_env, provider_server, run_amux  # noqa: F401 - fixture
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from provider_servers import REPO_ROOT, FakeModel, isolated_env, provider_server, run_amux  # noqa: F401 - fixture
 
 SECRET = "sk-cli-secret-0123456789abcdef"
 PUBLIC_KEYS = {"name", "type", "api_base", "api_format", "via_litellm", "key", "key_env", "key_problem", "models",
@@ -129,3 +133,28 @@ async def test_bad_config_exits_2_names_file_path_and_fix_and_leaves_the_file_al
 async def test_missing_named_config_exits_2(tmp_path):
     run = await run_amux("providers", "--config", str(tmp_path / "nope.json"), env=isolated_env(tmp_path))
     assert run.code == 2 and "file not found" in run.stderr
+
+
+wrong = st.integers() | st.booleans() | st.lists(st.integers(), max_size=2) | st.text(
+    alphabet="abc:/ ", max_size=8).filter(lambda s: s not in ("", "1"))
+generated_bad = st.one_of(
+    st.builds(lambda v: {"version": v}, wrong),
+    st.builds(lambda v: {"providers": {"p": {"type": v}}}, wrong.filter(lambda v: not isinstance(v, str))),
+    st.builds(lambda v: {"providers": {"p": {"type": "openai", "api_base": v}}}, wrong),
+    st.builds(lambda v: {"providers": {"p": {"type": "openai", "api_format": v}}}, wrong),
+    st.builds(lambda v: {"providers": {"p": {"type": "openai", "params": v}}}, wrong),
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=generated_bad)
+def test_generated_bad_files_through_the_cli(tmp_path, document):
+    config = tmp_path / "generated.json"
+    config.write_text(json.dumps(document))
+    before = config.read_bytes()
+    env = isolated_env(tmp_path)
+    run = subprocess.run([sys.executable, "-m", "amux_tui.cli", "providers", "--config", str(config)], env=env,
+                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, (document, run.stdout, run.stderr)
+    assert str(config) in run.stderr and "fix:" in run.stderr and "Traceback" not in run.stderr
+    assert config.read_bytes() == before
