@@ -58,6 +58,11 @@ class Reply:
     def error(cls, status: int, message: str = "scripted failure") -> Reply:
         return cls(status=status, error_message=message)
 
+    @property
+    def full_text(self) -> str:
+        """``text``, or the pieces joined when only pieces were given."""
+        return self.text or "".join(self.pieces or ())
+
     def text_pieces(self) -> list[str]:
         if self.pieces is not None:
             return list(self.pieces)
@@ -100,7 +105,7 @@ def error_body(protocol: str, status: int, message: str) -> dict[str, Any]:
 # --- OpenAI Chat Completions --------------------------------------------------------------------
 
 def openai_chat_json(reply: Reply, model: str) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    message: dict[str, Any] = {"role": "assistant", "content": reply.full_text or None}
     if reply.thinking:
         message["reasoning_content"] = reply.thinking
     if reply.tool_calls:
@@ -146,8 +151,8 @@ def anthropic_json(reply: Reply, model: str) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     if reply.thinking:
         content.append({"type": "thinking", "thinking": reply.thinking, "signature": "sig-fixture"})
-    if reply.text:
-        content.append({"type": "text", "text": reply.text})
+    if reply.full_text:
+        content.append({"type": "text", "text": reply.full_text})
     content += [{"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
                 for call in reply.tool_calls]
     return {"id": "msg_fixture", "type": "message", "role": "assistant", "model": model, "content": content,
@@ -178,7 +183,7 @@ def anthropic_events(reply: Reply, model: str) -> list[bytes]:
         block({"type": "thinking", "thinking": "", "signature": ""},
               [{"type": "thinking_delta", "thinking": piece} for piece in re.findall(r"\S+\s*|\s+", reply.thinking)]
               + [{"type": "signature_delta", "signature": "sig-fixture"}])
-    if reply.text:
+    if reply.full_text:
         block({"type": "text", "text": ""}, [{"type": "text_delta", "text": piece} for piece in reply.text_pieces()])
     for call in reply.tool_calls:
         block({"type": "tool_use", "id": call.id, "name": call.name, "input": {}},
@@ -197,9 +202,9 @@ def _responses_output(reply: Reply) -> list[dict[str, Any]]:
     if reply.thinking:
         output.append({"type": "reasoning", "id": "rs_fixture",
                        "summary": [{"type": "summary_text", "text": reply.thinking}]})
-    if reply.text:
+    if reply.full_text:
         output.append({"type": "message", "id": "msg_fixture", "status": "completed", "role": "assistant",
-                       "content": [{"type": "output_text", "text": reply.text, "annotations": []}]})
+                       "content": [{"type": "output_text", "text": reply.full_text, "annotations": []}]})
     output += [{"type": "function_call", "id": f"fc_{call.id}", "call_id": call.id, "name": call.name,
                 "arguments": json.dumps(call.arguments), "status": "completed"} for call in reply.tool_calls]
     return output
@@ -241,7 +246,7 @@ def responses_events(reply: Reply, model: str) -> list[bytes]:
                 emit("response.output_text.delta", item_id=item["id"], output_index=output_index, content_index=0,
                      delta=piece)
             emit("response.output_text.done", item_id=item["id"], output_index=output_index, content_index=0,
-                 text=reply.text)
+                 text=reply.full_text)
             emit("response.content_part.done", item_id=item["id"], output_index=output_index, content_index=0,
                  part=item["content"][0])
         else:
@@ -273,8 +278,8 @@ def gemini_json(reply: Reply, model: str) -> dict[str, Any]:
     parts: list[dict[str, Any]] = []
     if reply.thinking:
         parts.append({"text": reply.thinking, "thought": True})
-    if reply.text:
-        parts.append({"text": reply.text})
+    if reply.full_text:
+        parts.append({"text": reply.full_text})
     parts += [_gemini_call(call) for call in reply.tool_calls]
     return {"candidates": [{"content": {"parts": parts, "role": "model"}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": _gemini_usage(reply), "modelVersion": model}
