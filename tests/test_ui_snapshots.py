@@ -40,6 +40,29 @@ def make_app(tmp_path, servers):
     return make
 
 
+def steady(pilot) -> None:
+    """No blinking cursors: the picture must not depend on when it is taken."""
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False
+
+
+async def wait_until(pilot, predicate, timeout: float = 10.0) -> None:
+    """Poll ``predicate()`` (NoMatches counts as not yet) until it holds, then let the screen settle."""
+
+    async def poll() -> None:
+        while True:
+            try:
+                if predicate():
+                    return
+            except NoMatches:
+                pass
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+    steady(pilot)
+    await pilot.pause()
+
+
 async def settled(pilot, timeout: float = 10.0) -> None:
     """Wait until every provider's health and the highlighted provider's models are in."""
     app = pilot.app
@@ -58,6 +81,7 @@ async def settled(pilot, timeout: float = 10.0) -> None:
 
     await asyncio.wait_for(done(), timeout)
     await app.workers.wait_for_complete()
+    steady(pilot)
     await pilot.pause()
 
 
@@ -72,6 +96,7 @@ def test_model_list_filtered(make_app, snap_compare):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("slash", *"qwen")
+        steady(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -93,6 +118,7 @@ def test_add_provider_form_rejects_bad_base_url(make_app, snap_compare):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("a", *"groq2", "tab", *"groq", "tab", *"api.groq.com", "ctrl+s")
+        steady(pilot)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -119,10 +145,14 @@ def test_ollama_pull(make_app, snap_compare):
     async def run_before(pilot):
         await settled(pilot)
         await pilot.press("ctrl+right", "ctrl+right")
-        await pilot.app.workers.wait_for_complete()
+        app = pilot.app
+        await wait_until(pilot, lambda: "answers" in str(app.screen.query_one("#ollama-status").render())
+                         and app.screen.query_one("#ollama-models").row_count == 2)
         await pilot.press("p", *"tinyllama", "enter")
-        await pilot.pause(0.2)
-        await pilot.app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: "done" in str(app.screen.query_one("#pull-status").render())
+                         and app.screen.query_one("#ollama-models").row_count == 3)
+        await app.workers.wait_for_complete()
+        steady(pilot)
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

@@ -6,6 +6,8 @@ Screens and widgets live in ``screens/`` and ``widgets/<area>/``; the core is re
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 import sys
 import time
@@ -15,6 +17,9 @@ from textual.binding import Binding
 
 from ..providers.registry import ProviderRegistry
 from .backend.catalog import ProviderCatalog
+from .backend.harness_info import HarnessCatalog
+from .backend.ollama_control import OllamaControl
+from .backend.sessions import SessionManager
 from .commands import LaunchCommands
 from .options import FIRST_PAINT_ENV, DashboardOptions
 from .screens.main import MainScreen
@@ -42,13 +47,8 @@ class AmuxApp(App[int]):
                                        detect_local=self.options.detect_local)
         self.registry = ProviderRegistry([])
         self.catalog_load = self.reload_providers()
-        from .backend.sessions import SessionManager
-        from .backend.harness_info import HarnessCatalog
-
         self.harness_catalog = HarnessCatalog(self.options.env, self.options.harness_search_path)
-        self.sessions = SessionManager(self.options.env)
-        from .backend.ollama_control import OllamaControl
-
+        self.sessions = SessionManager(self.harness_catalog.env)
         self.ollama = OllamaControl(self.options.env)
         self.theme = DARK_THEME
 
@@ -62,18 +62,21 @@ class AmuxApp(App[int]):
         return MainScreen(id="main")
 
     def on_mount(self) -> None:
-        loop = __import__("asyncio").get_running_loop()
+        loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGHUP):
             try:
                 loop.add_signal_handler(signum, self._on_signal)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
                 pass
-        if self.options.first_paint_exit:
-            self.call_after_refresh(self._report_first_paint)
+        # The harness inventory (a --version per binary) feeds the launcher and the palette; it
+        # starts after the first frame.
+        self.call_after_refresh(lambda: self.run_worker(self.harness_catalog.harnesses(), group="harness-inventory"))
+        if self.options.first_paint_file:
+            self.call_after_refresh(self._report_first_paint, self.options.first_paint_file)
 
-    def _report_first_paint(self) -> None:
-        sys.stderr.write(f"first-paint {time.time():.6f} litellm={'litellm' in sys.modules}\n")
-        sys.stderr.flush()
+    def _report_first_paint(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(f"{time.time():.6f} litellm={'litellm' in sys.modules}\n")
         self.exit(0)
 
     def _on_signal(self) -> None:
@@ -118,9 +121,7 @@ class AmuxApp(App[int]):
 
 def run_dashboard(config_path: str | None = None) -> int:
     """Entry point for ``amux`` with no arguments; returns the exit code."""
-    import os
-
-    options = DashboardOptions(config_path=config_path, first_paint_exit=bool(os.environ.get(FIRST_PAINT_ENV)))
+    options = DashboardOptions(config_path=config_path, first_paint_file=os.environ.get(FIRST_PAINT_ENV) or None)
     app = AmuxApp(options)
     result = app.run()
     return int(result or app.return_code or 0)

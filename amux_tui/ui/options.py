@@ -7,9 +7,9 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-FIRST_PAINT_ENV = "AMUX_FIRST_PAINT_EXIT"
-"""When set, the app prints ``first-paint <seconds since process start>`` to stderr after its
-first frame and exits (used by bench/dashboard.py)."""
+FIRST_PAINT_ENV = "AMUX_FIRST_PAINT_FILE"
+"""When set to a path, the app writes ``<time.time()> litellm=<bool>`` there after its first
+frame and exits (bench/dashboard.py measures start-up with it)."""
 
 
 def format_latency(latency_ms: float | None) -> str:
@@ -35,6 +35,7 @@ class DashboardOptions:
     """Seconds between background health refreshes."""
     latency_text: Callable[[float | None], str] = format_latency
     """How a latency is shown; snapshot tests pass one that hides the number."""
-    first_paint_exit: bool = False
+    first_paint_file: str | None = None
+    """See `FIRST_PAINT_ENV`."""
     harness_search_path: str | None = None
     """PATH used to find harness binaries (None: the environment's PATH)."""

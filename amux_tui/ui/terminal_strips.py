@@ -16,11 +16,11 @@ from rich.style import Style
 from textual.cache import LRUCache
 from textual.strip import Strip
 
-from amux_tui.terminal.cells import DEFAULT_CELL, Cell
+from amux_tui.terminal.cells import DEFAULT_CELL, Cell, Pen
 from amux_tui.terminal.colors import TerminalColors
 from amux_tui.terminal.screen import Line, line_serial
 
-_STYLE_FIELDS = itemgetter(*range(1, len(Cell._fields)))
+_PEN = itemgetter(1)
 _TEXT = itemgetter(0)
 
 #: How the cursor cell is drawn: a block (reverse video) or an underline.
@@ -34,17 +34,17 @@ class StripRenderer:
     def __init__(self, colors: TerminalColors, cache_size: int = 4096) -> None:
         self.colors = colors
         self.default_style = Style(color=colors.foreground, bgcolor=colors.background)
-        self._styles: dict[tuple, Style] = {}
+        self._styles: dict[Pen, Style] = {}
         self._strips: LRUCache[tuple, Strip] = LRUCache(cache_size)
 
     def clear(self) -> None:
         self._strips.clear()
 
-    def style(self, fields: tuple) -> Style:
-        """The Rich style for a cell's style fields (everything but its text)."""
-        style = self._styles.get(fields)
+    def style(self, pen: Pen) -> Style:
+        """The Rich style for a cell's pen."""
+        style = self._styles.get(pen)
         if style is None:
-            fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link = fields
+            fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link = pen
             colors = self.colors
             style = Style(
                 color=colors.resolve(fg, foreground=True),
@@ -54,7 +54,7 @@ class StripRenderer:
             )
             if len(self._styles) > 4096:
                 self._styles.clear()
-            self._styles[fields] = style
+            self._styles[pen] = style
         return style
 
     def render(self, line: Line, columns: int, width: int, cursor: tuple[int, str] | None = None) -> Strip:
@@ -74,10 +74,8 @@ class StripRenderer:
         if cursor is not None:
             _mark_cursor(cells, *cursor)
         style = self.style
-        segments = [
-            Segment("".join(map(_TEXT, group)), style(fields))
-            for fields, group in groupby(cells, _STYLE_FIELDS)
-        ]
+        # Cells drawn alike share one interned pen: grouping compares identities.
+        segments = [Segment("".join(map(_TEXT, group)), style(pen)) for pen, group in groupby(cells, _PEN)]
         return Strip(segments).adjust_cell_length(width, self.default_style)
 
 
@@ -88,8 +86,8 @@ def _mark_cursor(cells: list[Cell], x: int, shape: str) -> None:
         x -= 1
     cell = cells[x]
     if shape == CURSOR_UNDERLINE:
-        cells[x] = cell._replace(underscore=True)
+        cells[x] = cell.with_pen(underscore=True)
     else:
-        cells[x] = cell._replace(reverse=not cell.reverse)
+        cells[x] = cell.with_pen(reverse=not cell.reverse)
     if cell.data == "":
         cells[x] = cells[x]._replace(data=" ")

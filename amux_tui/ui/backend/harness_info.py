@@ -1,16 +1,11 @@
-"""Which harnesses amux knows (the harnesses room's registry) and which are installed here, with
-their versions (``<binary> --version``, run as async subprocesses, all at once)."""
+"""Which harnesses amux knows and which are installed here, with versions (the harnesses room's
+inventory, probed once in a worker and cached)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-VERSION_TIMEOUT = 8.0
-_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][0-9A-Za-z.]+)?")
 
 
 @dataclass(frozen=True)
@@ -51,36 +46,8 @@ class HarnessCatalog:
         return self._cache
 
     async def _inventory(self) -> list[HarnessView]:
-        from ...harnesses.locations import find_binary
-        from ...harnesses.registry import ADAPTERS
+        from ...harnesses.inventory import list_harnesses
 
-        async def one(adapter) -> HarnessView:
-            path = find_binary(adapter.binary, self.env)
-            version = await self._version(path, adapter.version_args) if path and adapter.version_args else None
-            return HarnessView(adapter.name, adapter.label, path is not None, version, path,
-                               adapter.install.command, tuple(adapter.protocols))
-
-        return list(await asyncio.gather(*(one(adapter) for adapter in ADAPTERS.values())))
-
-    async def _version(self, path: str, args: tuple[str, ...]) -> str | None:
-        try:
-            process = await asyncio.create_subprocess_exec(
-                path, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, env={**self.env, "NO_COLOR": "1"}, start_new_session=True)
-        except OSError:
-            return None
-        try:
-            output, _ = await asyncio.wait_for(process.communicate(), VERSION_TIMEOUT)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            _kill_group(process.pid)
-            await process.wait()
-            return None
-        match = _VERSION.search(output.decode("utf-8", "replace"))
-        return match.group(0) if match else None
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
+        return [HarnessView(status.name, status.label, status.installed, status.version, status.path,
+                            status.install_command, tuple(status.protocols))
+                for status in await list_harnesses(self.env)]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ...providers.ollama import OllamaError, OllamaManager, PullProgress
+if TYPE_CHECKING:
+    from ...providers.ollama import OllamaManager, PullProgress
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,25 @@ class OllamaControl:
     """One `OllamaManager` for the app's lifetime (a server it starts is stopped on quit)."""
 
     def __init__(self, env: Mapping[str, str], base_url: str | None = None):
-        self.manager = OllamaManager(base_url=base_url, env=env)
+        self._env = env
+        self._base_url = base_url
+        self._manager: OllamaManager | None = None
+
+    @property
+    def manager(self) -> OllamaManager:
+        # Imported on first use: httpx and the manager stay out of the first paint.
+        if self._manager is None:
+            from ...providers.ollama import OllamaManager
+
+            self._manager = OllamaManager(base_url=self._base_url, env=self._env)
+        return self._manager
 
     def point_at(self, base_url: str) -> None:
         """Use the configured Ollama provider's server instead of the default one."""
-        if base_url.rstrip("/") != self.manager.base_url and not self.manager.owns_server:
-            self.manager.base_url = base_url.rstrip("/")
+        if self._manager is None:
+            self._base_url = base_url.rstrip("/")
+        elif base_url.rstrip("/") != self._manager.base_url and not self._manager.owns_server:
+            self._manager.base_url = base_url.rstrip("/")
 
     async def status(self) -> OllamaStatusView:
         status = await self.manager.status()
@@ -59,6 +74,8 @@ class OllamaControl:
         return OllamaStatusView(installed, status.running, status.owned, summary)
 
     async def models(self) -> list[OllamaModelView]:
+        from ...providers.ollama import OllamaError
+
         try:
             models = await self.manager.list_models()
         except OllamaError:
@@ -66,6 +83,8 @@ class OllamaControl:
         return [OllamaModelView(m.name, size_text(m.size), m.family) for m in models]
 
     async def start(self) -> str:
+        from ...providers.ollama import OllamaError
+
         try:
             started = await self.manager.start()
         except OllamaError as exc:
@@ -82,4 +101,5 @@ class OllamaControl:
         return self.manager.pull(model)
 
     async def aclose(self) -> None:
-        await self.manager.aclose()
+        if self._manager is not None:
+            await self._manager.aclose()

@@ -29,6 +29,8 @@ class LaunchChoice:
     harness: str
     provider: ResolvedProvider
     model: str
+    harness_args: tuple[str, ...] = ()
+    """Arguments for the harness (for ``shell``: the command to run instead of $SHELL)."""
 
 
 @dataclass
@@ -78,8 +80,10 @@ class LiveSession:
     argv: list[str]
     env: dict[str, str]
     cwd: str | None = None
-    registration: Any = None
-    """The proxy's SessionRegistration (None when not proxied)."""
+    plan: Any = None
+    """The harnesses room's LaunchPlan (cleaned up when the session ends)."""
+    traffic: Any = None
+    """The proxy's TrafficLog for this session (None when not proxied)."""
     number: int = field(default_factory=lambda: next(_numbers))
     title: str = ""
     terminal_busy: bool | None = None
@@ -95,10 +99,6 @@ class LiveSession:
     @property
     def label(self) -> str:
         return f"{self.number}:{self.harness}"
-
-    @property
-    def traffic(self):
-        return getattr(self.registration, "traffic", None)
 
     @property
     def busy(self) -> bool:
@@ -149,20 +149,21 @@ class SessionManager:
     # --- running --------------------------------------------------------------------------------
 
     async def start(self, preview: LaunchPreview) -> LiveSession:
-        """Register with the proxy when needed and return the session to run in a terminal."""
-        choice = preview.choice
-        registration = None
-        plan = preview.plan
-        if preview.route == "proxy":
-            proxy = await self.ensure_proxy()
-            registration = proxy.register_session(choice.provider, choice.model, label=choice.harness)
-            from ...harnesses.launch import prepare_launch
+        """Prepare the launch (preflight, proxy registration when proxied, session files) and return
+        the session to run in a terminal. Raises the harnesses room's LaunchError with its fix."""
+        from ...harnesses.launch import prepare_launch
 
-            plan = prepare_launch(choice.harness, choice.provider, choice.model, env=self.env, proxy="if-needed",
-                                  proxy_endpoint=registration)
-        session = LiveSession(choice.harness, choice.provider.name, choice.model, preview.route or "native",
-                              list(plan.argv), dict(plan.env), getattr(plan, "cwd", None) or self.cwd,
-                              registration=registration)
+        choice = preview.choice
+        proxy = await self.ensure_proxy() if preview.route == "proxy" else None
+        plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode="if-needed",
+                                    proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
+                                    cwd=self.cwd, label=choice.harness)
+        traffic = None
+        if plan.proxy_session_id and proxy is not None:
+            proxy_session = proxy.session(plan.proxy_session_id)
+            traffic = proxy_session.traffic if proxy_session is not None else None
+        session = LiveSession(choice.harness, choice.provider.name, choice.model, plan.route, list(plan.argv),
+                              plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic)
         self._sessions[session.id] = session
         return session
 
@@ -190,12 +191,16 @@ class SessionManager:
         session.exit_status = exit_status
 
     async def forget(self, session: LiveSession) -> None:
-        """The session's tab closed: drop it and its proxy registration."""
+        """The session's tab closed: revoke its proxy token and remove its session files."""
         self._sessions.pop(session.id, None)
-        if session.registration is not None and self.proxy is not None:
-            unregister = getattr(self.proxy, "unregister_session", None)
-            if unregister is not None:
-                unregister(session.registration.session_id)
+        await self._clean(session)
+
+    async def _clean(self, session: LiveSession) -> None:
+        plan, session.plan = session.plan, None
+        if plan is not None:
+            from ...harnesses.launch import cleanup_launch
+
+            await cleanup_launch(plan, self.proxy)
 
     async def close_all(self) -> None:
         """End every session's process group, then the proxy. Safe to call twice."""
@@ -206,6 +211,7 @@ class SessionManager:
                 except Exception:  # noqa: BLE001 - keep closing the others
                     pass
             session.running = False
+            await self._clean(session)
         if self.proxy is not None:
             proxy, self.proxy = self.proxy, None
             await proxy.stop()

@@ -3,12 +3,14 @@ or through the proxy) and confirm before proxying. Dismisses with the `LaunchPre
 
 from __future__ import annotations
 
+import shlex
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..backend.sessions import LaunchChoice, LaunchPreview
@@ -36,6 +38,9 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
                 with Vertical(classes="launch-column"):
                     yield Label("Model")
                     yield OptionList(id="launch-model")
+            with Horizontal(id="launch-args-row"):
+                yield Label("Arguments")
+                yield Input(placeholder="extra harness arguments (for shell: the command to run)", id="launch-args")
             yield Static("", id="launch-route")
             with Horizontal(id="launch-buttons"):
                 yield Button("Launch (ctrl+l)", id="launch", variant="primary", disabled=True)
@@ -130,12 +135,27 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             route.update("Pick a harness, a provider and a model.")
             button.disabled = True
             return
-        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model))
+        try:
+            args = tuple(shlex.split(self.query_one("#launch-args", Input).value))
+        except ValueError as exc:
+            self._preview = None
+            route.update(f"[b $error]arguments:[/] {_escape(str(exc))}")
+            button.disabled = True
+            return
+        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args))
         if self._preview.ok:
             route.update(f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}")
         else:
             route.update(f"[b $error]cannot launch:[/] {_escape(self._preview.error or 'unknown reason')}")
         button.disabled = not self._preview.ok
+
+    @on(Input.Changed, "#launch-args")
+    def _args_changed(self) -> None:
+        self._update_preview()
+
+    @on(Input.Submitted, "#launch-args")
+    def _args_submitted(self) -> None:
+        self.action_launch()
 
     def action_launch(self) -> None:
         preview = self._preview

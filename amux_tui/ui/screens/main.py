@@ -40,10 +40,9 @@ class MainScreen(Screen):
         with TabbedContent(id="tabs", initial="providers"):
             with TabPane("Providers", id="providers"):
                 yield ProvidersPane(id="providers-pane")
-            with TabPane("Harnesses", id="harnesses"):
-                yield HarnessesPane(id="harnesses-pane")
-            with TabPane("Ollama", id="ollama"):
-                yield OllamaPane(id="ollama-pane")
+            # Built on first visit, so the first frame only pays for the Providers tab.
+            yield TabPane("Harnesses", id="harnesses")
+            yield TabPane("Ollama", id="ollama")
         yield Footer()
 
     @property
@@ -196,9 +195,14 @@ class MainScreen(Screen):
         for pane in switcher.children:
             pane.display = pane.id in self._split
 
+    LAZY_TABS = {"harnesses": (HarnessesPane, "harnesses-pane"), "ollama": (OllamaPane, "ollama-pane")}
+
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        if event.pane is not None and event.pane.id in self.LAZY_TABS and not event.pane.children:
+            widget_class, widget_id = self.LAZY_TABS[event.pane.id]
+            await event.pane.mount(widget_class(id=widget_id))
         if event.pane is not None:
             # Keys of the tab (a/e/r, p, F7...) work at once: focus moves into the tab's content.
             target = next((w for w in event.pane.query("*") if w.focusable and w.display), None)

@@ -35,7 +35,7 @@ class HarnessesPane(Vertical):
         table.add_column("installed", key="installed")
         table.add_column("version", key="version")
         table.add_column("speaks", key="speaks")
-        self.action_refresh()
+        self.call_after_refresh(self.action_refresh)  # version probes start once the first frame is up
 
     @property
     def harnesses(self) -> list[HarnessView]:

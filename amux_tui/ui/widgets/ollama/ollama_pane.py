@@ -54,7 +54,7 @@ class OllamaPane(Vertical):
         table.add_column("model", key="name")
         table.add_column("size", key="size")
         table.add_column("family", key="family")
-        self.action_refresh()
+        self.call_after_refresh(self.action_refresh)
 
     @work(exclusive=True, group="ollama-status")
     async def action_refresh(self) -> None:

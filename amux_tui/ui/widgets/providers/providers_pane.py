@@ -51,8 +51,19 @@ class ProvidersPane(Vertical):
             yield ModelPicker(id="model-picker")
 
     def on_mount(self) -> None:
+        self._probing = False
         self.reload(from_disk=False)
         self.query_one(ProviderTable).focus()
+        # Probes (HTTP clients, TLS contexts) wait until the first frame is on screen.
+        self.call_after_refresh(self._start_probing)
+
+    def _start_probing(self) -> None:
+        self._probing = True
+        self._detect_local()
+        self.action_refresh_health()
+        name = self.query_one(ProviderTable).highlighted_name
+        if name:
+            self._list_models(name)
         self.set_interval(self.app.options.health_interval, self.action_refresh_health)
 
     @property
@@ -66,8 +77,9 @@ class ProvidersPane(Vertical):
         problem.update(self._load.problem or "")
         self.set_class(bool(self._load.problem), "-config-problem")
         self._show_rows()
-        self._detect_local()
-        self.action_refresh_health()
+        if self._probing:
+            self._detect_local()
+            self.action_refresh_health()
 
     def _show_rows(self) -> None:
         table = self.query_one(ProviderTable)
@@ -121,7 +133,7 @@ class ProvidersPane(Vertical):
 
     def _picked(self, name: str) -> None:
         self._show_detail(name)
-        if self.query_one(ModelPicker).provider != name:
+        if self._probing and self.query_one(ModelPicker).provider != name:
             self._list_models(name)
 
     @on(ProviderTable.Picked)

@@ -1,0 +1,113 @@
+"""Dashboard start-up: time from process start to first paint, against a bare Textual app.
+
+Both run as ``python ...`` under a real pseudo-terminal (ptyprocess), 80x24, alternately, and
+write ``time.time()`` at their first frame (amux: ``AMUX_FIRST_PAINT_FILE``). Printed: median
+milliseconds for each, the ratio amux/baseline, and whether LiteLLM was imported by then.
+
+    python bench/dashboard.py [--runs 7]
+
+The session figures (RSS with four live sessions, event-loop lag while they stream and the
+proxy serves) come from bench/dashboard_sessions.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import ptyprocess
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BASELINE_APP = """
+import sys, time
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Hello(App):
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+
+    def on_mount(self):
+        self.call_after_refresh(self.done)
+
+    def done(self):
+        with open(sys.argv[1], "w") as handle:
+            handle.write(f"{time.time():.6f} litellm={'litellm' in sys.modules}\\n")
+        self.exit()
+
+Hello().run()
+"""
+
+CONFIG = {
+    "version": 1,
+    "default_provider": "local",
+    "providers": {
+        "local": {"type": "openai", "api_base": "http://127.0.0.1:9/v1", "api_key": "sk-bench-0000000000",
+                  "models": ["m1", "m2"], "default_model": "m1"},
+        "claude": {"type": "anthropic", "api_key": "${BENCH_NO_SUCH_KEY}"},
+        "bedrock": {"type": "bedrock", "models": ["anthropic.claude-sonnet-4"]},
+    },
+}
+
+
+def first_paint_ms(argv: list[str], marker: Path, env: dict[str, str], timeout: float = 30.0) -> tuple[float, bool]:
+    marker.unlink(missing_ok=True)
+    started = time.time()
+    child = ptyprocess.PtyProcess.spawn(argv, env=env, dimensions=(24, 80), cwd=str(ROOT))
+    deadline = time.monotonic() + timeout
+    try:
+        while not marker.exists() or not marker.read_text().strip():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no first paint from {argv} within {timeout} s")
+            try:
+                child.read(65536)  # keep the PTY drained so the app never blocks on output
+            except EOFError:
+                if not marker.exists():
+                    raise RuntimeError(f"{argv} exited without painting") from None
+    finally:
+        child.terminate(force=True)
+    stamp, litellm = marker.read_text().split()
+    return (float(stamp) - started) * 1000, litellm == "litellm=True"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        config = tmp_path / "providers.json"
+        config.write_text(json.dumps(CONFIG))
+        baseline_script = tmp_path / "hello.py"
+        baseline_script.write_text(BASELINE_APP)
+        marker = tmp_path / "painted"
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+        env.update(TERM="xterm-256color", AMUX_FIRST_PAINT_FILE=str(marker), XDG_STATE_HOME=str(tmp_path / "state"))
+        amux_argv = [sys.executable, "-m", "amux_tui.cli", "--config", str(config)]
+        baseline_argv = [sys.executable, str(baseline_script), str(marker)]
+        first_paint_ms(baseline_argv, marker, env)  # warm the file cache once
+        base, amux, litellm_seen = [], [], False
+        for _ in range(args.runs):
+            base.append(first_paint_ms(baseline_argv, marker, env)[0])
+            elapsed, litellm = first_paint_ms(amux_argv, marker, env)
+            amux.append(elapsed)
+            litellm_seen |= litellm
+    b, a = statistics.median(base), statistics.median(amux)
+    print(f"first paint, median of {args.runs} (80x24 PTY):")
+    print(f"  bare textual app : {b:7.1f} ms")
+    print(f"  amux dashboard   : {a:7.1f} ms   ratio {a / b:.2f}x   (target <= 400 ms)")
+    print(f"  litellm imported by first paint: {litellm_seen}")
+    return 0 if not litellm_seen else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
