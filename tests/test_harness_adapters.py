@@ -123,14 +123,12 @@ def test_codex_custom_provider_is_given_as_overrides(tmp_path):
     assert setup.env["CODEX_HOME"] == str(tmp_path / "home") and setup.env["AMUX_CODEX_API_KEY"] == TOKEN
 
 
-def test_gemini_uses_a_per_session_defaults_layer(tmp_path):
+def test_gemini_settings_live_in_amuxs_gemini_home(tmp_path):
     setup = setup_for("gemini", tmp_path)
     (seed,) = setup.files
-    assert setup.env["GEMINI_CLI_SYSTEM_DEFAULTS_PATH"] == str(seed.path)
-    assert seed.path.parent == tmp_path / "session"
-    defaults = json.loads(seed.content)
-    assert defaults["security"]["auth"]["selectedType"] == "gemini-api-key"
-    assert defaults["model"]["compressionThreshold"] == compression_threshold(32768)
+    assert seed.path == tmp_path / "home" / ".gemini" / "settings.json" and seed.mode == "merge-json"
+    assert seed.content["security"]["auth"]["selectedType"] == "gemini-api-key"
+    assert seed.content["model"]["compressionThreshold"] == compression_threshold(32768)
     assert setup.env["GOOGLE_GEMINI_BASE_URL"] == "http://127.0.0.1:4321"
     assert setup.env["GEMINI_CLI_HOME"] == str(tmp_path / "home")
     assert "GOOGLE_API_KEY" in setup.unset_env

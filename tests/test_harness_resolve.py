@@ -108,7 +108,7 @@ async def test_dry_run_plan_masks_every_secret(harness, isolated):
 
 
 async def test_dry_run_writes_nothing(isolated, tmp_path):
-    plan = await prepare_launch("gemini", provider("vllm", ("gemini",), base="http://127.0.0.1:9"), "m",
+    plan = await prepare_launch("qwen", provider("vllm", ("openai-chat",), base="http://127.0.0.1:9"), "m",
                                 dry_run=True, preflight=False, env=isolated)
     assert plan.session_dir is not None and not plan.session_dir.exists()
     assert not (tmp_path / "state").exists()
@@ -138,11 +138,11 @@ async def test_proxied_plan_registers_a_session_and_cleanup_revokes_it(isolated)
 
 
 async def test_session_dir_is_created_and_removed(isolated):
-    prov = provider("vllm", ("gemini",), base="http://127.0.0.1:9")
-    plan = await prepare_launch("gemini", prov, "m", preflight=False, env=isolated)
+    prov = provider("vllm", ("openai-chat",), base="http://127.0.0.1:9")
+    plan = await prepare_launch("qwen", prov, "m", preflight=False, env=isolated)
     assert plan.route == "direct" and plan.session_dir.is_dir()
-    defaults = plan.session_dir / "gemini-system-defaults.json"
-    assert plan.env["GEMINI_CLI_SYSTEM_DEFAULTS_PATH"] == str(defaults) and defaults.exists()
+    settings = plan.session_dir / "qwen-system-settings.json"
+    assert plan.env["QWEN_CODE_SYSTEM_SETTINGS_PATH"] == str(settings) and settings.exists()
     assert oct(plan.session_dir.stat().st_mode & 0o777) == "0o700"
     await cleanup_launch(plan)
     assert not plan.session_dir.exists()
@@ -174,9 +174,9 @@ async def test_user_arguments_come_last_and_resume_before_them(isolated):
 
 
 async def test_session_dirs_of_dead_owners_are_swept(isolated):
-    prov = provider("vllm", ("gemini",), base="http://127.0.0.1:9")
-    first = await prepare_launch("gemini", prov, "m", preflight=False, env=isolated)
+    prov = provider("vllm", ("openai-chat",), base="http://127.0.0.1:9")
+    first = await prepare_launch("qwen", prov, "m", preflight=False, env=isolated)
     (first.session_dir / ".owner").write_text("999999999")  # an owner that no longer exists
-    second = await prepare_launch("gemini", prov, "m", preflight=False, env=isolated)
+    second = await prepare_launch("qwen", prov, "m", preflight=False, env=isolated)
     assert not first.session_dir.exists() and second.session_dir.exists()
     await cleanup_launch(second)

@@ -1,13 +1,13 @@
 """Gemini CLI: speaks Gemini generateContent; reaches Gemini and Vertex AI by itself.
 
-A proxied or direct session uses amux's own Gemini home (``GEMINI_CLI_HOME``) and a per-session
-system-defaults file (``GEMINI_CLI_SYSTEM_DEFAULTS_PATH``, the lowest-precedence settings layer)
-that selects API-key auth; without it headless mode fails with "Invalid auth method selected".
+A proxied or direct session uses amux's own Gemini home (``GEMINI_CLI_HOME``), whose settings
+select API-key auth (without it headless mode fails with "Invalid auth method selected"). The
+per-process settings layers (``GEMINI_CLI_SYSTEM_*_PATH``) are no way around that: Gemini CLI
+ignores them unless the file is owned by root and no parent directory is group/world-writable.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .base import Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
@@ -47,24 +47,23 @@ class GeminiCli(HarnessAdapter):
         return ["--resume", session_id or "latest"]
 
     def endpoint_setup(self, endpoint: Endpoint, *, home: Path, session_dir: Path, cwd: Path) -> SessionSetup:
-        defaults: dict = {
+        settings: dict = {
             "security": {"auth": {"selectedType": "gemini-api-key"}},
             "general": {"enableAutoUpdate": False, "enableAutoUpdateNotification": False},
             "privacy": {"usageStatisticsEnabled": False},
         }
         if endpoint.context_window:
-            defaults["model"] = {"compressionThreshold": compression_threshold(endpoint.context_window)}
-        defaults_path = session_dir / "gemini-system-defaults.json"
+            # The home is shared by amux's Gemini sessions: the latest launch's window wins.
+            settings["model"] = {"compressionThreshold": compression_threshold(endpoint.context_window)}
         env = {
             "GEMINI_CLI_HOME": str(home),
-            "GEMINI_CLI_SYSTEM_DEFAULTS_PATH": str(defaults_path),
             "GEMINI_API_KEY": endpoint.token,
             "GOOGLE_GEMINI_BASE_URL": endpoint.base_url,
             "GEMINI_CLI_TRUST_WORKSPACE": "true",
         }
         return SessionSetup(
             env=env, unset_env=_CONFLICTING_ENV, args=["-m", endpoint.model],
-            files=[FileSeed(defaults_path, json.dumps(defaults, indent=2))],
+            files=[FileSeed(home / ".gemini" / "settings.json", settings, "merge-json")],
             secret_env=frozenset({"GEMINI_API_KEY"}),
         )
 
