@@ -31,6 +31,12 @@ class LaunchChoice:
     model: str
     harness_args: tuple[str, ...] = ()
     """Arguments for the harness (for ``shell``: the command to run instead of $SHELL)."""
+    always_proxy: bool = False
+    """Go through amux's proxy even when a direct route exists (to see the traffic)."""
+
+    @property
+    def proxy_mode(self) -> str:
+        return "always" if self.always_proxy else "if-needed"
 
 
 @dataclass
@@ -84,6 +90,7 @@ class LiveSession:
     """The harnesses room's LaunchPlan (cleaned up when the session ends)."""
     traffic: Any = None
     """The proxy's TrafficLog for this session (None when not proxied)."""
+    proxy_session_id: str | None = None
     number: int = field(default_factory=lambda: next(_numbers))
     title: str = ""
     terminal_busy: bool | None = None
@@ -140,7 +147,7 @@ class SessionManager:
         from ...harnesses.resolve import decide_route
 
         try:
-            decision = decide_route(get_adapter(choice.harness), choice.provider, "if-needed")
+            decision = decide_route(get_adapter(choice.harness), choice.provider, choice.proxy_mode)
         except LaunchError as exc:
             return LaunchPreview(choice, None, "", str(exc))
         explanation = f"{ROUTE_WORDS[decision.route]}\n{decision.reason}"
@@ -155,7 +162,7 @@ class SessionManager:
 
         choice = preview.choice
         proxy = await self.ensure_proxy() if preview.route == "proxy" else None
-        plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode="if-needed",
+        plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
                                     proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
                                     cwd=self.cwd, label=choice.harness)
         traffic = None
@@ -163,7 +170,8 @@ class SessionManager:
             proxy_session = proxy.session(plan.proxy_session_id)
             traffic = proxy_session.traffic if proxy_session is not None else None
         session = LiveSession(choice.harness, choice.provider.name, choice.model, plan.route, list(plan.argv),
-                              plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic)
+                              plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic,
+                              proxy_session_id=plan.proxy_session_id)
         self._sessions[session.id] = session
         return session
 

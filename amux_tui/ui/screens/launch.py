@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..backend.sessions import LaunchChoice, LaunchPreview
@@ -41,6 +41,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             with Horizontal(id="launch-args-row"):
                 yield Label("Arguments")
                 yield Input(placeholder="extra harness arguments (for shell: the command to run)", id="launch-args")
+                yield Checkbox("always proxy", id="launch-always-proxy")
             yield Static("", id="launch-route")
             with Horizontal(id="launch-buttons"):
                 yield Button("Launch (ctrl+l)", id="launch", variant="primary", disabled=True)
@@ -142,7 +143,8 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             route.update(f"[b $error]arguments:[/] {_escape(str(exc))}")
             button.disabled = True
             return
-        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args))
+        always = self.query_one("#launch-always-proxy", Checkbox).value
+        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always))
         if self._preview.ok:
             route.update(f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}")
         else:
@@ -150,6 +152,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
         button.disabled = not self._preview.ok
 
     @on(Input.Changed, "#launch-args")
+    @on(Checkbox.Changed, "#launch-always-proxy")
     def _args_changed(self) -> None:
         self._update_preview()
 
@@ -165,9 +168,11 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             from .confirm import ConfirmScreen
 
             choice = preview.choice
-            question = (f"{choice.harness} cannot talk to {choice.provider.name} directly. amux will run a "
-                        f"translation proxy on 127.0.0.1 for this session (a token per session; traffic is "
-                        f"recorded in memory for the traffic panel). Launch through the proxy?")
+            why = ("you asked for it" if choice.always_proxy
+                   else f"{choice.harness} cannot talk to {choice.provider.name} directly")
+            question = (f"This session goes through amux's proxy ({why}). amux will run it on 127.0.0.1 "
+                        f"with a token for this session; requests are recorded in memory for the traffic "
+                        f"panel. Launch through the proxy?")
             self.app.push_screen(ConfirmScreen(question, yes="Use proxy", no="Back", title="Proxy needed"),
                                  lambda yes: yes and self.dismiss(preview))
             return

@@ -10,10 +10,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widget import Widget
-from textual.widgets import Static
-
 from ...backend.sessions import LiveSession
+from ...terminal_view import TerminalView
 from .status_line import StatusLine
 from .traffic_panel import TrafficPanel
 
@@ -33,7 +31,7 @@ class SessionPane(Vertical):
     def __init__(self, session: LiveSession, **kwargs):
         super().__init__(**kwargs)
         self.session = session
-        self.terminal: Widget | None = None
+        self.terminal: TerminalView | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine(self.app.options.latency_text, id="status-line")
@@ -41,11 +39,7 @@ class SessionPane(Vertical):
         yield self.terminal
         yield TrafficPanel(self.app.options.latency_text, id="traffic-panel")
 
-    def _make_terminal(self) -> Widget:
-        try:
-            from ..terminal_view import TerminalView
-        except ImportError as exc:
-            return Static(f"The embedded terminal is not available in this build ({exc}).", id="terminal-slot")
+    def _make_terminal(self) -> TerminalView:
         session = self.session
         view = TerminalView(session.argv, env=session.env, cwd=session.cwd, id="terminal-slot")
         session.closer = view.close
@@ -73,7 +67,7 @@ class SessionPane(Vertical):
     def send_prompt(self, text: str) -> bool:
         """Type a prompt into the harness (pasted, so newlines stay inside it) and press Enter."""
         terminal = self.terminal
-        if not self.session.running or terminal is None or not hasattr(terminal, "paste"):
+        if not self.session.running or terminal is None:
             return False
         terminal.paste(text)
         terminal.send_text("\r")
@@ -81,18 +75,21 @@ class SessionPane(Vertical):
 
     # --- what the terminal reports --------------------------------------------------------------
 
-    def terminal_title_changed(self, title: str) -> None:
-        self.session.title = title
+    @on(TerminalView.TitleChanged)
+    def _title_changed(self, event: TerminalView.TitleChanged) -> None:
+        self.session.title = event.title
         self.refresh_status()
 
-    def terminal_busy_changed(self, busy: bool | None) -> None:
-        self.session.terminal_busy = busy
+    @on(TerminalView.BusyChanged)
+    def _busy_changed(self, event: TerminalView.BusyChanged) -> None:
+        self.session.terminal_busy = event.busy
         self.refresh_status()
 
-    def terminal_exited(self, exit_status: int | None) -> None:
-        self.app.sessions.mark_exited(self.session, exit_status)
+    @on(TerminalView.Exited)
+    def _exited(self, event: TerminalView.Exited) -> None:
+        self.app.sessions.mark_exited(self.session, event.exit_code)
         self.refresh_status()
-        self.notify(f"{self.session.label} exited with status {exit_status}", title="Session ended")
+        self.notify(f"{self.session.label} exited with status {event.exit_code}", title="Session ended")
 
     # --- closing --------------------------------------------------------------------------------
 
