@@ -44,12 +44,13 @@ def colour_256(index: int) -> str:
     return _EXTENDED_HEX[min(index, 255) - 16]
 
 
-class Cell(NamedTuple):
-    """One screen cell: its text (one grapheme, or ``""`` for the right half of
-    a wide character) and how it is drawn. Field order extends ``pyte.screens.Char``
-    so pyte's own methods (``_replace``) keep working on it."""
+class Pen(NamedTuple):
+    """How a cell is drawn: colours and attributes (the state SGR changes).
 
-    data: str = " "
+    Pens are interned (:func:`intern_pen`), so cells drawn alike share one pen
+    object and a renderer can group a row's cells by pen identity.
+    """
+
     fg: str = "default"
     bg: str = "default"
     bold: bool = False
@@ -62,10 +63,51 @@ class Cell(NamedTuple):
     link: str | None = None
 
 
-DEFAULT_CELL = Cell()
+_pens: dict[Pen, Pen] = {}
 
-# Positions of Cell fields, for building a new cell from a list.
-_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = range(1, 11)
+
+def intern_pen(pen: Pen) -> Pen:
+    """The one shared pen equal to ``pen``."""
+    shared = _pens.get(pen)
+    if shared is None:
+        if len(_pens) > 65536:  # a program cycling through truecolour: start over
+            _pens.clear()
+        shared = _pens[pen] = pen
+    return shared
+
+
+DEFAULT_PEN = intern_pen(Pen())
+
+
+class Cell(NamedTuple):
+    """One screen cell: its text (one grapheme, or ``""`` for the right half of a
+    wide character) and its pen. ``data`` comes first, as in ``pyte.screens.Char``,
+    so pyte's own methods (``_replace(data=...)``) keep working on it."""
+
+    data: str = " "
+    pen: Pen = DEFAULT_PEN
+
+    # Read-only views of the pen, named as pyte names them.
+    fg = property(lambda self: self.pen.fg)
+    bg = property(lambda self: self.pen.bg)
+    bold = property(lambda self: self.pen.bold)
+    italics = property(lambda self: self.pen.italics)
+    underscore = property(lambda self: self.pen.underscore)
+    strikethrough = property(lambda self: self.pen.strikethrough)
+    reverse = property(lambda self: self.pen.reverse)
+    blink = property(lambda self: self.pen.blink)
+    dim = property(lambda self: self.pen.dim)
+    link = property(lambda self: self.pen.link)
+
+    def with_pen(self, **changes: object) -> Cell:
+        """This cell's text drawn with ``changes`` applied to its pen."""
+        return Cell(self.data, intern_pen(self.pen._replace(**changes)))
+
+
+DEFAULT_CELL = Cell(" ", DEFAULT_PEN)
+
+# Positions of Pen fields, for building a new pen from a list.
+_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = range(10)
 
 # Plain on/off attributes: SGR code -> (field index, value).
 _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
@@ -119,12 +161,12 @@ def _colon_colour(sub: list[str]) -> str | None:
     return colour
 
 
-_new_cell = tuple.__new__
+_new_tuple = tuple.__new__
 
 
-def make_cell(data: str, attrs: Cell) -> Cell:
-    """``attrs`` with ``data`` as its text (faster than ``_replace``)."""
-    return _new_cell(Cell, (data, *attrs[1:]))
+def make_cell(data: str, pen: Pen) -> Cell:
+    """A cell (faster than calling the class)."""
+    return _new_tuple(Cell, (data, pen))
 
 
 def _codes(parts: list[str]) -> list[int] | None:
@@ -135,39 +177,39 @@ def _codes(parts: list[str]) -> list[int] | None:
         return None
 
 
-def apply_sgr(attrs: Cell, params: str, default: Cell) -> Cell:
-    """The attributes after ``CSI params m``, starting from ``attrs``.
+def apply_sgr(pen: Pen, params: str) -> Pen:
+    """The pen after ``CSI params m``, starting from ``pen`` (interned).
 
-    Unknown codes are ignored; malformed parameters never raise.
+    Unknown codes are ignored; malformed parameters never raise. A hyperlink
+    is not a graphic rendition: even SGR 0 keeps it.
     """
     if not params or params == "0":
-        # A hyperlink is not a graphic rendition: SGR 0 keeps it.
-        return default._replace(link=attrs.link) if attrs.link else default
-    fields = list(attrs)
+        return DEFAULT_PEN if pen.link is None else intern_pen(DEFAULT_PEN._replace(link=pen.link))
+    fields = list(pen)
     parts = params.split(";")
     codes = _codes(parts)
     if codes is None:
-        return _apply_mixed(attrs, fields, parts, default)
-    i = 0
-    count = len(codes)
-    while i < count:
-        code = codes[i]
-        i += 1
-        if code in (38, 48, 58):
-            colour, used = _extended_colour(codes[i:i + 4])
-            i += used
-            if colour is not None and code != 58:  # 58: underline colour, not drawn
-                fields[_FG if code == 38 else _BG] = colour
-        else:
-            _apply_code(fields, code, attrs, default)
-    return _new_cell(Cell, fields)
+        _apply_mixed(fields, parts, pen)
+    else:
+        i = 0
+        count = len(codes)
+        while i < count:
+            code = codes[i]
+            i += 1
+            if code in (38, 48, 58):
+                colour, used = _extended_colour(codes[i:i + 4])
+                i += used
+                if colour is not None and code != 58:  # 58: underline colour, not drawn
+                    fields[_FG if code == 38 else _BG] = colour
+            else:
+                _apply_code(fields, code, pen)
+    return intern_pen(_new_tuple(Pen, fields))
 
 
-def _apply_code(fields: list, code: int, attrs: Cell, default: Cell) -> None:
+def _apply_code(fields: list, code: int, pen: Pen) -> None:
     if code == 0:
-        fields[:] = default
-        fields[0] = attrs.data
-        fields[_LINK] = attrs.link
+        fields[:] = DEFAULT_PEN
+        fields[_LINK] = pen.link
     elif code in _FLAGS:
         for index, value in _FLAGS[code]:
             fields[index] = value
@@ -180,12 +222,12 @@ def _apply_code(fields: list, code: int, attrs: Cell, default: Cell) -> None:
     elif 100 <= code <= 107:
         fields[_BG] = ANSI_NAMES[code - 100 + 8]
     elif code == 39:
-        fields[_FG] = default.fg
+        fields[_FG] = "default"
     elif code == 49:
-        fields[_BG] = default.bg
+        fields[_BG] = "default"
 
 
-def _apply_mixed(attrs: Cell, fields: list, parts: list[str], default: Cell) -> Cell:
+def _apply_mixed(fields: list, parts: list[str], pen: Pen) -> None:
     """The slow path: colon sub-parameters or malformed numbers."""
     i = 0
     count = len(parts)
@@ -209,5 +251,4 @@ def _apply_mixed(attrs: Cell, fields: list, parts: list[str], default: Cell) -> 
             if colour is not None and code != 58:
                 fields[_FG if code == 38 else _BG] = colour
         else:
-            _apply_code(fields, code, attrs, default)
-    return _new_cell(Cell, fields)
+            _apply_code(fields, code, pen)

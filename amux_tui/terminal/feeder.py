@@ -30,7 +30,7 @@ class FeedScheduler:
     #: Time one turn may take before yielding to the loop.
     budget = 0.004
     #: Bytes fed per slice (small enough that one slice stays well under the budget).
-    slice_size = 8192
+    slice_size = 4096
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+from itertools import repeat
+from operator import itemgetter
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -25,7 +27,7 @@ import pyte
 from pyte import modes as pyte_modes
 from pyte.screens import Margins
 
-from .cells import DEFAULT_CELL, Cell, apply_sgr
+from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, apply_sgr, intern_pen, make_cell
 from .graphemes import cluster_width, continues_cluster, iter_graphemes
 from .modes import ANSI_MODES, ModeState
 
@@ -50,6 +52,48 @@ class Line(dict[int, Cell]):
 
     def __missing__(self, column: int) -> Cell:
         return self.default
+
+
+class _PlainPens(dict[Pen, tuple]):
+    """Each pen's twin as a plain tuple (equal, same hash, so style caches keyed
+    by pens find it). The garbage collector stops tracking plain tuples of
+    strings and bools; a NamedTuple it tracks forever."""
+
+    def __missing__(self, pen: Pen) -> tuple:
+        if len(self) > 65536:
+            self.clear()
+        plain = self[pen] = tuple(pen)
+        return plain
+
+
+_plain_pens = _PlainPens()
+_cell_text = itemgetter(0)
+_cell_pen = itemgetter(1)
+
+#: A history row: the cells' texts and, per cell, its pen as a plain tuple.
+FrozenLine = tuple[tuple[str, ...], tuple[tuple, ...]]
+
+
+def freeze_line(line: Line) -> FrozenLine:
+    """A row as immutable plain tuples, up to its last written column.
+
+    History rows are kept this way: after its first pass the garbage collector
+    no longer tracks them, so ten thousand rows of history add nothing to a
+    full collection (rows of NamedTuple cells would make each one long).
+    """
+    if not line:
+        return ((), ())
+    cells = list(map(line.get, range(max(line) + 1), repeat(DEFAULT_CELL)))
+    return tuple(map(_cell_text, cells)), tuple(map(_plain_pens.__getitem__, map(_cell_pen, cells)))
+
+
+def thaw_line(frozen: FrozenLine, columns: int) -> Line:
+    """A history row back as a screen row (the screen grew), cut to ``columns``."""
+    texts, pens = frozen
+    return Line(
+        (x, make_cell(text, intern_pen(Pen._make(pen))))
+        for x, (text, pen) in enumerate(zip(texts[:columns], pens[:columns]))
+    )
 
 
 def line_serial(line: Line) -> int:
@@ -92,15 +136,14 @@ class LineBuffer(list[Line]):
 
 
 class _Glyphs(dict[str, Cell]):
-    """Interned cells for one set of attributes: ``glyphs[text]`` is a Cell."""
+    """Interned cells for one pen: ``glyphs[text]`` is the Cell drawing ``text``."""
 
-    def __init__(self, attrs: Cell) -> None:
+    def __init__(self, pen: Pen) -> None:
         super().__init__()
-        self.attrs = attrs
-        self.style = attrs[1:]
+        self.pen = pen
 
     def __missing__(self, text: str) -> Cell:
-        cell = self[text] = _new_tuple(Cell, (text, *self.style))
+        cell = self[text] = _new_tuple(Cell, (text, self.pen))
         return cell
 
 
@@ -108,16 +151,22 @@ class TerminalScreen(pyte.Screen):
     """A pyte screen with scrollback, an alternate screen and fast drawing."""
 
     def __init__(self, columns: int, lines: int, *, scrollback: int = 10_000) -> None:
-        self.scrollback: deque[Line] = deque(maxlen=max(0, scrollback))
-        #: How many rows ever went into the scrollback (identifies history rows).
+        #: Rows that scrolled off the top, oldest first, frozen (see :func:`freeze_line`).
+        self.scrollback: deque[FrozenLine] = deque(maxlen=max(0, scrollback))
+        #: How many rows ever went into the scrollback: with ``history_epoch``
+        #: (bumped when history rows are taken back or cleared) it names history rows.
         self.evicted_total = 0
+        self.history_epoch = 0
         self.modes = ModeState()
         self.on_reply: Callable[[str], None] | None = None
         self.on_bell: Callable[[], None] | None = None
-        self._glyph_tables: dict[Cell, _Glyphs] = {}
-        self._last_glyphs = _Glyphs(DEFAULT_CELL)
-        self._sgr_cache: dict[tuple[Cell, str], Cell] = {}
-        self._narrow_chars: set[str] = set()
+        self._glyph_tables: dict[Pen, _Glyphs] = {}
+        self._last_glyphs = _Glyphs(DEFAULT_PEN)
+        self._sgr_cache: dict[tuple[Pen, str], Pen] = {}
+        self._blanks: dict[str, Cell] = {}
+        # Characters known to take one cell on their own: runs made only of
+        # these take the fast path. Printable ASCII to start; others learnt.
+        self._narrow_chars: set[str] = set(map(chr, range(0x20, 0x7F)))
         self._main_buffer: LineBuffer | None = None
         self._main_cursor: pyte.screens.Cursor | None = None
         self.last_graphic = ""
@@ -176,12 +225,12 @@ class TerminalScreen(pyte.Screen):
 
     # -- drawing ---------------------------------------------------------------
 
-    def _glyphs(self, attrs: Cell) -> _Glyphs:
-        table = self._glyph_tables.get(attrs)
+    def _glyphs(self, pen: Pen) -> _Glyphs:
+        table = self._glyph_tables.get(pen)
         if table is None:
             if len(self._glyph_tables) > 512:
                 self._glyph_tables.clear()
-            table = self._glyph_tables[attrs] = _Glyphs(attrs)
+            table = self._glyph_tables[pen] = _Glyphs(pen)
         return table
 
     def draw(self, data: str) -> None:
@@ -195,10 +244,10 @@ class TerminalScreen(pyte.Screen):
             self._draw_clusters(data)
             return
         cursor = self.cursor
-        attrs = cursor.attrs
+        pen = cursor.attrs.pen
         glyphs = self._last_glyphs
-        if glyphs.attrs is not attrs:
-            glyphs = self._last_glyphs = self._glyphs(attrs)
+        if glyphs.pen is not pen:
+            glyphs = self._last_glyphs = self._glyphs(pen)
         x = cursor.x
         stop = x + len(data)
         if stop <= self.columns:
@@ -248,7 +297,7 @@ class TerminalScreen(pyte.Screen):
     def _draw_clusters(self, data: str) -> None:
         """The general path: grapheme clusters, wide cells, insert mode."""
         cursor = self.cursor
-        glyphs = self._glyphs(cursor.attrs)
+        glyphs = self._glyphs(cursor.attrs.pen)
         # A run may continue the cluster of the previous run (a chunk boundary
         # inside an emoji sequence): marks and joiners, and what follows a joiner.
         joining = True
@@ -329,13 +378,14 @@ class TerminalScreen(pyte.Screen):
 
     def select_graphic_rendition_text(self, params: str) -> None:
         """SGR from the raw parameter text, memoised per (attributes, params)."""
-        key = (self.cursor.attrs, params)
-        attrs = self._sgr_cache.get(key)
-        if attrs is None:
+        attrs = self.cursor.attrs
+        key = (attrs.pen, params)
+        pen = self._sgr_cache.get(key)
+        if pen is None:
             if len(self._sgr_cache) > 4096:
                 self._sgr_cache.clear()
-            attrs = self._sgr_cache[key] = apply_sgr(self.cursor.attrs, params, DEFAULT_CELL)
-        self.cursor.attrs = attrs
+            pen = self._sgr_cache[key] = apply_sgr(attrs.pen, params)
+        self.cursor.attrs = make_cell(attrs.data, pen)
 
     def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
         if kwargs.get("private"):
@@ -345,7 +395,7 @@ class TerminalScreen(pyte.Screen):
     def set_link(self, url: str | None) -> None:
         """OSC 8: cells drawn from now on carry ``url`` (None ends the link)."""
         self.link = url or None
-        self.cursor.attrs = self.cursor.attrs._replace(link=self.link)
+        self.cursor.attrs = self.cursor.attrs.with_pen(link=self.link)
 
     # -- scrolling ---------------------------------------------------------------
 
@@ -365,7 +415,7 @@ class TerminalScreen(pyte.Screen):
         del buffer[top:top + count]
         buffer[bottom - count + 1:bottom - count + 1] = [Line() for _ in range(count)]
         if top == 0 and self._main_buffer is None and self.scrollback.maxlen:
-            self.scrollback.extend(gone)
+            self.scrollback.extend(map(freeze_line, gone))
             self.evicted_total += count
 
     def scroll_down(self, count: int = 1, top: int | None = None, bottom: int | None = None) -> None:
@@ -394,7 +444,7 @@ class TerminalScreen(pyte.Screen):
             del buffer[0]
             buffer.append(Line())
             if self._main_buffer is None and self.scrollback.maxlen:
-                self.scrollback.append(gone)
+                self.scrollback.append(freeze_line(gone))
                 self.evicted_total += 1
             return
         top, bottom = self._region()
@@ -434,8 +484,14 @@ class TerminalScreen(pyte.Screen):
     # -- erasing (background colour erase, C-level fills) ----------------------
 
     def _blank(self) -> Cell:
-        bg = self.cursor.attrs.bg
-        return DEFAULT_CELL if bg == "default" else DEFAULT_CELL._replace(bg=bg)
+        """What erased cells become: blank, in the current background colour only."""
+        bg = self.cursor.attrs.pen.bg
+        if bg == "default":
+            return DEFAULT_CELL
+        blank = self._blanks.get(bg)
+        if blank is None:
+            blank = self._blanks[bg] = make_cell(" ", intern_pen(Pen(bg=bg)))
+        return blank
 
     def _fill(self, y: int, start: int, stop: int) -> None:
         blank = self._blank()
@@ -471,6 +527,7 @@ class TerminalScreen(pyte.Screen):
             rows = range(self.lines)
             if how == 3 and self._main_buffer is None:
                 self.scrollback.clear()
+                self.history_epoch += 1
         else:
             return
         for row in rows:
@@ -595,7 +652,7 @@ class TerminalScreen(pyte.Screen):
                 gone = buffer[:drop_top]
                 del buffer[:drop_top]
                 if to_history and self.scrollback.maxlen:
-                    self.scrollback.extend(gone)
+                    self.scrollback.extend(map(freeze_line, gone))
                     self.evicted_total += drop_top
                 cursor.y -= drop_top
             del buffer[lines:]
@@ -604,15 +661,10 @@ class TerminalScreen(pyte.Screen):
             pulled: list[Line] = []
             if to_history and cursor.y == old - 1:
                 while self.scrollback and len(pulled) < grow:
-                    line = self.scrollback.pop()
-                    self.evicted_total -= 1
                     # History keeps the width it was written at; the screen may be narrower.
-                    cut = [x for x in line if x >= columns]
-                    if cut:
-                        for x in cut:
-                            del line[x]
-                        line.version += 1
-                    pulled.append(line)
+                    pulled.append(thaw_line(self.scrollback.pop(), columns))
+                    self.evicted_total -= 1
+                    self.history_epoch += 1
             buffer[0:0] = reversed(pulled)
             cursor.y += len(pulled)
             buffer.extend(Line() for _ in range(grow - len(pulled)))
@@ -620,8 +672,10 @@ class TerminalScreen(pyte.Screen):
     # -- reading -----------------------------------------------------------------
 
     @staticmethod
-    def line_text(line: Line, columns: int) -> str:
-        """A row as text, wide characters once."""
+    def line_text(line: Line | FrozenLine, columns: int) -> str:
+        """A row (or a frozen history row) as text, wide characters once."""
+        if isinstance(line, tuple):
+            return "".join(line[0][:columns])
         return "".join(line[x].data for x in range(columns))
 
     @property
@@ -633,4 +687,4 @@ class TerminalScreen(pyte.Screen):
         return [self.line_text(line, self.columns).rstrip() for line in self.scrollback]
 
 
-__all__ = ["Cell", "Line", "LineBuffer", "Margins", "TerminalScreen", "line_serial"]
+__all__ = ["Cell", "FrozenLine", "Line", "LineBuffer", "Margins", "TerminalScreen", "freeze_line", "line_serial", "thaw_line"]

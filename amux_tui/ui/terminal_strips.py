@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from amux_tui.terminal.cells import DEFAULT_CELL, Cell, Pen
 from amux_tui.terminal.colors import TerminalColors
-from amux_tui.terminal.screen import Line, line_serial
+from amux_tui.terminal.screen import FrozenLine, Line, line_serial
 
 _PEN = itemgetter(1)
 _TEXT = itemgetter(0)
@@ -31,7 +31,7 @@ CURSOR_UNDERLINE = "underline"
 class StripRenderer:
     """Renders rows with the terminal's colours; remembers the last few thousand."""
 
-    def __init__(self, colors: TerminalColors, cache_size: int = 4096) -> None:
+    def __init__(self, colors: TerminalColors, cache_size: int = 256) -> None:
         self.colors = colors
         self.default_style = Style(color=colors.foreground, bgcolor=colors.background)
         self._styles: dict[Pen, Style] = {}
@@ -40,8 +40,8 @@ class StripRenderer:
     def clear(self) -> None:
         self._strips.clear()
 
-    def style(self, pen: Pen) -> Style:
-        """The Rich style for a cell's pen."""
+    def style(self, pen: Pen | tuple) -> Style:
+        """The Rich style for a cell's pen (or its plain-tuple twin from history)."""
         style = self._styles.get(pen)
         if style is None:
             fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link = pen
@@ -58,19 +58,33 @@ class StripRenderer:
         return style
 
     def render(self, line: Line, columns: int, width: int, cursor: tuple[int, str] | None = None) -> Strip:
-        """``line`` as a strip exactly ``width`` cells wide (``columns`` cells of screen)."""
+        """A screen row as a strip exactly ``width`` cells wide (``columns`` cells of screen)."""
         key = (line_serial(line), line.version, columns, width, cursor)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._build(line, columns, width, cursor)
-            self._strips[key] = strip
+            cells = list(map(line.get, range(columns), repeat(DEFAULT_CELL)))
+            strip = self._strips[key] = self._build(cells, width, cursor)
+        return strip
+
+    def render_history(self, name: tuple, row: FrozenLine, columns: int, width: int) -> Strip:
+        """A frozen history row; ``name`` identifies it (history rows never change)."""
+        key = (name, columns, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            texts, pens = row[0][:columns], row[1][:columns]
+            segments = []
+            start = 0
+            for pen, group in groupby(pens):
+                stop = start + sum(1 for _ in group)
+                segments.append(Segment("".join(texts[start:stop]), self.style(pen)))
+                start = stop
+            strip = self._strips[key] = Strip(segments).adjust_cell_length(width, self.default_style)
         return strip
 
     def blank(self, width: int) -> Strip:
         return Strip.blank(width, self.default_style)
 
-    def _build(self, line: Line, columns: int, width: int, cursor: tuple[int, str] | None) -> Strip:
-        cells = list(map(line.get, range(columns), repeat(DEFAULT_CELL)))
+    def _build(self, cells: list[Cell], width: int, cursor: tuple[int, str] | None) -> Strip:
         if cursor is not None:
             _mark_cursor(cells, *cursor)
         style = self.style

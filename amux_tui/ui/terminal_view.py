@@ -19,17 +19,21 @@ from dataclasses import dataclass
 
 from textual import events
 from textual.binding import Binding, BindingsMap
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
 from amux_tui.terminal import MouseEvent, PtySession, Terminal, TerminalColors
+from amux_tui.terminal.screen import line_serial
 
 from .terminal_strips import CURSOR_BLOCK, CURSOR_UNDERLINE, StripRenderer
 
 DEFAULT_LEAVE_KEY = "ctrl+backslash"
 FRAME_INTERVAL = 1 / 60
+#: While output scrolls the whole screen (a flood), repaint less often: nobody
+#: reads at 60 fps, and four flooding views must leave the loop time for keys.
+FLOOD_FRAME_INTERVAL = 1 / 20
 WHEEL_LINES = 3
 _MODIFIERS = ("ctrl", "alt", "meta", "super")
 
@@ -130,6 +134,9 @@ class TerminalView(Widget, can_focus=True):
         self._seen_evicted = 0
         self._last_paint = 0.0
         self._paint_timer: asyncio.TimerHandle | None = None
+        self._frame_interval = FRAME_INTERVAL
+        self._painted_rows: list[tuple] = []
+        self._painted_evicted = 0
         self._mouse_button = -1
         self.terminal.on_frame = self._on_frame
         self.terminal.on_title = lambda title: self.post_message(self.TitleChanged(self, title))
@@ -217,7 +224,7 @@ class TerminalView(Widget, can_focus=True):
             self._scroll_back = min(self._scroll_back + evicted, len(screen.scrollback))
         if self._paint_timer is not None:
             return
-        wait = self._last_paint + FRAME_INTERVAL - time.monotonic()
+        wait = self._last_paint + self._frame_interval - time.monotonic()
         if wait <= 0:
             self._paint()
         else:
@@ -226,8 +233,27 @@ class TerminalView(Widget, can_focus=True):
     def _paint(self) -> None:
         self._paint_timer = None
         self._last_paint = time.monotonic()
-        self.terminal.screen.take_dirty()
-        self.refresh()
+        screen = self.terminal.screen
+        screen.take_dirty()
+        # Repaint only rows whose content (row identity + version) or cursor changed.
+        cursor = screen.cursor
+        cursor_row = -1 if cursor.hidden else cursor.y
+        rows = [
+            (line_serial(line), line.version, cursor.x if y == cursor_row else -1)
+            for y, line in enumerate(screen.buffer)
+        ]
+        painted = self._painted_rows
+        changed = [y for y, row in enumerate(rows) if y >= len(painted) or painted[y] != row]
+        self._painted_rows = rows
+        scrolled = screen.evicted_total != self._painted_evicted
+        self._painted_evicted = screen.evicted_total
+        flooding = scrolled and len(changed) * 4 >= len(rows) * 3
+        self._frame_interval = FLOOD_FRAME_INTERVAL if flooding else FRAME_INTERVAL
+        if self._scroll_back or len(changed) * 2 > len(rows) or len(painted) != len(rows):
+            self.refresh()
+        elif changed:
+            width = self.size.width
+            self.refresh(*(Region(0, y, width, 1) for y in changed))
 
     def render_line(self, y: int) -> Strip:
         renderer = self._renderer
@@ -239,7 +265,8 @@ class TerminalView(Widget, can_focus=True):
         back = min(self._scroll_back, len(history))
         index = len(history) - back + y
         if index < len(history):
-            return renderer.render(history[index], screen.columns, width)
+            number = screen.evicted_total - len(history) + index
+            return renderer.render_history((screen.history_epoch, number), history[index], screen.columns, width)
         row = index - len(history)
         if row >= screen.lines:
             return renderer.blank(width)

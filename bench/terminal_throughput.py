@@ -1,0 +1,367 @@
+"""Terminal throughput and event-loop lag: amux's pipeline against raw pyte, in one run.
+
+    python bench/terminal_throughput.py [--scale 0.1] [--only text,seq,redraw] [--skip-lag]
+
+Streams (written to a temp dir, replayed through ``cat`` in a PTY, or fed
+in-process with ``\\n`` already turned into ``\\r\\n`` as a PTY would):
+
+* text:   20 MB of cat-like text lines (source-code-ish, a little non-ASCII);
+* seq:    the output of ``seq 1 2000000``;
+* redraw: 10 MB of full-screen repaints with truecolour SGR and cursor moves.
+
+Each stream goes through, at 200x50:
+
+* ``pty``:        PtySession + ``cat``, bytes counted, nothing parsed (the ceiling);
+* ``pyte``:       raw ``pyte.ByteStream`` + ``pyte.Screen`` in-process (the baseline);
+* ``minimal``:    a minimal Textual widget: ptyprocess + add_reader + pyte.Screen;
+* ``amux``:       amux's Terminal (PtySession + TerminalScreen with 10 000 lines of scrollback);
+* ``amux-view``:  amux's TerminalView in a headless Textual app.
+
+Ratios are against ``pyte`` measured in the same run. Targets: amux end to end
+>= 2x pyte on text and seq, >= 1x on redraw. Then four sessions flood at once
+in a headless app while a 10 ms timer measures loop lag (target p99 < 20 ms)
+and keys are pressed into the focused session (their echo must come back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyte
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import App, ComposeResult
+from textual.containers import Grid
+from textual.strip import Strip
+from textual.widget import Widget
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from amux_tui.terminal import PtySession, Terminal  # noqa: E402
+from amux_tui.ui.terminal_view import TerminalView  # noqa: E402
+
+COLUMNS, LINES = 200, 50
+WORDS = (
+    "def return self import from class value result None True False for in if else elif while "
+    "async await yield lambda with as try except raise data config request response stream "
+    "token model provider session terminal screen buffer cursor line column width height"
+).split()
+
+
+# -- streams -------------------------------------------------------------------
+
+
+def make_text(size: int, rng: random.Random) -> bytes:
+    lines, total = [], 0
+    while total < size:
+        indent = " " * (4 * rng.randint(0, 3))
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 14)))
+        if rng.random() < 0.02:
+            words += " # caf\u00e9 \u2014 \u2192 ok"
+        line = (indent + words)[:120]
+        lines.append(line)
+        total += len(line.encode()) + 1
+    return ("\n".join(lines) + "\n").encode()
+
+
+def make_redraw(size: int, rng: random.Random) -> bytes:
+    palette = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(48)]
+    frames, total = [], 0
+    while total < size:
+        parts = ["\x1b[?25l"]
+        for row in range(1, LINES + 1):
+            parts.append(f"\x1b[{row};1H")
+            column = 0
+            while column < COLUMNS:
+                width = min(rng.randint(2, 14), COLUMNS - column)
+                fg = rng.choice(palette)
+                text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz_(). ") for _ in range(width))
+                if rng.random() < 0.3:
+                    bg = rng.choice(palette)
+                    parts.append(f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]};48;2;{bg[0]};{bg[1]};{bg[2]}m{text}")
+                else:
+                    parts.append(f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]}m{text}")
+                column += width
+            parts.append("\x1b[0m")
+        parts.append("\x1b[?25h")
+        frame = "".join(parts).encode()
+        frames.append(frame)
+        total += len(frame)
+    return b"".join(frames)
+
+
+def write_streams(directory: Path, scale: float, only: set[str]) -> dict[str, Path]:
+    rng = random.Random(20261126)
+    paths: dict[str, Path] = {}
+    if "text" in only:
+        paths["text"] = directory / "text.txt"
+        paths["text"].write_bytes(make_text(int(20_000_000 * scale), rng))
+    if "seq" in only:
+        paths["seq"] = directory / "seq.txt"
+        paths["seq"].write_bytes(subprocess.run(["seq", "1", str(int(2_000_000 * scale))],
+                                                capture_output=True, check=True).stdout)
+    if "redraw" in only:
+        paths["redraw"] = directory / "redraw.bin"
+        paths["redraw"].write_bytes(make_redraw(int(10_000_000 * scale), rng))
+    return paths
+
+
+# -- pipelines -------------------------------------------------------------------
+
+
+async def run_pty(path: Path) -> float:
+    session = PtySession(["cat", str(path)], columns=COLUMNS, lines=LINES)
+    count = 0
+
+    def counted(data: bytes) -> None:
+        nonlocal count
+        count += len(data)
+
+    session.on_output = counted
+    start = time.perf_counter()
+    session.start()
+    await session.wait()
+    elapsed = time.perf_counter() - start
+    await session.close()
+    return elapsed
+
+
+def run_raw_pyte(path: Path) -> float:
+    data = path.read_bytes().replace(b"\n", b"\r\n")
+    stream = pyte.ByteStream(pyte.Screen(COLUMNS, LINES))
+    start = time.perf_counter()
+    for offset in range(0, len(data), 65536):
+        stream.feed(data[offset:offset + 65536])
+    return time.perf_counter() - start
+
+
+async def run_amux(path: Path) -> float:
+    terminal = Terminal(["cat", str(path)], columns=COLUMNS, lines=LINES, scrollback=10_000)
+    start = time.perf_counter()
+    terminal.start()
+    await terminal.wait()
+    elapsed = time.perf_counter() - start
+    await terminal.close()
+    return elapsed
+
+
+class MinimalTerminal(Widget):
+    """What a first attempt looks like: read, feed pyte, refresh, render every cell."""
+
+    def __init__(self, argv: list[str]) -> None:
+        super().__init__()
+        self.argv = argv
+        self.screen_model = pyte.Screen(COLUMNS, LINES)
+        self.stream = pyte.ByteStream(self.screen_model)
+        self.done = asyncio.Event()
+        self._styles: dict[tuple, Style] = {}
+
+    def on_mount(self) -> None:
+        import ptyprocess
+
+        self.process = ptyprocess.PtyProcess.spawn(self.argv, dimensions=(LINES, COLUMNS))
+        os.set_blocking(self.process.fd, False)
+        asyncio.get_running_loop().add_reader(self.process.fd, self._read)
+
+    def _read(self) -> None:
+        try:
+            data = os.read(self.process.fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(self.process.fd)
+            self.process.fileobj.close()
+            self.process.closed = True
+            os.waitpid(self.process.pid, 0)
+            self.done.set()
+            return
+        self.stream.feed(data)
+        self.refresh()
+
+    def _style(self, char: pyte.screens.Char) -> Style:
+        key = char[1:]
+        style = self._styles.get(key)
+        if style is None:
+            def colour(value: str) -> str | None:
+                if value == "default":
+                    return None
+                return f"#{value}" if len(value) == 6 and value.isalnum() else None
+            style = self._styles[key] = Style(color=colour(char.fg), bgcolor=colour(char.bg), bold=char.bold)
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        if y >= LINES:
+            return Strip.blank(self.size.width)
+        line = self.screen_model.buffer[y]
+        segments = [Segment(line[x].data or "", self._style(line[x])) for x in range(COLUMNS)]
+        return Strip(segments).adjust_cell_length(self.size.width)
+
+
+class OneApp(App):
+    CSS = "Screen { layout: vertical; } * { width: 200; height: 50; }"
+
+    def __init__(self, widget: Widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+async def run_minimal(path: Path) -> float:
+    widget = MinimalTerminal(["cat", str(path)])
+    app = OneApp(widget)
+    async with app.run_test(size=(COLUMNS, LINES)):
+        start = time.perf_counter()
+        await widget.done.wait()
+        return time.perf_counter() - start
+
+
+async def run_amux_view(path: Path) -> float:
+    view = TerminalView(["cat", str(path)], scrollback=10_000)
+    exited = asyncio.Event()
+    view.terminal.on_exit = lambda code, original=view.terminal.on_exit: (original(code), exited.set())
+    app = OneApp(view)
+    async with app.run_test(size=(COLUMNS, LINES)):
+        start = time.perf_counter()
+        while not view.terminal.running and view.terminal.exit_code is None:
+            await asyncio.sleep(0.001)
+        start = min(start, time.perf_counter())
+        await exited.wait()
+        return time.perf_counter() - start
+
+
+# -- lag with four floods -------------------------------------------------------------
+
+FLOOD_AND_ECHO = r"""
+import os, select, sys, tty
+tty.setraw(0)
+line = (b"flooding the terminal with text " * 6)[:190] + b"\r\n"
+block = line * 200
+while True:
+    ready, _, _ = select.select([0], [1], [])
+    if 0 in ready:
+        data = os.read(0, 64)
+        os.write(1, b"\r\nKEY " + data.hex().encode() + b"\r\n")
+        if data == b"q":
+            break
+    if 1 in ready:
+        os.write(1, block)
+"""
+
+
+class FourApp(App):
+    CSS = "Grid { grid-size: 2 2; } TerminalView { width: 1fr; height: 1fr; }"
+
+    def __init__(self, views: list[TerminalView]) -> None:
+        super().__init__()
+        self.views = views
+
+    def compose(self) -> ComposeResult:
+        with Grid():
+            yield from self.views
+
+
+def key_seen(view: TerminalView, hex_text: str) -> bool:
+    screen = view.terminal.screen
+    recent = list(screen.history_text()[-200:]) + screen.display
+    return any(f"KEY {hex_text}" in line for line in recent)
+
+
+async def run_lag(seconds: float, text_path: Path) -> tuple[list[float], list[float], int]:
+    flooders = [TerminalView(["sh", "-c", f"while :; do cat '{text_path}'; done"]) for _ in range(3)]
+    focused = TerminalView([sys.executable, "-c", FLOOD_AND_ECHO])
+    app = FourApp([focused, *flooders])
+    lags: list[float] = []
+    key_times: list[float] = []
+    missed = 0
+    async with app.run_test(size=(COLUMNS, LINES)) as pilot:
+        focused.focus()
+        await asyncio.sleep(0.5)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        next_key = loop.time() + 0.5
+        keys = iter("abcdefghijklmnop")
+        while loop.time() < end:
+            before = loop.time()
+            await asyncio.sleep(0.01)
+            lags.append(loop.time() - before - 0.01)
+            if loop.time() >= next_key:
+                char = next(keys, None)
+                if char is not None:
+                    sent = loop.time()
+                    await pilot.press(char)
+                    deadline = sent + 2.0
+                    while not key_seen(focused, char.encode().hex()) and loop.time() < deadline:
+                        await asyncio.sleep(0.005)
+                    if key_seen(focused, char.encode().hex()):
+                        key_times.append(loop.time() - sent)
+                    else:
+                        missed += 1
+                next_key = loop.time() + 0.5
+        for view in [focused, *flooders]:
+            await view.close(grace=0.2)
+    return lags, key_times, missed
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="stream size factor (0.1 for a quick run)")
+    parser.add_argument("--only", default="text,seq,redraw", help="comma-separated streams")
+    parser.add_argument("--skip-lag", action="store_true", help="skip the four-session lag test")
+    parser.add_argument("--lag-seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_streams(Path(tmp), args.scale, only | ({"text"} if not args.skip_lag else set()))
+        print(f"screen {COLUMNS}x{LINES}, scale {args.scale}, {os.cpu_count()} cores\n")
+        print(f"{'stream':8} {'MB':>6} {'pty':>8} {'pyte':>7} {'minimal':>8} {'amux':>7} {'view':>7}"
+              f"  {'amux/pyte':>9} {'view/pyte':>9} {'min/pyte':>8}")
+        for name in ("text", "seq", "redraw"):
+            if name not in only:
+                continue
+            path = paths[name]
+            size = path.stat().st_size / 1e6
+            rates = {
+                "pty": size / await run_pty(path),
+                "pyte": size / run_raw_pyte(path),
+                "minimal": size / await run_minimal(path),
+                "amux": size / await run_amux(path),
+                "view": size / await run_amux_view(path),
+            }
+            base = rates["pyte"]
+            print(f"{name:8} {size:6.1f} {rates['pty']:8.1f} {rates['pyte']:7.2f} {rates['minimal']:8.2f} "
+                  f"{rates['amux']:7.2f} {rates['view']:7.2f}  {rates['amux'] / base:8.2f}x "
+                  f"{rates['view'] / base:8.2f}x {rates['minimal'] / base:7.2f}x", flush=True)
+        print("(MB/s; targets: amux and view >= 2x pyte on text and seq, >= 1x on redraw)")
+        if not args.skip_lag:
+            lags, key_times, missed = await run_lag(args.lag_seconds, paths["text"])
+            print(f"\nfour sessions flooding for {args.lag_seconds:.0f} s: loop lag of a 10 ms timer "
+                  f"p50 {statistics.median(lags) * 1000:.1f} ms, p99 {percentile(lags, 0.99) * 1000:.1f} ms, "
+                  f"max {max(lags) * 1000:.1f} ms (target p99 < 20 ms)")
+            if key_times:
+                print(f"keys into the focused session: {len(key_times)} echoed, {missed} missed, "
+                      f"round trip p50 {statistics.median(key_times) * 1000:.0f} ms, "
+                      f"max {max(key_times) * 1000:.0f} ms")
+            else:
+                print(f"keys into the focused session: none echoed, {missed} missed")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
