@@ -25,11 +25,13 @@ MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
     """The pooled upstream client: no total timeout (streams last), no decompression (relays are
-    byte for byte), proxies from the environment honoured for cloud providers."""
+    byte for byte), no cookie jar (sessions must not share upstream cookies). Not ``trust_env``:
+    it costs two thread-pool round trips per request; `upstream.env_proxy` reads the proxy
+    variables once instead."""
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=DEFAULT_CONNECT_TIMEOUT, sock_read=DEFAULT_READ_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
-                                     trust_env=True) as http:
+                                     cookie_jar=aiohttp.DummyCookieJar()) as http:
         app[HTTP] = http
         yield
 

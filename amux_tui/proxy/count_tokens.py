@@ -23,7 +23,7 @@ from .sessions import Session
 from .state import HTTP, SESSION
 from .traffic import RequestRecord, redact_url
 from .translate import encode
-from .upstream import protocol_request_headers, timeout_for, upstream_url
+from .upstream import protocol_request_headers, env_proxy, timeout_for, upstream_url
 
 _ANTHROPIC_COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 
@@ -92,7 +92,7 @@ async def _post(request: web.Request, session: Session, record: RequestRecord, p
     record.upstream_url, record.upstream_body = shown_url, data
     try:
         async with request.app[HTTP].post(url, data=data, headers=protocol_request_headers(session.provider, protocol),
-                                          timeout=timeout_for(session.params)) as upstream:
+                                          timeout=timeout_for(session.params), proxy=env_proxy(url)) as upstream:
             raw = await upstream.read()
             record.first_byte()
             if upstream.status >= 400:

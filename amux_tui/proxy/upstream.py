@@ -3,9 +3,12 @@ the headers forwarded from the client, and timeouts from the provider's params."
 
 from __future__ import annotations
 
+import functools
+import ipaddress
+import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from multidict import CIMultiDict
@@ -128,5 +131,38 @@ def timeout_for(params: Mapping[str, Any]) -> aiohttp.ClientTimeout:
     stream) or the defaults."""
     value = params.get("timeout")
     seconds = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+    return _timeout(seconds)
+
+
+@functools.lru_cache(maxsize=64)
+def _timeout(seconds: float | None) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=None, sock_connect=seconds or DEFAULT_CONNECT_TIMEOUT,
                                  sock_read=seconds or DEFAULT_READ_TIMEOUT)
+
+
+@functools.cache
+def _env_proxies() -> dict[str, str]:
+    return urllib.request.getproxies_environment()
+
+
+@functools.lru_cache(maxsize=256)
+def _proxy_for(scheme: str, host: str) -> str | None:
+    if not host or host == "localhost" or _is_loopback(host):
+        return None
+    proxies = _env_proxies()
+    if not proxies or urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    return proxies.get(scheme) or None
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def env_proxy(url: str) -> str | None:
+    """The HTTP(S)_PROXY to use for ``url`` (NO_PROXY and loopback honoured), looked up once per host."""
+    parts = urlsplit(url)
+    return _proxy_for(parts.scheme, parts.hostname or "")
