@@ -6,16 +6,15 @@ Update the pictures after an intended change with ``pytest tests/test_ui_snapsho
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
 import pytest
-from textual.css.query import NoMatches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixtures.ui import world  # noqa: E402
+from fixtures.ui.drive import settled, steady, traffic_panel, two_sessions_side_by_side, wait_until  # noqa: E402
 
 from amux_tui.ui.app import AmuxApp  # noqa: E402
 from amux_tui.ui.options import DashboardOptions  # noqa: E402
@@ -38,51 +37,6 @@ def make_app(tmp_path, servers):
         return AmuxApp(options)
 
     return make
-
-
-def steady(pilot) -> None:
-    """No blinking cursors: the picture must not depend on when it is taken."""
-    for widget in pilot.app.screen.query("Input, TextArea"):
-        widget.cursor_blink = False
-
-
-async def wait_until(pilot, predicate, timeout: float = 10.0) -> None:
-    """Poll ``predicate()`` (NoMatches counts as not yet) until it holds, then let the screen settle."""
-
-    async def poll() -> None:
-        while True:
-            try:
-                if predicate():
-                    return
-            except NoMatches:
-                pass
-            await asyncio.sleep(0.05)
-
-    await asyncio.wait_for(poll(), timeout)
-    steady(pilot)
-    await pilot.pause()
-
-
-async def settled(pilot, timeout: float = 10.0) -> None:
-    """Wait until every provider's health and the highlighted provider's models are in."""
-    app = pilot.app
-
-    async def done() -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            try:
-                table = app.screen.query_one("#provider-table")
-                source = str(app.screen.query_one("#model-source").render())
-            except NoMatches:  # still mounting
-                continue
-            statuses = [table.health_of(name).status for name in table.names]
-            if statuses and "checking" not in statuses and "unknown" not in statuses[:4] and "listing" not in source:
-                return
-
-    await asyncio.wait_for(done(), timeout)
-    await app.workers.wait_for_complete()
-    steady(pilot)
-    await pilot.pause()
 
 
 def test_providers_with_health(make_app, snap_compare):
@@ -156,3 +110,20 @@ def test_ollama_pull(make_app, snap_compare):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+def test_two_sessions_side_by_side(make_app, snap_compare):
+    """Split view: a proxied and a direct session, each with its status line (tokens, cost, latency)."""
+    assert snap_compare(make_app(), terminal_size=(120, 32), run_before=two_sessions_side_by_side)
+
+
+def test_traffic_panel(make_app, snap_compare):
+    """A proxied session's traffic panel lists its request with status, timing and tokens."""
+
+    async def run_before(pilot):
+        await traffic_panel(pilot, open_detail=False)
+
+    assert snap_compare(make_app(), terminal_size=(120, 32), run_before=run_before)
+
+# The side-by-side request view is covered by test_ui_flows (its response carries the upstream's
+# creation timestamp, so a picture of it cannot be stable); scripts/screenshots.py draws it.

@@ -30,7 +30,8 @@ DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
 class AmuxApp(App[int]):
     TITLE = "amux"
     SUB_TITLE = "agents × providers"
-    CSS_PATH = "app.tcss"
+    # The default screen's own CSS_PATH is not loaded by Textual for a default screen: list it here.
+    CSS_PATH = ["app.tcss", "screens/main.tcss"]
     COMMANDS = App.COMMANDS | {LaunchCommands}
     BINDINGS = [
         Binding("f2", "launch", "Launch", priority=True),

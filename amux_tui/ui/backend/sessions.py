@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ...providers.resolved import ResolvedProvider
@@ -72,9 +72,6 @@ class SessionStatus:
     running: bool = True
 
 
-_numbers = itertools.count(1)
-
-
 @dataclass(eq=False)
 class LiveSession:
     """One launched harness: its plan, its proxy registration (when proxied) and its state."""
@@ -91,7 +88,8 @@ class LiveSession:
     traffic: Any = None
     """The proxy's TrafficLog for this session (None when not proxied)."""
     proxy_session_id: str | None = None
-    number: int = field(default_factory=lambda: next(_numbers))
+    number: int = 0
+    """Position in launch order (1, 2, ...), per dashboard."""
     title: str = ""
     terminal_busy: bool | None = None
     """Busy/idle reported by the harness itself (Codex's OSC 7501); None when it does not say."""
@@ -137,6 +135,7 @@ class SessionManager:
         self.cwd = cwd
         self.proxy: Any = None
         self._sessions: dict[str, LiveSession] = {}
+        self._numbers = itertools.count(1)
 
     # --- planning -------------------------------------------------------------------------------
 
@@ -171,7 +170,7 @@ class SessionManager:
             traffic = proxy_session.traffic if proxy_session is not None else None
         session = LiveSession(choice.harness, choice.provider.name, choice.model, plan.route, list(plan.argv),
                               plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic,
-                              proxy_session_id=plan.proxy_session_id)
+                              proxy_session_id=plan.proxy_session_id, number=next(self._numbers))
         self._sessions[session.id] = session
         return session
 

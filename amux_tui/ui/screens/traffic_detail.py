@@ -53,7 +53,8 @@ class TrafficDetailScreen(ModalScreen[None]):
         with Vertical(id="detail-box") as box:
             box.border_title = f"#{record.id} {record.route}  {record.inbound} → {record.upstream or '?'}"
             status = "in flight" if record.in_flight else f"status {record.status}"
-            timing = f"ttfb {_ms(record.ttfb_ms)}, total {_ms(record.duration_ms)}"
+            latency = self.app.options.latency_text
+            timing = f"first byte {latency(record.ttfb_ms)}, total {latency(record.duration_ms)}"
             tokens = f"tokens {record.input_tokens or 0} in / {record.output_tokens or 0} out"
             yield Static(f"{status}  {timing}  {tokens}  model {record.model or '?'}", id="detail-summary", markup=False)
             if record.error:
@@ -66,7 +67,8 @@ class TrafficDetailScreen(ModalScreen[None]):
                 yield self._column("inbound (from the harness)", pretty_body(record.inbound_text()), fields, highlight)
                 upstream_title = f"upstream ({record.upstream_url or 'translated'})"
                 yield self._column(upstream_title, pretty_body(record.upstream_text()), [], highlight)
-                yield self._column("response events", record.response_text() or "(none yet)", [], highlight)
+                yield self._column("response events", pretty_body(record.response_text()) if record.response_text()
+                                   else "(none yet)", [], highlight)
         yield Footer()
 
     @staticmethod
@@ -78,6 +80,3 @@ class TrafficDetailScreen(ModalScreen[None]):
         scroll.border_title = title
         return scroll
 
-
-def _ms(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0f} ms"

@@ -34,7 +34,7 @@ def status_text(status: SessionStatus, latency_text: Callable[[float | None], st
 
 class StatusLine(Static):
     DEFAULT_CSS = """
-    StatusLine { height: 1; background: $boost; padding: 0 1; }
+    StatusLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
     """
 
     def __init__(self, latency_text: Callable[[float | None], str], **kwargs):

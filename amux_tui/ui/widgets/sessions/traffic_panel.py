@@ -57,6 +57,7 @@ class TrafficPanel(Vertical):
         self._unsubscribe: Callable[[], None] | None = None
         self._repaint_pending = False
         self._shown: dict[str, RequestRecord] = {}
+        self._numbers: dict[str, int] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("traffic: not proxied", id="traffic-title")
@@ -111,7 +112,8 @@ class TrafficPanel(Vertical):
                      "  (Enter: inbound / upstream / response)")
         for record in self._log.records():
             key = str(record.id)
-            cells = (key, record.route, record.model or "—", record_status(record),
+            number = self._numbers.setdefault(key, len(self._numbers) + 1)  # 1, 2, ... in this session
+            cells = (str(number), record.route, record.model or "—", record_status(record),
                      self._latency_text(record.duration_ms), record_tokens(record), _one_line(record.error))
             if key in self._shown:
                 for column, value in zip(("id", "route", "model", "status", "time", "tokens", "error"), cells):
