@@ -24,6 +24,7 @@ PRIVATE_MODES = frozenset({
     47, 1047, 1049,  # alternate screen (1049 saves the cursor too)
     *MOUSE_TRACKING,
     1004,   # focus in/out events
+    1007,   # alternate scroll: the wheel sends cursor keys in the alternate screen
     1006,   # SGR mouse encoding
     1015,   # urxvt mouse encoding
     2004,   # bracketed paste
@@ -35,7 +36,7 @@ PRIVATE_MODES = frozenset({
 class ModeState:
     """The DEC private modes currently on (plus keypad mode, set by ESC = / ESC >)."""
 
-    enabled: set[int] = field(default_factory=lambda: {7, 25})
+    enabled: set[int] = field(default_factory=lambda: {7, 25, 1007})
     ansi_enabled: set[int] = field(default_factory=set)
     application_keypad: bool = False
     #: The mouse tracking mode in force (0 = off); the last one switched on wins.
@@ -81,6 +82,10 @@ class ModeState:
     @property
     def synchronized_output(self) -> bool:
         return 2026 in self.enabled
+
+    @property
+    def alternate_scroll(self) -> bool:
+        return 1007 in self.enabled
 
     @property
     def cursor_blink(self) -> bool:

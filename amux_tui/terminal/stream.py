@@ -347,7 +347,8 @@ class TerminalStream:
         elif code == "7":
             screen.working_directory = rest
         elif code == "7501" and self.on_agent_state is not None:
-            for item in rest.split(";"):
+            # Codex: "7501;state=working:app=codex" (items split by ":" or ";").
+            for item in rest.replace(";", ":").split(":"):
                 key, sep, value = item.partition("=")
                 if sep:
                     self.on_agent_state(key.strip(), value.strip())

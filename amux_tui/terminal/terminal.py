@@ -229,7 +229,7 @@ class Terminal:
     def _agent_state(self, key: str, value: str) -> None:
         if key != "state":
             return
-        busy = {"working": True, "busy": True, "idle": False}.get(value.lower())
+        busy = {"working": True, "busy": True, "idle": False, "done": False}.get(value.lower())
         if busy is not None and busy != self.busy:
             self.busy = busy
             if self.on_busy is not None:

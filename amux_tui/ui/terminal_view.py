@@ -379,7 +379,9 @@ class TerminalView(Widget, can_focus=True):
         if self.terminal.wants_mouse and self._scroll_back == 0:
             self._mouse("scroll_up" if up else "scroll_down", event, -1)
         elif screen.in_alternate_screen:
-            # Like xterm's alternate scroll mode: the wheel becomes cursor keys.
+            if not screen.modes.alternate_scroll:
+                return
+            # Alternate scroll mode (1007): the wheel becomes cursor keys.
             for _ in range(WHEEL_LINES):
                 self.terminal.send_key("up" if up else "down")
         else:
