@@ -1,0 +1,48 @@
+"""The dashboard starts without LiteLLM: a real app run (headless, in a fresh interpreter) paints its
+first frame, and by then - and after the providers were probed - 'litellm' is not in sys.modules."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+PROBE = textwrap.dedent("""
+    import asyncio, sys
+    from amux_tui.ui.app import AmuxApp
+    from amux_tui.ui.options import DashboardOptions
+
+    async def main():
+        app = AmuxApp(DashboardOptions(config_path=sys.argv[1], env={"PATH": "/usr/bin:/bin"}, detect_local=False))
+        async with app.run_test(size=(80, 24)) as pilot:
+            at_mount = "litellm" in sys.modules
+            await pilot.pause(0.5)
+            await app.workers.wait_for_complete()
+            print(at_mount, "litellm" in sys.modules, app.screen.query_one("#provider-table").row_count)
+
+    asyncio.run(main())
+""")
+
+
+def test_litellm_is_not_imported_by_the_dashboard(tmp_path: Path):
+    config = tmp_path / "providers.json"
+    config.write_text(json.dumps({"version": 1, "providers": {
+        "local": {"type": "openai", "api_base": "http://127.0.0.1:9/v1", "models": ["m"]},
+        "bedrock": {"type": "bedrock", "models": ["anthropic.claude-sonnet-4"]},  # a LiteLLM-only provider
+    }}))
+    result = subprocess.run([sys.executable, "-c", PROBE, str(config)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    at_mount, after_probes, rows = result.stdout.split()
+    assert (at_mount, after_probes, rows) == ("False", "False", "2")
+
+
+def test_first_paint_hook_writes_a_timestamp(tmp_path: Path):
+    """The hook bench/dashboard.py relies on: AMUX_FIRST_PAINT_FILE gets a time and the app exits."""
+    marker = tmp_path / "painted"
+    code = ("import sys\nfrom amux_tui.ui.app import AmuxApp\nfrom amux_tui.ui.options import DashboardOptions\n"
+            f"app = AmuxApp(DashboardOptions(config_path={str(tmp_path / 'none.json')!r}, env={{}}, detect_local=False,"
+            f" first_paint_file={str(marker)!r}))\napp.run(headless=True, size=(80, 24))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    stamp, litellm = marker.read_text().split()
+    assert float(stamp) > 0 and litellm == "litellm=False"
