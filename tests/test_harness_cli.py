@@ -4,6 +4,7 @@ running real commands: exit codes, the session's environment, signals, strays, t
 import asyncio
 import json
 import os
+import select
 import signal
 import sys
 import time
@@ -42,6 +43,20 @@ async def amux(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60) 
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
     out, err = await asyncio.wait_for(process.communicate(), timeout)
     return process.returncode, out.decode(), err.decode()
+
+
+def read_pty_until(child, marker: bytes | None, timeout: float = 60.0) -> bytes:
+    """Read a PtyProcess until ``marker`` shows up (None: until it closes), never longer than ``timeout``."""
+    output = b""
+    deadline = time.monotonic() + timeout
+    while (marker is None or marker not in output) and time.monotonic() < deadline:
+        ready, _, _ = select.select([child.fd], [], [], 0.2)
+        if ready:
+            try:
+                output += os.read(child.fd, 65536)
+            except OSError:
+                break
+    return output
 
 
 def marked_processes(mark: str) -> set[int]:
@@ -184,13 +199,7 @@ def test_harness_becomes_foreground_and_the_terminal_is_restored(tmp_path):
     inner = (f"{sys.executable} -m amux_tui.cli launch shell -- sh -c "
              f"\"{sys.executable} -c \\\"{check}\\\"; stty raw -echo; exit 3\"; echo RC=$?; stty -a")
     child = ptyprocess.PtyProcess.spawn(["sh", "-c", inner], env=env, cwd=str(tmp_path), dimensions=(40, 200))
-    output = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            output += child.read(65536)
-        except EOFError:
-            break
+    output = read_pty_until(child, None)
     child.close(force=True)
     text = output.decode(errors="replace")
     assert "FG True True" in text, text
@@ -217,3 +226,46 @@ async def test_harnesses_matrix(tmp_path):
     assert json.loads(out)["claude"]["anthropic"] == "native"
     code, out, err = await amux("harnesses", "--matrix", env=make_env(tmp_path), cwd=tmp_path)
     assert "ollama" in out and "proxy" in out
+
+
+def test_ctrl_z_suspends_amux_with_the_harness_and_fg_resumes_both(tmp_path):
+    """Job control: Ctrl-Z stops the harness (it owns the terminal); amux then stops too, so a shell
+    would get its prompt back; continuing amux hands the terminal back and continues the harness."""
+    ptyprocess = pytest.importorskip("ptyprocess")
+    env = make_env(tmp_path, {"default_provider": "v", "providers": {"v": {
+        "type": "vllm", "api_base": "http://127.0.0.1:9/v1", "api_format": "openai-chat", "default_model": "m"}}})
+    env["AMUX_CACHE_DIR"] = str(tmp_path / "cache")
+    from amux_tui.harnesses import preflight_cache
+    from amux_tui.providers.resolved import ResolvedProvider
+
+    prov = ResolvedProvider("v", "vllm", "http://127.0.0.1:9/v1", ("openai-chat",))
+    preflight_cache.store(preflight_cache.cache_key(prov, "m"), {"model_found": True},
+                          path=tmp_path / "cache" / preflight_cache.CACHE_FILE)
+    child = ptyprocess.PtyProcess.spawn(
+        [sys.executable, "-m", "amux_tui.cli", "launch", "shell", "--", "sh", "-c",
+         "echo started; read line; echo got-$line"], env=env, cwd=str(tmp_path), dimensions=(24, 80))
+
+    def state(pid: int) -> str:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+
+    def wait_for(predicate, timeout=20.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.05)
+        return predicate()
+
+    try:
+        assert b"started" in read_pty_until(child, b"started")
+        time.sleep(0.5)  # amux hands over the terminal right after the spawn, the echo may come first
+        child.write(b"\x1a")  # Ctrl-Z
+        assert wait_for(lambda: state(child.pid) == "T"), "amux did not stop with its harness"
+        os.kill(child.pid, signal.SIGCONT)  # what a shell's `fg` does
+        assert wait_for(lambda: state(child.pid) != "T")
+        child.write(b"resumed\r")
+        assert b"got-resumed" in read_pty_until(child, b"got-resumed")
+        assert wait_for(lambda: not child.isalive())
+        assert child.exitstatus == 0
+    finally:
+        child.close(force=True)

@@ -89,16 +89,14 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
 async def start_proxy() -> ProxyServer:
     """Check that the proxy can start (printing the exact fix if not), then start it on loopback."""
     try:
-        from .. import proxy
+        from ..proxy.preflight import check_proxy_can_start
         from ..proxy.server import ProxyServer
     except ImportError as exc:
-        raise LaunchError(f"amux's proxy cannot be loaded: {exc}", fix="reinstall amux: pip install -e .",
-                          exit_code=EXIT_FAILURE) from None
-    check = getattr(proxy, "check_proxy_can_start", None)
-    if check is not None:
-        problems = list(await check())
-        if problems:
-            raise LaunchError("amux's proxy cannot start: " + "; ".join(problems), exit_code=EXIT_FAILURE)
+        raise LaunchError(f"amux's proxy cannot be loaded: {exc}",
+                          fix="reinstall amux in its environment: pip install -e .", exit_code=EXIT_FAILURE) from None
+    problems = await check_proxy_can_start("127.0.0.1")
+    if problems:
+        raise LaunchError("amux's proxy cannot start: " + "; ".join(problems), exit_code=EXIT_FAILURE)
     server = ProxyServer(host="127.0.0.1", port=0)
     try:
         await server.start()
