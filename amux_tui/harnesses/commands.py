@@ -151,10 +151,15 @@ def cmd_harnesses(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([status.to_public_dict() for status in statuses], indent=2))
         return 0
+    from ..config.formats import API_FORMATS
+
+    print(f"{'NAME':<9} {'HARNESS':<23} {'VERSION':<9} {'RESUME':<7} {'SPEAKS':<49} WHERE")
     for status in statuses:
-        state = f"{status.version or '?'}  {status.path}" if status.installed else f"not installed: {status.install_command}"
-        resume = "resume" if status.can_resume else "no resume"
-        print(f"{status.name:<9} {status.label:<24} {'/'.join(status.protocols):<48} {resume:<10} {state}")
+        speaks = "any (env for every API)" if set(status.protocols) == set(API_FORMATS) else ", ".join(status.protocols)
+        where = status.path if status.installed else f"not installed: {status.install_command}"
+        version = status.version or ("-" if status.installed else "")
+        print(f"{status.name:<9} {status.label:<23} {version:<9} {'yes' if status.can_resume else 'no':<7} "
+              f"{speaks:<49} {where}")
         if status.problem:
             print(f"{'':<9} problem: {status.problem}")
     return 0
