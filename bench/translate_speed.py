@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from collections.abc import Callable
 
@@ -64,25 +65,28 @@ SMALL_REQUEST = {
 }
 
 
-def per_call_us(fn: Callable[[], object], seconds: float) -> float:
-    """Median of five runs of µs per call, each run sized to about seconds/5."""
-    runs: list[float] = []
-    count = 200
+def paired_us(candidate: Callable[[], object], baseline: Callable[[], object], seconds: float) -> tuple[float, float]:
+    """Median µs per call of ``candidate`` and ``baseline``, timed in alternating batches
+    so that both see the same machine load (the 2 cores are shared)."""
+    batch = 100
     while True:
         start = time.perf_counter()
-        for _ in range(count):
-            fn()
+        for _ in range(batch):
+            candidate()
         elapsed = time.perf_counter() - start
-        if elapsed > seconds / 20:
+        if elapsed > 0.005:
             break
-        count *= 2
-    per_run = max(int(count * (seconds / 5) / elapsed), 100)
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(per_run):
-            fn()
-        runs.append((time.perf_counter() - start) / per_run * 1e6)
-    return sorted(runs)[2]
+        batch *= 2
+    rounds = max(int(seconds / (2 * elapsed)), 5)
+    cand: list[float] = []
+    base: list[float] = []
+    for _ in range(rounds):
+        for fn, sink in ((candidate, cand), (baseline, base)):
+            start = time.perf_counter()
+            for _ in range(batch):
+                fn()
+            sink.append((time.perf_counter() - start) / batch * 1e6)
+    return statistics.median(cand), statistics.median(base)
 
 
 def stream_pairs(seconds: float) -> None:
@@ -95,26 +99,25 @@ def stream_pairs(seconds: float) -> None:
         def baseline(payload: bytes = payload) -> object:
             return json.dumps(json.loads(payload))
 
-        base = per_call_us(baseline, seconds)
         for client in PROTOCOLS:
             translator = StreamTranslator(upstream=upstream, client=client, model="m", report=TranslationReport())
             first = translator.feed(chunk)  # opens the message and the text block
             assert first, (upstream, client)
             feed = translator.feed
-            cost = per_call_us(lambda: feed(chunk), seconds)
+            cost, base = paired_us(lambda: feed(chunk), baseline, seconds)
             print(f"{upstream:>18} -> {client:<18} {cost:9.2f} {base:12.2f} {cost / base:6.2f}")
 
 
 def requests(seconds: float) -> None:
-    print("\nsmall request (3 tools, one tool round trip): translate_request vs json.loads+json.dumps of it")
+    print("\nsmall request (3 tools, one tool round trip): json.loads + translate_request vs json.loads+json.dumps of it")
     raw = json.dumps(SMALL_REQUEST)
-    base = per_call_us(lambda: json.dumps(json.loads(raw)), seconds)
     source = "anthropic-messages"
     for target in PROTOCOLS:
         if target == source:
             continue
-        cost = per_call_us(
+        cost, base = paired_us(
             lambda: translate_request(json.loads(raw), source=source, target=target, model="m", report=TranslationReport()),
+            lambda: json.dumps(json.loads(raw)),
             seconds,
         )
         print(f"{source:>18} -> {target:<18} {cost:9.1f} µs   baseline {base:7.1f} µs   ratio {cost / base:5.2f}")

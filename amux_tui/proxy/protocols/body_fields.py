@@ -85,8 +85,18 @@ def str_or_list(body: dict, key: str, where: str) -> list[str]:
 
 
 def json_object(value: Any, where: str) -> dict:
-    """A JSON Schema or other free-form object; must be a dict to be useful."""
-    return require_dict(value, where)
+    """A free-form object we pass on verbatim (a JSON Schema): a dict with no NaN/Infinity,
+    which Python's json module reads but no API accepts."""
+    stack = [require_dict(value, where)]
+    while stack:
+        node = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append(child)
+            elif isinstance(child, float) and not math.isfinite(child):
+                raise invalid(f"{where}: NaN and Infinity are not JSON")
+    return value
 
 
 def json_text(value: Any, where: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol as TypingProtocol
+from collections.abc import Callable
+from typing import Protocol as TypingProtocol
 
 from . import ir
 from .anthropic import request as anthropic_request
@@ -30,6 +31,8 @@ class StreamDecoder(TypingProtocol):
 
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None: ...
 
+    def skippable(self, event: SSEEvent) -> bool: ...
+
 
 class StreamEncoder(TypingProtocol):
     """Client half of a stream: IR events in, wire bytes out."""
@@ -47,8 +50,8 @@ class Codec:
     encode_request: Callable[[ir.Request, str, TranslationReport, TranslateOptions], dict]
     decode_response: Callable[[dict, TranslationReport], ir.Response]
     encode_response: Callable[[ir.Response, str, TranslationReport], dict]
-    stream_decoder: Callable[[TranslationReport], Any]
-    stream_encoder: Callable[[str, TranslationReport, bool], Any]
+    stream_decoder: Callable[[TranslationReport], StreamDecoder]
+    stream_encoder: Callable[[str, TranslationReport, bool], StreamEncoder]
 
 
 CODECS: dict[ir.Protocol, Codec] = {

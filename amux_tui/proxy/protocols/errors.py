@@ -138,7 +138,7 @@ def status_for_type(error_type: str | None, default: int = 500) -> int:
 
 def error_body(protocol: Protocol, status: int, message: str, error_type: str | None = None) -> dict:
     """The error JSON a client of ``protocol`` expects for ``status``."""
-    known = error_type if error_type in _TYPE_STATUS else None
+    known = error_type if isinstance(error_type, str) and error_type in _TYPE_STATUS else None
     if protocol == "anthropic-messages":
         kind = known if known in _ANTHROPIC_TYPES.values() else anthropic_error_type(status)
         return {"type": "error", "error": {"type": kind, "message": message}}

@@ -90,7 +90,7 @@ class _Cleaner:
 
     def _tidy(self, out: dict) -> None:
         fmt = out.get("format")
-        if fmt is not None and fmt not in _FORMATS.get(out.get("type", ""), ()):
+        if fmt is not None and not (isinstance(fmt, str) and fmt in _FORMATS.get(out.get("type", ""), ())):
             del out["format"]
             self.removed.add(f"format '{fmt}'")
         enum = out.get("enum")

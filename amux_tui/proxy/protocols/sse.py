@@ -34,6 +34,10 @@ class SSEParser:
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         if not chunk:
             return []
+        if not self._partial and not self._data and not self._skip_lf and self._event is None:
+            fast = _whole_events(chunk)
+            if fast is not None:
+                return fast
         if self._skip_lf:
             self._skip_lf = False
             if chunk[:1] == b"\n":
@@ -84,6 +88,31 @@ class SSEParser:
         self._event = None
         self._data = []
         return event
+
+
+def _whole_events(chunk: bytes) -> list[SSEEvent] | None:
+    """The usual chunk, whole ``[event: x\\n]data: y\\n\\n`` events, parsed in one go;
+    None for anything else (the general parser then takes it)."""
+    if b"\r" in chunk:  # Gemini ends lines with CRLF
+        chunk = chunk.replace(b"\r\n", b"\n")
+        if b"\r" in chunk:
+            return None
+    if not chunk.endswith(b"\n\n"):
+        return None
+    events = []
+    for block in chunk[:-2].split(b"\n\n"):
+        if block.startswith(b"data: "):
+            if b"\n" in block:
+                return None
+            events.append(SSEEvent(None, block[6:].decode("utf-8", "replace")))
+        elif block.startswith(b"event: "):
+            head, sep, data = block.partition(b"\ndata: ")
+            if not sep or b"\n" in data or b"\n" in head:
+                return None
+            events.append(SSEEvent(head[7:].decode("utf-8", "replace"), data.decode("utf-8", "replace")))
+        else:
+            return None
+    return events
 
 
 def format_event(event: str | None, data: str) -> bytes:

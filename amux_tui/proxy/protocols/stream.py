@@ -112,8 +112,10 @@ class StreamTranslator:
 
     def _observe(self, events: list) -> None:
         decoded: list[ir.StreamEvent] = []
+        decoder = self._decoder
         for event in events:
-            self._decoder.decode(event, decoded)
+            if not decoder.skippable(event):
+                decoder.decode(event, decoded)
         for ev in decoded:
             if isinstance(ev, ir.UsageUpdate):
                 self.usage = ev.usage

@@ -29,10 +29,13 @@ def translate_request(
     model: str,
     report: TranslationReport,
     options: TranslateOptions | None = None,
+    stream: bool | None = None,
 ) -> dict:
     """The upstream body (``target`` protocol) for a client body (``source`` protocol).
 
     ``model`` is set in the result, except for Gemini, whose model is part of the URL.
+    ``stream`` overrides the body's own stream flag (a Gemini client streams by URL, so
+    pass ``is_streaming(body, source, url_stream=...)``); a Gemini target streams by URL.
     Raises ``RequestError`` for a body that cannot be translated.
     """
     check_protocol(source)
@@ -43,11 +46,15 @@ def translate_request(
         out = dict(body)
         if target != "gemini":
             out["model"] = model
+            if stream is not None:
+                out["stream"] = stream
         return out
     try:
         request = CODECS[source].decode_request(body, report)
         if not request.messages:
             raise invalid("messages: at least one user or assistant message is required")
+        if stream is not None:
+            request.stream = stream
         names.fit_request(request, target, report)
         return CODECS[target].encode_request(request, model, report, options or DEFAULT_OPTIONS)
     except TranslationError:

@@ -8,11 +8,12 @@ protocol.
 
 from __future__ import annotations
 
-import json
 import re
 
 from .. import ir, signatures
+from ..arguments import arguments_object
 from ..body_fields import (
+    json_object,
     opt_bool,
     opt_dict,
     opt_int,
@@ -203,7 +204,7 @@ def _tools(body: dict, report: TranslationReport, referenced: set[str]) -> list[
             ir.Tool(
                 name,
                 opt_str(tool, "description", f"{where}."),
-                None if schema is None else require_dict(schema, f"{where}.input_schema"),
+                None if schema is None else json_object(schema, f"{where}.input_schema"),
                 opt_bool(tool, "strict", f"{where}."),
             )
         )
@@ -271,7 +272,7 @@ def _format(fmt: dict, where: str) -> ir.ResponseFormat | None:
     if fmt.get("type") != "json_schema":
         return None
     schema = fmt.get("schema")
-    return ir.ResponseFormat("json_schema", schema if isinstance(schema, dict) else None, "response")
+    return ir.ResponseFormat("json_schema", json_object(schema, f"{where}.schema") if isinstance(schema, dict) else None, "response")
 
 
 # ---------------------------------------------------------------- encode
@@ -329,7 +330,7 @@ def _encode_part(part: ir.Part, report: TranslationReport) -> dict | None:
         case ir.Media():
             return _encode_media(part)
         case ir.ToolCall(id=call_id, name=name, arguments=arguments):
-            return {"type": "tool_use", "id": _VALID_ID.sub("_", call_id), "name": name, "input": _args(arguments, name, report)}
+            return {"type": "tool_use", "id": _VALID_ID.sub("_", call_id), "name": name, "input": arguments_object(arguments, name, report)}
         case ir.ToolResult():
             content = [b for item in part.content if (b := _encode_part(item, report)) is not None]
             block: dict = {"type": "tool_result", "tool_use_id": _VALID_ID.sub("_", part.call_id)}
@@ -361,13 +362,6 @@ def _encode_media(media: ir.Media) -> dict | None:
     return {"type": kind, "source": source}
 
 
-def _args(arguments: str, name: str, report: TranslationReport) -> dict:
-    try:
-        value = json.loads(arguments) if arguments.strip() else {}
-    except ValueError:
-        report.note(f"tool '{name}' arguments were not valid JSON; sent as {{}}")
-        return {}
-    return value if isinstance(value, dict) else {"value": value}
 
 
 def _tool(tool: ir.Tool) -> dict:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .. import ir, signatures
+from ..arguments import arguments_object
 from ..errors import UpstreamError
 from ..ids import new_id
+from ..lenient import as_dict, as_int, as_json_text, as_str
 from ..report import TranslationReport
-from ..wirejson import dumps
-from .request import ANTHROPIC, _args
+from .request import ANTHROPIC
 
 STOP_FROM_ANTHROPIC: dict[str, ir.StopReason] = {
     "end_turn": "end_turn",
@@ -34,15 +35,15 @@ def usage_from_anthropic(raw: object, into: ir.Usage | None = None) -> ir.Usage:
     usage = into if into is not None else ir.Usage()
     if not isinstance(raw, dict):
         return usage
-    fresh = _int(raw.get("input_tokens"))
-    read = _int(raw.get("cache_read_input_tokens"))
-    write = _int(raw.get("cache_creation_input_tokens"))
+    fresh = as_int(raw.get("input_tokens"))
+    read = as_int(raw.get("cache_read_input_tokens"))
+    write = as_int(raw.get("cache_creation_input_tokens"))
     if fresh is not None or read is not None or write is not None:
         usage.cached_tokens = read if read is not None else usage.cached_tokens
         usage.cache_write_tokens = write if write is not None else usage.cache_write_tokens
         base = fresh if fresh is not None else usage.input_tokens - usage.cached_tokens - usage.cache_write_tokens
         usage.input_tokens = max(base, 0) + usage.cached_tokens + usage.cache_write_tokens
-    output = _int(raw.get("output_tokens"))
+    output = as_int(raw.get("output_tokens"))
     if output is not None:
         usage.output_tokens = output
     return usage
@@ -58,8 +59,6 @@ def usage_to_anthropic(usage: ir.Usage) -> dict:
     }
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def decode_response(body: dict, report: TranslationReport) -> ir.Response:
@@ -69,7 +68,7 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
         id=body.get("id") if isinstance(body.get("id"), str) else None,
         model=body.get("model") if isinstance(body.get("model"), str) else None,
         usage=usage_from_anthropic(body.get("usage")),
-        stop_reason=STOP_FROM_ANTHROPIC.get(body.get("stop_reason") or "", "end_turn"),
+        stop_reason=STOP_FROM_ANTHROPIC.get(as_str(body.get("stop_reason")) or "", "end_turn"),
         stop_sequence=body.get("stop_sequence") if isinstance(body.get("stop_sequence"), str) else None,
     )
     for block in body["content"]:
@@ -85,9 +84,9 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
         elif kind == "redacted_thinking" and isinstance(block.get("data"), str):
             resp.parts.append(ir.Thinking("", block["data"], ANTHROPIC, redacted=True))
         elif kind == "tool_use":
-            args = block.get("input") if isinstance(block.get("input"), dict) else {}
+            args = as_dict(block.get("input"))
             call_id = block.get("id") if isinstance(block.get("id"), str) else new_id("toolu_")
-            resp.parts.append(ir.ToolCall(call_id, str(block.get("name", "")), dumps(args)))
+            resp.parts.append(ir.ToolCall(call_id, as_str(block.get("name")) or "", as_json_text(args)))
         else:
             report.note(f"response block type '{kind}'")
     return resp
@@ -103,7 +102,7 @@ def encode_response(resp: ir.Response, model: str, report: TranslationReport) ->
                 content.append(thinking_block(part))
             case ir.ToolCall():
                 name = report.client_tool(part.name).name
-                content.append({"type": "tool_use", "id": part.id, "name": name, "input": _args(part.arguments, name, report)})
+                content.append({"type": "tool_use", "id": part.id, "name": name, "input": arguments_object(part.arguments, name, report)})
     return {
         "id": resp.id if resp.id and resp.id.startswith("msg_") else new_id("msg_"),
         "type": "message",

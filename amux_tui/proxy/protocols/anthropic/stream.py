@@ -13,6 +13,7 @@ from typing import assert_never
 from .. import ir
 from ..errors import error_body, status_for_type
 from ..ids import new_id
+from ..lenient import as_dict, as_int, as_str
 from ..report import TranslationReport
 from ..sse import SSEEvent
 from ..wirejson import dumps, dumps_str, loads
@@ -29,6 +30,11 @@ class AnthropicStreamDecoder:
         self._tools: set[int] = set()  # block indexes that are tool calls
         self.finished = False  # a stop reason arrived (message_stop may still be missing)
 
+    @staticmethod
+    def skippable(event: SSEEvent) -> bool:
+        """Carries no usage, stop or end (passthrough need not parse it)."""
+        return event.event == "content_block_delta"
+
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
         try:
             obj = loads(event.data)
@@ -38,32 +44,34 @@ class AnthropicStreamDecoder:
         if not isinstance(obj, dict):
             return
         kind = obj.get("type", event.event)
+        if not isinstance(kind, str):
+            return
         if kind == "content_block_delta":
             self._delta(obj, out)
         elif kind == "content_block_start":
             self._block_start(obj, out)
         elif kind == "content_block_stop":
-            index = obj.get("index")
+            index = as_int(obj.get("index"))
             out.append(ir.ToolCallEnd(index) if index in self._tools else ir.BlockEnd())
         elif kind == "message_start":
-            message = obj.get("message") if isinstance(obj.get("message"), dict) else {}
+            message = as_dict(obj.get("message"))
             usage_from_anthropic(message.get("usage"), self._usage)
-            out.append(ir.Start(_str(message.get("id")), _str(message.get("model"))))
+            out.append(ir.Start(as_str(message.get("id")), as_str(message.get("model"))))
             out.append(ir.UsageUpdate(self._usage))
         elif kind == "message_delta":
             usage_from_anthropic(obj.get("usage"), self._usage)
             out.append(ir.UsageUpdate(self._usage))
-            delta = obj.get("delta") if isinstance(obj.get("delta"), dict) else {}
+            delta = as_dict(obj.get("delta"))
             if delta.get("stop_reason"):
                 self.finished = True
-                reason = STOP_FROM_ANTHROPIC.get(delta["stop_reason"], "end_turn")
-                out.append(ir.Finish(reason, _str(delta.get("stop_sequence"))))
+                reason = STOP_FROM_ANTHROPIC.get(as_str(delta["stop_reason"]) or "", "end_turn")
+                out.append(ir.Finish(reason, as_str(delta.get("stop_sequence"))))
         elif kind == "message_stop":
             out.append(ir.End())
         elif kind == "error":
-            err = obj.get("error") if isinstance(obj.get("error"), dict) else {}
-            etype = _str(err.get("type")) or "api_error"
-            out.append(ir.StreamError(status_for_type(etype), _str(err.get("message")) or "upstream error", etype))
+            err = as_dict(obj.get("error"))
+            etype = as_str(err.get("type")) or "api_error"
+            out.append(ir.StreamError(status_for_type(etype), as_str(err.get("message")) or "upstream error", etype))
 
     def _delta(self, obj: dict, out: list[ir.StreamEvent]) -> None:
         delta = obj.get("delta")
@@ -76,8 +84,9 @@ class AnthropicStreamDecoder:
                 out.append(ir.TextDelta(text))
         elif dtype == "input_json_delta":
             fragment = delta.get("partial_json")
-            if isinstance(fragment, str) and fragment:
-                out.append(ir.ToolArgsDelta(obj.get("index"), fragment))  # type: ignore[arg-type]
+            index = as_int(obj.get("index"))
+            if isinstance(fragment, str) and fragment and index is not None:
+                out.append(ir.ToolArgsDelta(index, fragment))
         elif dtype == "thinking_delta":
             text = delta.get("thinking")
             if isinstance(text, str) and text:
@@ -95,8 +104,8 @@ class AnthropicStreamDecoder:
         index = obj.get("index")
         if kind == "tool_use" and isinstance(index, int):
             self._tools.add(index)
-            call_id = _str(block.get("id")) or new_id("toolu_")
-            out.append(ir.ToolCallStart(index, call_id, _str(block.get("name")) or ""))
+            call_id = as_str(block.get("id")) or new_id("toolu_")
+            out.append(ir.ToolCallStart(index, call_id, as_str(block.get("name")) or ""))
         elif kind == "text":
             if block.get("text"):
                 out.append(ir.TextDelta(str(block["text"])))
@@ -109,9 +118,6 @@ class AnthropicStreamDecoder:
         else:
             self._report.note(f"response block type '{kind}'")
 
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 class AnthropicStreamEncoder:

@@ -12,7 +12,9 @@ that never had one gets Google's documented placeholder.
 from __future__ import annotations
 
 from .. import ir, signatures
+from ..arguments import arguments_object
 from ..body_fields import (
+    json_object,
     json_text,
     opt_dict,
     opt_int,
@@ -29,7 +31,6 @@ from ..options import TranslateOptions
 from ..reasoning import budget_of
 from ..report import TranslationReport
 from ..schema import from_gemini, to_gemini
-from ..wirejson import loads
 
 GEMINI: ir.Protocol = "gemini"
 SYNTHETIC_ID = "amuxgc_"
@@ -167,12 +168,12 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
             decl = require_dict(decl, where)
             schema = decl.get("parametersJsonSchema")
             if schema is None and decl.get("parameters") is not None:
-                schema = from_gemini(require_dict(decl["parameters"], f"{where}.parameters"))
+                schema = from_gemini(json_object(decl["parameters"], f"{where}.parameters"))
             req.tools.append(
                 ir.Tool(
                     require_str(decl.get("name"), f"{where}.name"),
                     opt_str(decl, "description", f"{where}."),
-                    None if schema is None else require_dict(schema, f"{where}.parametersJsonSchema"),
+                    None if schema is None else json_object(schema, f"{where}.parametersJsonSchema"),
                 )
             )
         for key in tool.keys() - {"functionDeclarations", "function_declarations"}:
@@ -209,7 +210,8 @@ def _generation(body: dict, req: ir.Request, report: TranslationReport) -> None:
         if schema is None and isinstance(config.get("responseSchema"), dict):
             schema = from_gemini(config["responseSchema"])
         kind = "json_schema" if isinstance(schema, dict) else "json_object"
-        req.response_format = ir.ResponseFormat(kind, schema if isinstance(schema, dict) else None, "response")  # type: ignore[arg-type]
+        schema = json_object(schema, "generationConfig.responseSchema") if isinstance(schema, dict) else None
+        req.response_format = ir.ResponseFormat(kind, schema, "response")  # type: ignore[arg-type]
     thinking = opt_dict(config, "thinkingConfig", where)
     if thinking is not None:
         budget = opt_int(thinking, "thinkingBudget", f"{where}thinkingConfig.")
@@ -295,7 +297,7 @@ def _encode_parts(message: ir.Message, names: dict[str, str], report: Translatio
                     encoded.append(media)
             case ir.ToolCall(id=call_id, name=name, arguments=arguments):
                 names[call_id] = name
-                call: dict = {"name": name, "args": _args(arguments, name, report)}
+                call: dict = {"name": name, "args": arguments_object(arguments, name, report)}
                 if not call_id.startswith(SYNTHETIC_ID):
                     call["id"] = call_id
                 encoded.append({"functionCall": call})
@@ -336,13 +338,6 @@ def _encode_media(media: ir.Media) -> dict | None:
     return None
 
 
-def _args(arguments: str, name: str, report: TranslationReport) -> dict:
-    try:
-        value = loads(arguments) if arguments.strip() else {}
-    except ValueError:
-        report.note(f"tool '{name}' arguments were not valid JSON; sent as {{}}")
-        return {}
-    return value if isinstance(value, dict) else {"value": value}
 
 
 def _generation_config(req: ir.Request, report: TranslationReport, options: TranslateOptions) -> dict:

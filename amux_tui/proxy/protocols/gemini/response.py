@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from .. import ir
+from ..arguments import arguments_object
 from ..errors import UpstreamError
 from ..fold import fold
 from ..ids import new_id
 from ..report import TranslationReport
-from .request import _args
 from .stream import STOP_TO_GEMINI, GeminiStreamDecoder, usage_to_gemini
 
 
@@ -33,7 +33,7 @@ def encode_response(resp: ir.Response, model: str, report: TranslationReport) ->
                     parts.append({"text": text, "thought": True})
             case ir.ToolCall(id=call_id, name=name, arguments=arguments):
                 client_name = report.client_tool(name).name
-                parts.append({"functionCall": {"id": call_id, "name": client_name, "args": _args(arguments, client_name, report)}})
+                parts.append({"functionCall": {"id": call_id, "name": client_name, "args": arguments_object(arguments, client_name, report)}})
     candidate = {"content": {"role": "model", "parts": parts}, "finishReason": STOP_TO_GEMINI[resp.stop_reason], "index": 0}
     return {
         "candidates": [candidate],

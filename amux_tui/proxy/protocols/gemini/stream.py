@@ -14,12 +14,14 @@ import re
 from typing import assert_never
 
 from .. import ir
+from ..arguments import arguments_object
 from ..errors import error_body, status_for_type
 from ..ids import new_id
+from ..lenient import as_dict, as_int, as_json_text, as_str
 from ..report import TranslationReport
 from ..sse import SSEEvent
 from ..wirejson import dumps, dumps_str, loads
-from .request import GEMINI, SYNTHETIC_ID, _args
+from .request import GEMINI, SYNTHETIC_ID
 
 STOP_FROM_GEMINI: dict[str, ir.StopReason] = {
     "STOP": "end_turn",
@@ -44,18 +46,15 @@ STOP_TO_GEMINI: dict[str, str] = {
 _NOT_ID = re.compile(r"[^A-Za-z0-9]")
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
 
 def usage_from_gemini(raw: object) -> ir.Usage | None:
     if not isinstance(raw, dict):
         return None
-    thoughts = _int(raw.get("thoughtsTokenCount"))
+    thoughts = (as_int(raw.get("thoughtsTokenCount")) or 0)
     return ir.Usage(
-        input_tokens=_int(raw.get("promptTokenCount")) + _int(raw.get("toolUsePromptTokenCount")),
-        output_tokens=_int(raw.get("candidatesTokenCount")) + thoughts,
-        cached_tokens=_int(raw.get("cachedContentTokenCount")),
+        input_tokens=(as_int(raw.get("promptTokenCount")) or 0) + (as_int(raw.get("toolUsePromptTokenCount")) or 0),
+        output_tokens=(as_int(raw.get("candidatesTokenCount")) or 0) + thoughts,
+        cached_tokens=(as_int(raw.get("cachedContentTokenCount")) or 0),
         reasoning_tokens=thoughts,
     )
 
@@ -84,6 +83,12 @@ class GeminiStreamDecoder:
         self._thinking = False  # thought text is flowing without a signature yet
         self.finished = False
 
+    @staticmethod
+    def skippable(event: SSEEvent) -> bool:
+        """Carries no usage, stop or end (passthrough need not parse it)."""
+        data = event.data
+        return not ('"usageMetadata"' in data or "finishReason" in data or '"error"' in data)
+
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
         try:
             obj = loads(event.data)
@@ -99,13 +104,13 @@ class GeminiStreamDecoder:
             err = obj["error"] if isinstance(obj["error"], dict) else {"message": str(obj["error"])}
             code = err.get("code")
             status = code if isinstance(code, int) and 400 <= code < 600 else status_for_type(err.get("status"))
-            out.append(ir.StreamError(status, str(err.get("message") or "upstream error"), _str(err.get("status"))))
+            out.append(ir.StreamError(status, str(err.get("message") or "upstream error"), as_str(err.get("status"))))
             return
         if not self._started:
             self._started = True
-            response_id = _str(obj.get("responseId"))
+            response_id = as_str(obj.get("responseId"))
             self._id_stem = _NOT_ID.sub("", response_id or "")[:24] or new_id("")
-            out.append(ir.Start(response_id, _str(obj.get("modelVersion"))))
+            out.append(ir.Start(response_id, as_str(obj.get("modelVersion"))))
         candidates = obj.get("candidates")
         candidate = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
         content = candidate.get("content")
@@ -153,10 +158,10 @@ class GeminiStreamDecoder:
         if isinstance(call, dict):
             key = self._calls
             self._calls += 1
-            call_id = _str(call.get("id")) or f"{SYNTHETIC_ID}{self._id_stem}_{key}"
-            args = call.get("args") if isinstance(call.get("args"), dict) else {}
-            out.append(ir.ToolCallStart(key, call_id, _str(call.get("name")) or ""))
-            out.append(ir.ToolArgsDelta(key, dumps(args)))
+            call_id = as_str(call.get("id")) or f"{SYNTHETIC_ID}{self._id_stem}_{key}"
+            args = as_dict(call.get("args"))
+            out.append(ir.ToolCallStart(key, call_id, as_str(call.get("name")) or ""))
+            out.append(ir.ToolArgsDelta(key, as_json_text(args)))
             out.append(ir.ToolCallEnd(key))
         elif part:
             self._report.note(f"gemini answer part '{next(iter(part))}'")
@@ -168,9 +173,6 @@ class GeminiStreamDecoder:
             self._thinking = False
             out.append(ir.ThinkingSignature(signature, GEMINI))
 
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 class GeminiStreamEncoder:
@@ -234,5 +236,5 @@ class GeminiStreamEncoder:
         if entry is None:
             return
         call_id, name, fragments = entry
-        call = {"id": call_id, "name": name, "args": _args("".join(fragments), name, self._report)}
+        call = {"id": call_id, "name": name, "args": arguments_object("".join(fragments), name, self._report)}
         self._parts([{"functionCall": call}], out)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..body_fields import (
+    json_object,
     json_text,
     opt_bool,
     opt_dict,
@@ -206,7 +207,7 @@ def _function(fn: dict, where: str) -> ir.Tool:
     return ir.Tool(
         require_str(fn.get("name"), f"{where}.name"),
         opt_str(fn, "description", f"{where}."),
-        None if params is None else require_dict(params, f"{where}.parameters"),
+        None if params is None else json_object(params, f"{where}.parameters"),
         opt_bool(fn, "strict", f"{where}."),
     )
 
@@ -239,7 +240,7 @@ def _sampling(body: dict, req: ir.Request, report: TranslationReport) -> None:
             schema = spec.get("schema")
             req.response_format = ir.ResponseFormat(
                 "json_schema",
-                schema if isinstance(schema, dict) else None,
+                json_object(schema, "response_format.json_schema.schema") if isinstance(schema, dict) else None,
                 opt_str(spec, "name", "response_format.json_schema.") or "response",
                 opt_bool(spec, "strict", "response_format.json_schema."),
             )

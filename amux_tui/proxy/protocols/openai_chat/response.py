@@ -5,8 +5,8 @@ from __future__ import annotations
 from .. import ir
 from ..errors import UpstreamError
 from ..ids import new_id, unix_now
+from ..lenient import as_dict, as_int, as_json_text, as_list, as_str
 from ..report import TranslationReport
-from ..wirejson import dumps
 from .request import CHAT
 
 STOP_FROM_CHAT: dict[str, ir.StopReason] = {
@@ -27,22 +27,19 @@ STOP_TO_CHAT: dict[str, str] = {
 }
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
 
 def usage_from_chat(raw: object) -> ir.Usage | None:
     if not isinstance(raw, dict):
         return None
-    usage = ir.Usage(_int(raw.get("prompt_tokens")) or 0, _int(raw.get("completion_tokens")) or 0)
+    usage = ir.Usage(as_int(raw.get("prompt_tokens")) or 0, as_int(raw.get("completion_tokens")) or 0)
     prompt = raw.get("prompt_tokens_details")
     if isinstance(prompt, dict):
-        usage.cached_tokens = _int(prompt.get("cached_tokens")) or 0
-    elif _int(raw.get("prompt_cache_hit_tokens")):  # DeepSeek's spelling
+        usage.cached_tokens = as_int(prompt.get("cached_tokens")) or 0
+    elif as_int(raw.get("prompt_cache_hit_tokens")):  # DeepSeek's spelling
         usage.cached_tokens = raw["prompt_cache_hit_tokens"]
     completion = raw.get("completion_tokens_details")
     if isinstance(completion, dict):
-        usage.reasoning_tokens = _int(completion.get("reasoning_tokens")) or 0
+        usage.reasoning_tokens = as_int(completion.get("reasoning_tokens")) or 0
     return usage
 
 
@@ -66,7 +63,7 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
         usage=usage_from_chat(body.get("usage")) or ir.Usage(),
     )
     choice = choices[0] if choices and isinstance(choices[0], dict) else {}
-    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    message = as_dict(choice.get("message"))
     for key in ("reasoning_content", "reasoning"):
         if isinstance(message.get(key), str) and message[key]:
             resp.parts.append(ir.Thinking(message[key], None, CHAT))
@@ -78,14 +75,14 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
         resp.parts.extend(ir.Text(p["text"]) for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
     if isinstance(message.get("refusal"), str) and message["refusal"]:
         resp.parts.append(ir.Text(message["refusal"]))
-    for call in message.get("tool_calls") or []:
+    for call in as_list(message.get("tool_calls")):
         if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
             continue
         fn = call["function"]
         args = fn.get("arguments")
-        args = args if isinstance(args, str) else dumps(args) if isinstance(args, dict) else "{}"
+        args = args if isinstance(args, str) else as_json_text(args) if isinstance(args, dict) else "{}"
         call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else new_id("call_")
-        resp.parts.append(ir.ToolCall(call_id, str(fn.get("name", "")), args))
+        resp.parts.append(ir.ToolCall(call_id, as_str(fn.get("name")) or "", args))
     reason = choice.get("finish_reason")
     resp.stop_reason = STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"
     if resp.stop_reason == "end_turn" and any(isinstance(p, ir.ToolCall) for p in resp.parts):

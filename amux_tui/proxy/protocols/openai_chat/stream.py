@@ -14,6 +14,7 @@ from typing import assert_never
 from .. import ir
 from ..errors import error_body, status_for_type
 from ..ids import new_id, unix_now
+from ..lenient import as_dict, as_json_text, as_str
 from ..report import TranslationReport
 from ..sse import SSEEvent
 from ..wirejson import dumps, dumps_str, loads
@@ -33,6 +34,14 @@ class ChatStreamDecoder:
         self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
         self.finished = False
 
+    @staticmethod
+    def skippable(event: SSEEvent) -> bool:
+        """Carries no usage, stop or end (passthrough need not parse it)."""
+        data = event.data
+        return not (
+            '"usage"' in data or '"error"' in data or '"finish_reason":"' in data or '"finish_reason": "' in data or data[:6] == "[DONE]"
+        )
+
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
         data = event.data
         if data[:6] == "[DONE]":
@@ -51,7 +60,7 @@ class ChatStreamDecoder:
             return
         if not self._started:
             self._started = True
-            out.append(ir.Start(_str(obj.get("id")), _str(obj.get("model"))))
+            out.append(ir.Start(as_str(obj.get("id")), as_str(obj.get("model"))))
         choices = obj.get("choices")
         if choices and isinstance(choices, list) and isinstance(choices[0], dict):
             choice = choices[0]
@@ -69,14 +78,18 @@ class ChatStreamDecoder:
             out.append(ir.UsageUpdate(usage))
 
     def _delta(self, delta: dict, out: list[ir.StreamEvent]) -> None:
+        content = delta.get("content")
+        if len(delta) == 1 and content.__class__ is str and not self._reasoning:
+            if content:  # the common chunk, {"content": "..."}
+                out.append(ir.TextDelta(content))
+            return
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
         if isinstance(reasoning, str) and reasoning:
             self._reasoning = True
             out.append(ir.ThinkingDelta(reasoning))
-        content = delta.get("content")
         if content and isinstance(content, str):
             self._end_reasoning(out)
-            out.append(ir.TextDelta(content))
+            out.append(ir.TextDelta(content))  # type: ignore[arg-type]
         calls = delta.get("tool_calls")
         if calls and isinstance(calls, list):
             self._end_reasoning(out)
@@ -88,7 +101,7 @@ class ChatStreamDecoder:
         index = call.get("index")
         if not isinstance(index, int) or isinstance(index, bool):
             index = position
-        fn = call.get("function") if isinstance(call.get("function"), dict) else {}
+        fn = as_dict(call.get("function"))
         call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
         key = self._keys.get(index)
         if key is not None and call_id is not None and call_id != self._ids[index]:
@@ -100,13 +113,13 @@ class ChatStreamDecoder:
             self._keys[index] = key
             self._ids[index] = call_id or new_id("call_")
             self._open.append(key)
-            out.append(ir.ToolCallStart(key, self._ids[index], _str(fn.get("name")) or ""))
+            out.append(ir.ToolCallStart(key, self._ids[index], as_str(fn.get("name")) or ""))
         args = fn.get("arguments")
         if isinstance(args, str):
             if args:
                 out.append(ir.ToolArgsDelta(key, args))
         elif isinstance(args, dict):
-            out.append(ir.ToolArgsDelta(key, dumps(args)))
+            out.append(ir.ToolArgsDelta(key, as_json_text(args)))
 
     def _end_reasoning(self, out: list[ir.StreamEvent]) -> None:
         """An empty signature only records where the reasoning came from (see signatures.py)."""
@@ -120,16 +133,13 @@ class ChatStreamDecoder:
         self._open.clear()
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
 
 def _stream_error(err: object) -> ir.StreamError:
     if isinstance(err, dict):
-        etype = _str(err.get("type")) or _str(err.get("code")) or "api_error"
+        etype = as_str(err.get("type")) or as_str(err.get("code")) or "api_error"
         code = err.get("code")
         status = code if isinstance(code, int) and 400 <= code < 600 else status_for_type(etype)
-        return ir.StreamError(status, _str(err.get("message")) or "upstream error", etype)
+        return ir.StreamError(status, as_str(err.get("message")) or "upstream error", etype)
     return ir.StreamError(500, str(err), "api_error")
 
 

@@ -13,6 +13,7 @@ import json
 
 from .. import ir, names, signatures
 from ..body_fields import (
+    json_object,
     json_text,
     opt_bool,
     opt_dict,
@@ -79,6 +80,8 @@ def _append(req: ir.Request, role: str, part: ir.Part) -> None:
 
 def _item(item: dict, where: str, req: ir.Request, report: TranslationReport) -> None:
     kind = item.get("type", "message")
+    if not isinstance(kind, str):
+        raise invalid(f"{where}.type: expected a string")
     if kind == "message":
         role = require_str(item.get("role"), f"{where}.role")
         content = item.get("content")
@@ -199,7 +202,7 @@ def _function(tool: dict, where: str) -> ir.Tool:
     return ir.Tool(
         require_str(tool.get("name"), f"{where}.name"),
         opt_str(tool, "description", f"{where}."),
-        None if params is None else require_dict(params, f"{where}.parameters"),
+        None if params is None else json_object(params, f"{where}.parameters"),
         opt_bool(tool, "strict", f"{where}."),
     )
 
@@ -238,7 +241,7 @@ def _settings(body: dict, req: ir.Request, report: TranslationReport) -> None:
         if fmt.get("type") == "json_schema":
             schema = fmt.get("schema")
             req.response_format = ir.ResponseFormat(
-                "json_schema", schema if isinstance(schema, dict) else None, opt_str(fmt, "name", "text.format."),
+                "json_schema", json_object(schema, "text.format.schema") if isinstance(schema, dict) else None, opt_str(fmt, "name", "text.format."),
                 opt_bool(fmt, "strict", "text.format."),
             )  # fmt: skip
         elif fmt.get("type") == "json_object":

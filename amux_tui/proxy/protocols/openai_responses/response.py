@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import ir, signatures
 from ..errors import UpstreamError
 from ..ids import new_id, unix_now
+from ..lenient import as_int, as_list, as_str
 from ..report import TranslationReport
 from .request import RESPONSES, custom_input
 
@@ -14,20 +15,17 @@ INCOMPLETE_REASON: dict[str, str] = {"max_tokens": "max_output_tokens", "content
 STOP_FROM_INCOMPLETE: dict[str, ir.StopReason] = {"max_output_tokens": "max_tokens", "content_filter": "content_filter"}
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
 
 def usage_from_responses(raw: object) -> ir.Usage | None:
     if not isinstance(raw, dict):
         return None
-    usage = ir.Usage(_int(raw.get("input_tokens")), _int(raw.get("output_tokens")))
+    usage = ir.Usage((as_int(raw.get("input_tokens")) or 0), (as_int(raw.get("output_tokens")) or 0))
     details = raw.get("input_tokens_details")
     if isinstance(details, dict):
-        usage.cached_tokens = _int(details.get("cached_tokens"))
+        usage.cached_tokens = (as_int(details.get("cached_tokens")) or 0)
     details = raw.get("output_tokens_details")
     if isinstance(details, dict):
-        usage.reasoning_tokens = _int(details.get("reasoning_tokens"))
+        usage.reasoning_tokens = (as_int(details.get("reasoning_tokens")) or 0)
     return usage
 
 
@@ -102,32 +100,30 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
             decode_item(item, resp.parts, report)
     details = body.get("incomplete_details")
     if body.get("status") == "incomplete" and isinstance(details, dict):
-        resp.stop_reason = STOP_FROM_INCOMPLETE.get(details.get("reason"), "max_tokens")  # type: ignore[arg-type]
+        cause = details.get("reason")
+        resp.stop_reason = STOP_FROM_INCOMPLETE.get(cause if isinstance(cause, str) else "", "max_tokens")  # type: ignore[arg-type]
     return resp
 
 
 def decode_item(item: dict, parts: list, report: TranslationReport) -> None:
     kind = item.get("type")
     if kind == "message":
-        for content in item.get("content") or []:
+        for content in as_list(item.get("content")):
             if isinstance(content, dict):
                 text = content.get("text") if content.get("type") == "output_text" else content.get("refusal")
                 if isinstance(text, str) and text:
                     parts.append(ir.Text(text))
     elif kind == "function_call":
         args = item.get("arguments")
-        parts.append(ir.ToolCall(_str(item.get("call_id")) or new_id("call_"), _str(item.get("name")) or "", args if isinstance(args, str) else "{}"))
+        parts.append(ir.ToolCall(as_str(item.get("call_id")) or new_id("call_"), as_str(item.get("name")) or "", args if isinstance(args, str) else "{}"))
     elif kind == "reasoning":
-        texts = [s.get("text") for s in item.get("summary") or [] if isinstance(s, dict) and isinstance(s.get("text"), str)]
+        texts = [s.get("text") for s in as_list(item.get("summary")) if isinstance(s, dict) and isinstance(s.get("text"), str)]
         if not texts:
-            texts = [c.get("text") for c in item.get("content") or [] if isinstance(c, dict) and isinstance(c.get("text"), str)]
-        parts.append(ir.Thinking("\n\n".join(texts), _str(item.get("encrypted_content")), RESPONSES))
+            texts = [c.get("text") for c in as_list(item.get("content")) if isinstance(c, dict) and isinstance(c.get("text"), str)]
+        parts.append(ir.Thinking("\n\n".join(texts), as_str(item.get("encrypted_content")), RESPONSES))
     else:
         report.note(f"output item type '{kind}'")
 
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def encode_response(resp: ir.Response, model: str, report: TranslationReport) -> dict:

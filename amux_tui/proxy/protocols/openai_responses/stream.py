@@ -17,6 +17,7 @@ from typing import assert_never
 from .. import ir
 from ..errors import error_body, status_for_type
 from ..ids import new_id, unix_now
+from ..lenient import as_dict, as_str
 from ..report import TranslationReport
 from ..sse import SSEEvent
 from ..wirejson import dumps, dumps_str, loads
@@ -33,6 +34,9 @@ from .response import (
 )
 
 
+_TEXT_DELTA = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":'
+
+
 class ResponsesStreamDecoder:
     """Reads an OpenAI Responses event stream."""
 
@@ -41,6 +45,11 @@ class ResponsesStreamDecoder:
         self._streamed_args: set[int] = set()  # output indexes whose arguments came as deltas
         self._summary_parts = 0
         self.finished = False
+
+    @staticmethod
+    def skippable(event: SSEEvent) -> bool:
+        """Carries no usage, stop or end (passthrough need not parse it)."""
+        return event.event is not None and event.event.endswith(".delta")
 
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
         try:
@@ -74,12 +83,12 @@ class ResponsesStreamDecoder:
         elif kind == "response.output_item.done":
             self._item_done(obj, out)
         elif kind == "response.created":
-            response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
-            out.append(ir.Start(_str(response.get("id")), _str(response.get("model"))))
+            response = as_dict(obj.get("response"))
+            out.append(ir.Start(as_str(response.get("id")), as_str(response.get("model"))))
         elif kind in ("response.completed", "response.incomplete"):
             self._completed(obj, out)
         elif kind == "response.failed":
-            response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
+            response = as_dict(obj.get("response"))
             out.append(_error(response.get("error")))
         elif kind == "error":
             out.append(_error(obj))
@@ -90,8 +99,8 @@ class ResponsesStreamDecoder:
         if not isinstance(item, dict) or not isinstance(index, int):
             return
         if item.get("type") == "function_call":
-            call_id = _str(item.get("call_id")) or new_id("call_")
-            out.append(ir.ToolCallStart(index, call_id, _str(item.get("name")) or ""))
+            call_id = as_str(item.get("call_id")) or new_id("call_")
+            out.append(ir.ToolCallStart(index, call_id, as_str(item.get("name")) or ""))
         elif item.get("type") == "reasoning":
             self._summary_parts = 0
 
@@ -107,37 +116,34 @@ class ResponsesStreamDecoder:
                 out.append(ir.ToolArgsDelta(index, arguments))
             out.append(ir.ToolCallEnd(index))
         elif kind == "reasoning":
-            out.append(ir.ThinkingSignature(_str(item.get("encrypted_content")) or "", RESPONSES))
+            out.append(ir.ThinkingSignature(as_str(item.get("encrypted_content")) or "", RESPONSES))
         elif kind == "message":
             out.append(ir.BlockEnd())
         elif kind != "function_call":
             self._report.note(f"output item type '{kind}'")
 
     def _completed(self, obj: dict, out: list[ir.StreamEvent]) -> None:
-        response = obj.get("response") if isinstance(obj.get("response"), dict) else {}
+        response = as_dict(obj.get("response"))
         usage = usage_from_responses(response.get("usage"))
         if usage is not None:
             out.append(ir.UsageUpdate(usage))
         reason: ir.StopReason = "end_turn"
         details = response.get("incomplete_details")
         if response.get("status") == "incomplete" or obj.get("type") == "response.incomplete":
-            cause = details.get("reason") if isinstance(details, dict) else None
+            cause = details.get("reason") if isinstance(details, dict) and isinstance(details.get("reason"), str) else ""
             reason = STOP_FROM_INCOMPLETE.get(cause, "max_tokens")  # type: ignore[arg-type]
         self.finished = True
         out.append(ir.Finish(reason))
         out.append(ir.End())
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
 
 def _error(err: object) -> ir.StreamError:
     if not isinstance(err, dict):
         return ir.StreamError(500, "upstream response failed", "api_error")
-    code = _str(err.get("code")) or _str(err.get("type"))
+    code = as_str(err.get("code")) or as_str(err.get("type"))
     status = status_for_type(code, 429 if code and "rate_limit" in code else 500)
-    return ir.StreamError(status, _str(err.get("message")) or "upstream response failed", code)
+    return ir.StreamError(status, as_str(err.get("message")) or "upstream response failed", code)
 
 
 class ResponsesStreamEncoder:
@@ -156,6 +162,7 @@ class ResponsesStreamEncoder:
         self._call: tuple[str, str] = ("", "")  # call id, upstream name of the open call
         self._chunks: list[str] = []  # text, reasoning or arguments of the open item
         self._token: str | None = None
+        self._text_ids = ""  # the constant middle of the open message's text deltas
         self._usage = ir.Usage()
         self._stop: ir.StopReason = "end_turn"
         self.terminated = False
@@ -169,10 +176,7 @@ class ResponsesStreamEncoder:
                     self._open_message(out)
                 self._chunks.append(text)
                 self._seq += 1
-                out.append(
-                    f'event: response.output_text.delta\ndata: {{"type":"response.output_text.delta","sequence_number":{self._seq},'
-                    f'"item_id":"{self._item_id}","output_index":{len(self._items)},"content_index":0,"delta":{dumps_str(text)},"logprobs":[]}}\n\n'.encode()
-                )
+                out.append(f'{_TEXT_DELTA}{self._seq}{self._text_ids}{dumps_str(text)},"logprobs":[]}}\n\n'.encode())
             case ir.ThinkingDelta(text=text):
                 if self._open != "reasoning":
                     self._open_reasoning(out)
@@ -248,6 +252,7 @@ class ResponsesStreamEncoder:
         self._close(out)
         self._open, self._item_id = "message", new_id("msg_")
         index = len(self._items)
+        self._text_ids = f',"item_id":"{self._item_id}","output_index":{index},"content_index":0,"delta":'
         self._emit("response.output_item.added", {"output_index": index, "item": message_item(self._item_id, "", "in_progress")}, out)
         part = {"type": "output_text", "text": "", "annotations": []}
         self._emit("response.content_part.added", {"item_id": self._item_id, "output_index": index, "content_index": 0, "part": part}, out)
