@@ -28,9 +28,9 @@ from ..body_fields import (
 )
 from ..errors import invalid
 from ..options import TranslateOptions
-from ..reasoning import budget_of
 from ..report import TranslationReport
 from ..wirejson import dumps
+from .thinking import encode_thinking
 
 ANTHROPIC: ir.Protocol = "anthropic-messages"
 _BILLING_HEADER = "x-anthropic-billing-header:"
@@ -298,8 +298,8 @@ def encode_request(req: ir.Request, model: str, report: TranslationReport, optio
     choice = _encode_choice(req)
     if choice is not None and tools:
         body["tool_choice"] = choice
-    _encode_sampling(req, body)
-    _encode_thinking(req, body, report, options)
+    _encode_sampling(req, body, report)
+    encode_thinking(req, body, report, options)
     if req.user:
         body["metadata"] = {"user_id": req.user}
     if req.stream:
@@ -387,52 +387,17 @@ def _encode_choice(req: ir.Request) -> dict | None:
     return out
 
 
-def _encode_sampling(req: ir.Request, body: dict) -> None:
+def _encode_sampling(req: ir.Request, body: dict, report: TranslationReport) -> None:
     if req.temperature is not None:
         body["temperature"] = min(max(req.temperature, 0.0), 1.0)  # OpenAI allows up to 2
+        if body["temperature"] != req.temperature:
+            report.note(f"temperature {req.temperature} (anthropic's range is 0-1; sent {body['temperature']})")
     if req.top_p is not None:
         body["top_p"] = req.top_p
     if req.top_k is not None:
         body["top_k"] = req.top_k
     if req.stop:
         body["stop_sequences"] = req.stop
-
-
-def _encode_thinking(req: ir.Request, body: dict, report: TranslationReport, options: TranslateOptions) -> None:
-    reasoning = req.reasoning
-    if reasoning is None or not reasoning.enabled or reasoning.effort == "none" or options.reasoning is False:
-        return
-    if body.get("tool_choice", {}).get("type") in ("any", "tool"):
-        report.note("thinking: anthropic cannot think while a tool is forced; thinking off")
-        return
-    if _last_tool_turn_lacks_thinking(req):
-        report.note("thinking: the client did not echo the reasoning of its tool call; thinking off")
-        return
-    budget = max(budget_of(reasoning), 1024)
-    if body["max_tokens"] <= budget:
-        wanted = budget + 4096
-        body["max_tokens"] = min(wanted, options.max_tokens_cap) if options.max_tokens_cap else wanted
-        budget = min(budget, body["max_tokens"] - 1)
-    if budget < 1024:
-        report.note("thinking: max_tokens leaves no room for anthropic's minimum budget; thinking off")
-        return
-    body["thinking"] = {"type": "enabled", "budget_tokens": budget}
-    for key in ("temperature", "top_k"):
-        if body.pop(key, None) is not None:
-            report.note(f"{key} (anthropic rejects it while thinking)")
-    if body.get("top_p", 1.0) < 0.95:
-        body["top_p"] = 0.95
-        report.note("top_p raised to 0.95 (anthropic's minimum while thinking)")
-
-
-def _last_tool_turn_lacks_thinking(req: ir.Request) -> bool:
-    """Anthropic rejects a thinking request whose pending tool-use turn has no thinking."""
-    for message in reversed(req.messages):
-        if message.role == "assistant":
-            has_call = any(isinstance(p, ir.ToolCall) for p in message.parts)
-            has_thinking = any(isinstance(p, ir.Thinking) and p.origin == ANTHROPIC and p.signature for p in message.parts)
-            return has_call and not has_thinking
-    return False
 
 
 def _format_instruction(fmt: ir.ResponseFormat) -> str:

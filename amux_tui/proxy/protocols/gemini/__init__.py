@@ -1,0 +1,1 @@
+"""Gemini generateContent: request, response and stream codecs."""

@@ -1,0 +1,1 @@
+"""OpenAI Responses: request, response and stream codecs."""
