@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="ID",
                    help="resume the last (or the given) session, for harnesses that can")
     p.add_argument("--dry-run", action="store_true", help="print the launch plan as JSON (secrets masked) and exit")
-    p.add_argument("harness_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.set_defaults(harness_args=[])
 
     p = sub.add_parser("harnesses", parents=[common], help="list supported harnesses and what is installed")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -109,9 +109,20 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "harness_args", None) and args.harness_args[0] == "--":
-        args.harness_args = args.harness_args[1:]
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" belongs to the harness, untouched by amux's own parsing.
+    harness_args: list[str] = []
+    if "--" in argv:
+        split = argv.index("--")
+        argv, harness_args = argv[:split], argv[split + 1:]
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        hint = " (arguments for the harness go after --, e.g. amux launch claude -- -p hi)" if args.command == "launch" else ""
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
+    if harness_args and args.command != "launch":
+        parser.error("'--' separates harness arguments and only goes with amux launch")
+    if args.command == "launch":
+        args.harness_args = harness_args
     if args.command is None:
         handler = cmd_dashboard
     else:

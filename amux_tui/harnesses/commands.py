@@ -21,34 +21,12 @@ if TYPE_CHECKING:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
-    args = reparse_swallowed_options(args)
     provider, model = _select(args)
     try:
         return asyncio.run(launch(args, provider, model))
     except LaunchError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
-
-
-def reparse_swallowed_options(args: argparse.Namespace) -> argparse.Namespace:
-    """``amux launch claude --model m -- -p hi``: the CLI's REMAINDER positional swallows the options
-    after the harness name; parse them again (everything after ``--`` stays the harness's)."""
-    rest = list(args.harness_args or [])
-    if not rest or not rest[0].startswith("-"):
-        return args
-    from ..cli import build_parser
-
-    launch_parser = build_parser()._subparsers._group_actions[0].choices["launch"]  # type: ignore[union-attr]
-    known = set(launch_parser._option_string_actions)
-    if rest[0].split("=", 1)[0] not in known:
-        return args
-    mine, theirs = (rest[:rest.index("--")], rest[rest.index("--") + 1:]) if "--" in rest else (rest, [])
-    reparsed = launch_parser.parse_args([*mine, "--", args.harness])
-    for name, value in vars(reparsed).items():
-        if name != "harness_args" and (name not in vars(args) or value != launch_parser.get_default(name)):
-            setattr(args, name, value)
-    args.harness_args = theirs
-    return args
 
 
 def _select(args: argparse.Namespace) -> tuple[ResolvedProvider, str]:
