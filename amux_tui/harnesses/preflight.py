@@ -204,7 +204,9 @@ async def _litellm_facts(provider: ResolvedProvider, model: str) -> ModelFacts |
     """LiteLLM's model table, for providers only LiteLLM reaches (its import is slow: off the loop)."""
 
     def lookup() -> ModelFacts | None:
-        import litellm  # noqa: PLC0415 - deliberately lazy: only for sessions that use LiteLLM anyway
+        from ..providers.litellm_bridge import import_litellm  # lazy: only for sessions that use LiteLLM anyway
+
+        litellm = import_litellm()
 
         try:
             info = litellm.get_model_info(provider.litellm_model(model))
