@@ -109,12 +109,16 @@ async def start_amux(upstream_base: str, workdir: Path) -> tuple[asyncio.subproc
         "type": "openai", "api_base": upstream_base, "api_key": UPSTREAM_KEY, "api_format": "openai-chat"}}}))
     proc = await start_process(sys.executable, "-m", "amux_tui.cli", "proxy", "--config", str(config),
                                "--provider", "bench", "--model", MODEL,
-                               env={**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(workdir)})
+                               env={**os.environ, "PYTHONPATH": _pythonpath(), "HOME": str(workdir)})
     ready = json.loads(await asyncio.wait_for(proc.stdout.readline(), 60))
     url, token = ready["url"], ready["token"]
     return proc, Target("amux", f"{url}/v1/messages", f"{url}/bench/v1/chat/completions",
                         {"x-api-key": token, "anthropic-version": "2023-06-01"},
                         {"Authorization": f"Bearer {token}"}, proc.pid)
+
+
+def _pythonpath() -> str:
+    return os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -124,6 +128,18 @@ def rss_mb(pid: int) -> tuple[float, float]:
         if line.startswith(("VmRSS:", "VmHWM:")):
             values[line.split(":")[0]] = int(line.split()[1]) / 1024
     return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children so far (a figure the machine's load barely moves)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            total += tree_cpu_seconds(int(child))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -223,7 +239,7 @@ async def integrity(target: Target, streams: int = 64, chunks: int = 100) -> tup
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
         async def one(n: int) -> bool:
-            body = json.dumps({"model": "m", "max_tokens": 100, "stream": True, "messages": [
+            body = json.dumps({"model": "claude-sonnet-4", "max_tokens": 100, "stream": True, "messages": [
                 {"role": "user", "content": f"stream {n} chunks={chunks + n}"}]}).encode()
             raw = await call(target.anthropic_url, target.headers_anthropic, body)(http)
             text = "".join(json.loads(line[5:])["delta"].get("text", "") for line in raw.decode().splitlines()
@@ -244,6 +260,7 @@ class Figures:
     rps: dict[int, float] = field(default_factory=dict)
     rss_mb: float | None = None
     intact: tuple[int, int] | None = None
+    cpu_ms_per_request: float | None = None
 
 
 async def measure(target: Target, direct: Target, args: argparse.Namespace, *, passthrough: bool) -> Figures:
@@ -267,9 +284,12 @@ async def measure(target: Target, direct: Target, args: argparse.Namespace, *, p
             "direct": call(direct.chat_url, direct.headers_chat, chat_body(500, True)),
             "translated": call(target.anthropic_url, target.headers_anthropic, anthropic_body(500, True))}, long_runs)
         figures.per_chunk_us = (statistics.median(times["translated"]) - statistics.median(times["direct"])) * 1000 / 500
+    cpu_before = tree_cpu_seconds(target.pid) if target.pid else 0.0
     for clients in (32, 64):
         figures.rps[clients] = await throughput(
             call(target.anthropic_url, target.headers_anthropic, anthropic_body(8, False)), clients, args.total)
+    if target.pid:
+        figures.cpu_ms_per_request = (tree_cpu_seconds(target.pid) - cpu_before) * 1000 / (2 * args.total + 32 + 64)
     figures.intact = await integrity(target)
     if target.pid:
         figures.rss_mb = tree_rss_mb(target.pid)
@@ -300,7 +320,10 @@ def report(amux: Figures, direct_rps: dict[int, float], peers: list[Figures]) ->
             if clients in peer.rps:
                 line += f"  {peer.name} {peer.rps[clients]:6.0f} (amux {amux.rps[clients] / peer.rps[clients]:.2f}x)"
         print(line)
-    print("\nmemory (RSS after the run): amux " + (f"{amux.rss_mb:.0f} MB" if amux.rss_mb else "n/a")
+    print("\nCPU per request (Anthropic in, under the throughput load): amux "
+          + (f"{amux.cpu_ms_per_request:.2f} ms" if amux.cpu_ms_per_request else "n/a")
+          + "".join(f", {p.name} {p.cpu_ms_per_request:.2f} ms" for p in peers if p.cpu_ms_per_request))
+    print("memory (RSS after the run): amux " + (f"{amux.rss_mb:.0f} MB" if amux.rss_mb else "n/a")
           + "".join(f", {p.name} {p.rss_mb:.0f} MB" for p in peers if p.rss_mb))
     print("64 concurrent streams intact / broken: " + ", ".join(
         f"{f.name} {f.intact[0]}/{f.intact[1]}" for f in [amux, *peers] if f.intact))
@@ -312,7 +335,7 @@ def ratio(a: float, b: float) -> str:
 
 async def run(args: argparse.Namespace) -> None:
     upstream = await start_process(sys.executable, __file__, "--serve-upstream",
-                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                   env={**os.environ, "PYTHONPATH": _pythonpath()})
     procs = [upstream]
     try:
         port = int(await asyncio.wait_for(upstream.stdout.readline(), 60))

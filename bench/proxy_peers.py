@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -103,11 +104,13 @@ async def start_litellm(binary: Path, upstream_base: str, key: str, model: str, 
     from proxy_overhead import Target
 
     port = free_port()
+    master_key = "sk-bench-" + secrets.token_hex(16)  # it refuses to start without one
     config = workdir / "litellm.yaml"  # JSON is YAML
     config.write_text(json.dumps({
         "model_list": [{"model_name": "claude-sonnet-4", "litellm_params": {
             "model": f"openai/{model}", "api_base": upstream_base, "api_key": key}}],
-        "litellm_settings": {"drop_params": True, "telemetry": False}}))
+        "litellm_settings": {"drop_params": True, "telemetry": False},
+        "general_settings": {"master_key": master_key}}))
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "HOME": str(workdir)}
     env.pop("PYTHONPATH", None)
     proc = await asyncio.create_subprocess_exec(str(binary), "--config", str(config), "--host", "127.0.0.1",
@@ -117,7 +120,8 @@ async def start_litellm(binary: Path, upstream_base: str, key: str, model: str, 
     if not await wait_for_port(port, 120):
         return proc, None
     return proc, Target("litellm-proxy", f"http://127.0.0.1:{port}/v1/messages", "",
-                        {"x-api-key": "unused", "anthropic-version": "2023-06-01"}, {}, proc.pid)
+                        {"x-api-key": master_key, "Authorization": f"Bearer {master_key}",
+                         "anthropic-version": "2023-06-01"}, {}, proc.pid)
 
 
 async def run_peers(upstream_base: str, key: str, model: str, workdir: Path,
