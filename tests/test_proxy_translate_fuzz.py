@@ -107,14 +107,14 @@ PAIRS = [(s, t) for s in PROTOCOLS for t in PROTOCOLS if s != t]
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{s}->{t}" for s, t in PAIRS])
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=mutations)
 def test_mutated_requests_only_raise_request_error(source: str, target: str, plan: list) -> None:
     check_request(mutate(REQUESTS[source], plan), source, target)
 
 
 @pytest.mark.parametrize("source", PROTOCOLS)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(body=st.one_of(json_values, st.dictionaries(st.sampled_from(["messages", "input", "contents", "system", "tools", "model", "stream"]), json_values, max_size=4)))
 def test_random_json_requests_only_raise_request_error(source: str, body: object) -> None:
     for target in PROTOCOLS:
@@ -123,7 +123,7 @@ def test_random_json_requests_only_raise_request_error(source: str, body: object
 
 
 @pytest.mark.parametrize(("upstream", "client"), PAIRS, ids=[f"{u}->{c}" for u, c in PAIRS])
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=mutations, with_tool=st.booleans())
 def test_mutated_responses_only_raise_upstream_error(upstream: str, client: str, plan: list, with_tool: bool) -> None:
     body = upstream_answer(upstream, "get_weather" if with_tool else None, stream=False)
@@ -135,7 +135,7 @@ def test_mutated_responses_only_raise_upstream_error(upstream: str, client: str,
 
 
 @pytest.mark.parametrize(("upstream", "client"), PAIRS, ids=[f"{u}->{c}" for u, c in PAIRS])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plan=mutations, garbage=st.lists(st.binary(max_size=20), max_size=3))
 def test_mutated_streams_never_raise(upstream: str, client: str, plan: list, garbage: list) -> None:
     raw = upstream_answer(upstream, "get_weather", stream=True)
