@@ -131,3 +131,15 @@ async def test_unknown_routes_and_methods_answer_in_a_protocol_format(protocol):
                 assert r.status == 404
                 assert error_shape_ok("gemini", await r.json(), 404)
     assert not up.requests
+
+
+@pytest.mark.parametrize("inbound,upstream", PAIRS)
+async def test_retry_after_reaches_the_caller(inbound, upstream):
+    reply = Reply(status=429, error_message="slow down", headers=(("Retry-After", "7"),))
+    async with UpstreamServer(upstream, [reply]) as up, proxy_for(up.provider()) as (_, session):
+        async with aiohttp.ClientSession() as http, http.post(
+                route(session.base_url, inbound), json=request_body(inbound, "hi"),
+                headers=auth_headers(inbound, session.token)) as resp:
+            assert resp.status == 429
+            assert resp.headers.get("Retry-After") == "7"
+            assert error_shape_ok(inbound, await resp.json(), 429)

@@ -139,3 +139,15 @@ async def test_same_protocol_route_rewrites_only_the_model():
         raw = json.dumps({"model": "real-model", "messages": []}, indent=3).encode()
         await post(session, "openai-chat", raw)
         assert up.requests[-1].body == raw  # nothing to rewrite: the original bytes
+
+
+async def test_large_bodies_pass_both_ways_intact():
+    big_text = "x" * (3 * 1024 * 1024)
+    answer = json.dumps({"id": "big", "choices": [{"message": {"content": big_text}}]}).encode()
+    async with UpstreamServer("openai-chat", [Reply(raw=answer)]) as up, proxy_for(up.provider()) as (_, session):
+        body = {"model": "fixture-model", "messages": [{"role": "user", "content": big_text}]}
+        status, raw = await post(session, "openai-chat", body)
+    assert status == 200 and raw == answer
+    assert up.requests[0].body == json.dumps(body).encode()
+    record = session.traffic.records()[0]
+    assert len(record.response_text()) == 256 * 1024  # captured, capped

@@ -96,7 +96,7 @@ async def _post(request: web.Request, session: Session, record: RequestRecord, p
             raw = await upstream.read()
             record.first_byte()
             if upstream.status >= 400:
-                raise upstream_status_error(protocol, upstream.status, raw)
+                raise upstream_status_error(protocol, upstream.status, raw, upstream.headers)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise upstream_failure(exc, shown_url) from None
     try:

@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import aiohttp
 from aiohttp import web
@@ -35,11 +35,14 @@ log = logging.getLogger("amux_tui.proxy")
 class ProxyError(Exception):
     """A failure with the status and message the client should see."""
 
-    def __init__(self, status: int, message: str, error_type: str | None = None):
+    def __init__(self, status: int, message: str, error_type: str | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type
+        self.headers = headers or {}
+        """Headers worth passing on (an upstream's ``retry-after``)."""
 
 
 def upstream_failure(exc: BaseException, where: str) -> ProxyError:
@@ -55,18 +58,25 @@ def upstream_failure(exc: BaseException, where: str) -> ProxyError:
     return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
 
 
-def upstream_status_error(upstream_protocol: str, status: int, body: bytes) -> ProxyError:
-    """An upstream error answer, with its own message kept."""
+def upstream_status_error(upstream_protocol: str, status: int, body: bytes,
+                          headers: Mapping[str, str] | None = None) -> ProxyError:
+    """An upstream error answer, with its own message (and ``retry-after``) kept."""
     try:
         message = parse_error_body(upstream_protocol, body)
     except Exception:  # noqa: BLE001 - a parser bug must not hide the upstream's status
         message = body[:500].decode("utf-8", "replace")
-    return ProxyError(status, message or f"the upstream answered {status}")
+    kept = {name: headers[name] for name in _KEPT_ERROR_HEADERS if headers and name in headers}
+    return ProxyError(status, message or f"the upstream answered {status}", headers=kept)
 
 
-def error_response(protocol: str, status: int, message: str, error_type: str | None = None) -> web.Response:
+_KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms")
+
+
+def error_response(protocol: str, status: int, message: str, error_type: str | None = None,
+                   headers: Mapping[str, str] | None = None) -> web.Response:
     body = error_body(protocol, status, message, error_type)
-    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json")
+    return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json",
+                        headers=headers)
 
 
 def stream_error_event(protocol: str, status: int, message: str) -> bytes:
@@ -122,7 +132,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ProxyError as exc:
-        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
+        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers)
     except TranslationError as exc:
         return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
     except web.HTTPException as exc:

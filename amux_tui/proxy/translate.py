@@ -81,7 +81,7 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
         if upstream.status >= 400:
             raw = await upstream.content.read(MAX_ERROR_BODY)
             record.response.add(raw)
-            raise upstream_status_error(target, upstream.status, raw)
+            raise upstream_status_error(target, upstream.status, raw, upstream.headers)
         if not stream:
             return await _translate_body(upstream, record, target=target, inbound=inbound, model=model,
                                          report=report, shown_url=shown_url)
