@@ -123,6 +123,8 @@ async def test_same_protocol_route_relays_the_answer_bytes(protocol, stream):
     else:
         assert json.loads(proxied) == json.loads(direct)
     assert up.requests[0].body == json.dumps(body).encode() or protocol == "gemini"
+    expected_query = {"anthropic-messages": {"beta": "true"}, "gemini": {"alt": "sse"} if stream else {}}
+    assert up.requests[0].query == expected_query.get(protocol, {})  # the caller's query kept, minus key
     assert session.traffic.records()[-1].upstream == protocol
 
 

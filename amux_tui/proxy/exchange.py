@@ -12,6 +12,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -114,22 +115,18 @@ async def relay_same_protocol(request: web.Request, session: Session, record: Re
     (in the URL for Gemini; in the body, re-encoded once, only when it differs)."""
     record.upstream = inbound
     if inbound == "gemini":
-        data, url = raw, gemini_relay_url(session, model, action or ("streamGenerateContent" if stream
-                                                                      else "generateContent"), request)
+        method = action or ("streamGenerateContent" if stream else "generateContent")
+        data, url = raw, upstream_url(session.provider, "gemini", model, stream=False, action=method).partition("?")[0]
     else:
         data = raw if body.get("model") == model else encode({**body, "model": model})
         url = upstream_url(session.provider, inbound, model, stream=stream, action=action)
+    url = with_callers_query(url, request)
     headers = protocol_request_headers(session.provider, inbound, request.headers)
     return await relay(request, session, record, method="POST", url=url, headers=headers, body=data,
                        protocol=inbound)
 
 
-def gemini_relay_url(session: Session, model: str, method: str, request: web.Request) -> str:
-    """The Gemini URL with the session's model, keeping the caller's query (``alt=sse``) minus ``key``."""
-    url = upstream_url(session.provider, "gemini", model, stream=False, action=method).partition("?")[0]
+def with_callers_query(url: str, request: web.Request) -> str:
+    """Keep the caller's query (``?beta=true``, ``alt=sse``, ``api-version``) minus its ``key``."""
     query = [(name, value) for name, value in request.query.items() if name != "key"]
-    if query:
-        from urllib.parse import urlencode
-
-        url += "?" + urlencode(query)
-    return url
+    return f"{url}?{urlencode(query)}" if query else url
