@@ -143,3 +143,28 @@ async def test_retry_after_reaches_the_caller(inbound, upstream):
             assert resp.status == 429
             assert resp.headers.get("Retry-After") == "7"
             assert error_shape_ok(inbound, await resp.json(), 429)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_a_bug_is_a_500_in_the_callers_format_without_traceback_or_secrets(protocol, monkeypatch, caplog):
+    from amux_tui.proxy import exchange
+
+    async with UpstreamServer(protocol) as up, proxy_for(up.provider()) as (_, session):
+        secret = session.token
+
+        async def broken(*args, **kwargs):
+            raise RuntimeError(f"boom with {secret} and {up.api_key}")
+
+        monkeypatch.setattr(exchange, "relay_same_protocol", broken)
+        status, raw = await post(session, protocol, request_body(protocol, "hi"))
+        assert status == 500
+        body = json.loads(raw)
+        assert error_shape_ok(protocol, body, 500)
+        assert "Traceback" not in raw.decode() and secret not in raw.decode() and "boom" not in raw.decode()
+        monkeypatch.undo()
+        status, _ = await post(session, protocol, request_body(protocol, "hi"))
+        assert status == 200  # still serving
+    logged = caplog.text
+    assert "RuntimeError" in logged and "[redacted]" in logged
+    assert secret.split("-", 2)[2] not in logged and up.api_key not in logged
+    assert session.traffic.records()[0].status == 500
