@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from amux_tui.terminal.screen import TerminalScreen, line_serial
+from amux_tui.terminal.lines import line_serial
+from amux_tui.terminal.screen import TerminalScreen
 from amux_tui.terminal.stream import TerminalStream
 
 
@@ -69,7 +70,7 @@ def test_autowrap_and_scrollback() -> None:
     stream.feed(b"".join(b"line%d\r\n" % n for n in range(10)))
     assert screen.history_text() == [f"line{n}" for n in range(3, 8)]
     assert text(screen) == ["line8", "line9", ""]
-    assert screen.evicted_total == 8
+    assert screen.history.evicted_total == 8
     stream.feed(b"0123456789abc")
     assert text(screen)[1:] == ["0123456789", "abc"]
 
@@ -243,3 +244,17 @@ def test_resize_in_alternate_screen_keeps_main_screen() -> None:
     stream.feed(b"\x1b[?1049l")
     assert text(screen)[0] == "main"
     assert len(screen.buffer) == 3
+
+
+def test_insert_and_delete_characters_stay_inside_the_row() -> None:
+    screen, stream = make(columns=8, lines=2)
+    stream.feed(b"abcdefgh\x1b[1;3H\x1b[2@")
+    assert text(screen)[0] == "ab  cdef"
+    stream.feed(b"\x1b[1;3H\x1b[3P")
+    assert text(screen)[0] == "abdef"
+    stream.feed(b"\x1b[1;1H\x1b[99P\x1b[99@")
+    assert text(screen)[0] == ""
+    assert all(0 <= x < 8 for x in screen.buffer[0])
+    stream.feed(b"\x1b[2;1Hxy\x1b[44m\x1b[2;1H\x1b[@")
+    assert text(screen)[1] == " xy"
+    assert screen.buffer[1][0].bg == "blue"

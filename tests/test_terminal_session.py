@@ -88,7 +88,7 @@ async def test_flood_is_parsed_completely_with_backpressure() -> None:
         rows = [line.rstrip() for line in terminal.screen.display if line.strip()]
         assert rows[-1] == str(lines)
         assert terminal.screen.history_text()[-1] == str(lines - len(rows))
-        assert len(terminal.screen.scrollback) == 50
+        assert len(terminal.screen.history) == 50
     finally:
         await terminal.close()
 

@@ -200,6 +200,22 @@ def test_random_bytes_never_raise(pieces: list[bytes], data: st.DataObject) -> N
     assert 0 <= screen.cursor.x <= screen.columns
     for line in screen.buffer:
         assert all(0 <= x < screen.columns for x in line)
-    assert len(screen.scrollback) <= 20
+    assert len(screen.history) <= 20
     screen.take_dirty()
     assert isinstance(screen.display, list)
+
+
+def test_whole_lines_fast_path_matches_byte_by_byte() -> None:
+    lines = [
+        "plain ascii", "", "caf\u00e9 \u2014 narrow unicode", "\u4e2d\u6587 wide", "x" * 45,
+        "e\u0301 combining", "\x1b[31mred\x1b[0m after",
+    ]
+    data = ("\r\n".join(lines * 4) + "\r\n" + "\x1b[2;4r" + "\r\n".join(lines) + "\r\n\x1b[r").encode()
+    whole, whole_stream, _ = make(columns=20, lines=5)
+    whole_stream.feed(data)
+    split, split_stream, _ = make(columns=20, lines=5)
+    for index in range(len(data)):
+        split_stream.feed(data[index:index + 1])
+    assert split.display == whole.display
+    assert split.history_text() == whole.history_text()
+    assert (split.cursor.x, split.cursor.y) == (whole.cursor.x, whole.cursor.y)

@@ -16,10 +16,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
-from itertools import repeat
-from operator import itemgetter
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -29,110 +25,13 @@ from pyte.screens import Margins
 
 from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, apply_sgr, intern_pen, make_cell
 from .graphemes import cluster_width, continues_cluster, iter_graphemes
+from .history import History
+from .lines import FrozenLine, Line, LineBuffer, line_serial
 from .modes import ANSI_MODES, ModeState
 
-_serials = itertools.count()
 _new_tuple = tuple.__new__
 _IDENTITY_CHARSET = pyte.charsets.LAT1_MAP
 _ZWJ = "\u200d"
-
-
-class Line(dict[int, Cell]):
-    """One row: a sparse ``{column: Cell}`` dict (missing columns are blank).
-
-    ``version`` is bumped when the row's content changes; ``serial`` names the
-    row object and is given out on first use by :func:`line_serial` (rows made
-    and dropped during a flood never need one). Renderers key caches on both.
-    """
-
-    __init__ = dict.__init__  # C-level construction: rows are made per scrolled line
-    default = DEFAULT_CELL
-    serial: int | None = None
-    version = 0
-
-    def __missing__(self, column: int) -> Cell:
-        return self.default
-
-
-class _PlainPens(dict[Pen, tuple]):
-    """Each pen's twin as a plain tuple (equal, same hash, so style caches keyed
-    by pens find it). The garbage collector stops tracking plain tuples of
-    strings and bools; a NamedTuple it tracks forever."""
-
-    def __missing__(self, pen: Pen) -> tuple:
-        if len(self) > 65536:
-            self.clear()
-        plain = self[pen] = tuple(pen)
-        return plain
-
-
-_plain_pens = _PlainPens()
-_cell_text = itemgetter(0)
-_cell_pen = itemgetter(1)
-
-#: A history row: the cells' texts and, per cell, its pen as a plain tuple.
-FrozenLine = tuple[tuple[str, ...], tuple[tuple, ...]]
-
-
-def freeze_line(line: Line) -> FrozenLine:
-    """A row as immutable plain tuples, up to its last written column.
-
-    History rows are kept this way: after its first pass the garbage collector
-    no longer tracks them, so ten thousand rows of history add nothing to a
-    full collection (rows of NamedTuple cells would make each one long).
-    """
-    if not line:
-        return ((), ())
-    cells = list(map(line.get, range(max(line) + 1), repeat(DEFAULT_CELL)))
-    return tuple(map(_cell_text, cells)), tuple(map(_plain_pens.__getitem__, map(_cell_pen, cells)))
-
-
-def thaw_line(frozen: FrozenLine, columns: int) -> Line:
-    """A history row back as a screen row (the screen grew), cut to ``columns``."""
-    texts, pens = frozen
-    return Line(
-        (x, make_cell(text, intern_pen(Pen._make(pen))))
-        for x, (text, pen) in enumerate(zip(texts[:columns], pens[:columns]))
-    )
-
-
-def line_serial(line: Line) -> int:
-    """A number naming ``line`` for as long as it exists (never reused)."""
-    serial = line.serial
-    if serial is None:
-        serial = line.serial = next(_serials)
-    return serial
-
-
-class LineBuffer(list[Line]):
-    """Rows of a screen, indexed like pyte's dict buffer (``buffer[y]``).
-
-    Indexing stays a C-level list lookup; the few dict-style calls pyte makes
-    (``pop(y, None)``, ``y in buffer``, ``values()``, ``clear()``) are provided
-    with dict meaning: ``pop`` blanks the row and returns the old one.
-    """
-
-    def __init__(self, lines: int) -> None:
-        super().__init__(Line() for _ in range(lines))
-
-    def pop(self, y: int, default: Any = None) -> Any:  # type: ignore[override]
-        if 0 <= y < len(self):
-            old = self[y]
-            self[y] = Line()
-            return old
-        return default
-
-    def __contains__(self, y: object) -> bool:
-        return isinstance(y, int) and 0 <= y < len(self)
-
-    def values(self) -> list[Line]:
-        return list(self)
-
-    def items(self) -> Iterable[tuple[int, Line]]:
-        return enumerate(self)
-
-    def clear(self) -> None:
-        self[:] = [Line() for _ in range(len(self))]
 
 
 class _Glyphs(dict[str, Cell]):
@@ -151,12 +50,8 @@ class TerminalScreen(pyte.Screen):
     """A pyte screen with scrollback, an alternate screen and fast drawing."""
 
     def __init__(self, columns: int, lines: int, *, scrollback: int = 10_000) -> None:
-        #: Rows that scrolled off the top, oldest first, frozen (see :func:`freeze_line`).
-        self.scrollback: deque[FrozenLine] = deque(maxlen=max(0, scrollback))
-        #: How many rows ever went into the scrollback: with ``history_epoch``
-        #: (bumped when history rows are taken back or cleared) it names history rows.
-        self.evicted_total = 0
-        self.history_epoch = 0
+        #: Rows that scrolled off the top of the main screen.
+        self.history = History(scrollback)
         self.modes = ModeState()
         self.on_reply: Callable[[str], None] | None = None
         self.on_bell: Callable[[], None] | None = None
@@ -263,6 +158,59 @@ class TerminalScreen(pyte.Screen):
             self._draw_wrapping(data, glyphs)
         self.last_graphic = data[-1]
 
+    def draw_lines(self, texts: list[str]) -> None:
+        """Draw each text followed by CR LF: the shape of most floods of output.
+
+        The same as ``draw(text); carriage_return(); linefeed()`` for each,
+        without the per-call overhead when nothing special is in force (no
+        margins, insert mode or charset): changed rows get their version
+        bumped directly instead of going through ``dirty``.
+        """
+        if (
+            self.margins is not None or self.charset or self.g0_charset is not _IDENTITY_CHARSET
+            or pyte_modes.IRM in self.mode
+        ):
+            for text in texts:
+                if text:
+                    self.draw(text)
+                self.carriage_return()
+                self.linefeed()
+            return
+        if self.dirty:
+            self.take_dirty()
+        cursor = self.cursor
+        buffer = self.buffer
+        last_row = self.lines - 1
+        columns = self.columns
+        narrow = self._narrow_chars
+        history = self.history if self._main_buffer is None else None
+        glyph = self._glyphs(cursor.attrs.pen).__getitem__
+        for text in texts:
+            if text:
+                x = cursor.x
+                stop = x + len(text)
+                if stop <= columns and (text.isascii() or narrow.issuperset(text)):
+                    line = buffer[cursor.y]
+                    if line:
+                        self._split_wide_at(line, x, stop)
+                    line.update(zip(range(x, stop), map(glyph, text)))
+                    line.version += 1
+                    self.last_graphic = text[-1]
+                else:
+                    self.draw(text)
+                    self.take_dirty()
+                    buffer = self.buffer
+            cursor.x = 0
+            y = cursor.y
+            if y < last_row:
+                cursor.y = y + 1
+            else:
+                gone = buffer[0]
+                del buffer[0]
+                buffer.append(Line())
+                if history is not None:
+                    history.add(gone)
+
     def _draw_wrapping(self, data: str, glyphs: _Glyphs) -> None:
         cursor = self.cursor
         columns = self.columns
@@ -311,6 +259,7 @@ class TerminalScreen(pyte.Screen):
                 if width == 0:
                     self._join_previous(cluster)
                 continue
+            width = min(width, self.columns)  # a wide character on a one-column screen
             if cursor.x + width > self.columns:
                 if pyte_modes.DECAWM in self.mode:
                     cursor.x = 0
@@ -414,9 +363,8 @@ class TerminalScreen(pyte.Screen):
         gone = buffer[top:top + count]
         del buffer[top:top + count]
         buffer[bottom - count + 1:bottom - count + 1] = [Line() for _ in range(count)]
-        if top == 0 and self._main_buffer is None and self.scrollback.maxlen:
-            self.scrollback.extend(map(freeze_line, gone))
-            self.evicted_total += count
+        if top == 0 and self._main_buffer is None:
+            self.history.extend(gone)
 
     def scroll_down(self, count: int = 1, top: int | None = None, bottom: int | None = None) -> None:
         """Move rows of the scroll region down, blank rows appear at its top."""
@@ -443,9 +391,8 @@ class TerminalScreen(pyte.Screen):
             gone = buffer[0]
             del buffer[0]
             buffer.append(Line())
-            if self._main_buffer is None and self.scrollback.maxlen:
-                self.scrollback.append(freeze_line(gone))
-                self.evicted_total += 1
+            if self._main_buffer is None:
+                self.history.add(gone)
             return
         top, bottom = self._region()
         if y == bottom:
@@ -502,6 +449,36 @@ class TerminalScreen(pyte.Screen):
             line.update(dict.fromkeys(range(start, min(stop, self.columns)), blank))
         self.dirty.add(y)
 
+    def _rewrite_row(self, x: int, cells: list[Cell | None], gap: range) -> None:
+        """Set the cursor row from column ``x`` on; None stays blank, ``gap`` gets the erase colour."""
+        line = self.buffer[self.cursor.y]
+        blank = self._blank()
+        for offset, cell in enumerate(cells):
+            column = x + offset
+            if column in gap:
+                line[column] = blank
+            elif cell is None:
+                line.pop(column, None)
+            else:
+                line[column] = cell
+        self.dirty.add(self.cursor.y)
+
+    def insert_characters(self, count: int | None = None) -> None:
+        """ICH: open ``count`` blank cells at the cursor, pushing the rest right (and off)."""
+        x = min(self.cursor.x, self.columns - 1)
+        count = max(1, min(count or 1, self.columns - x))
+        line = self.buffer[self.cursor.y]
+        cells = [line.get(column) for column in range(x, self.columns)]
+        self._rewrite_row(x, [None] * count + cells[:len(cells) - count], range(x, x + count))
+
+    def delete_characters(self, count: int | None = None) -> None:
+        """DCH: remove ``count`` cells at the cursor, pulling the rest left."""
+        x = min(self.cursor.x, self.columns - 1)
+        count = max(1, min(count or 1, self.columns - x))
+        line = self.buffer[self.cursor.y]
+        cells = [line.get(column) for column in range(x, self.columns)]
+        self._rewrite_row(x, cells[count:] + [None] * count, range(self.columns - count, self.columns))
+
     def erase_characters(self, count: int | None = None) -> None:
         x = min(self.cursor.x, self.columns - 1)
         self._fill(self.cursor.y, x, x + (count or 1))
@@ -526,8 +503,7 @@ class TerminalScreen(pyte.Screen):
         elif how in (2, 3):
             rows = range(self.lines)
             if how == 3 and self._main_buffer is None:
-                self.scrollback.clear()
-                self.history_epoch += 1
+                self.history.clear()
         else:
             return
         for row in rows:
@@ -651,20 +627,19 @@ class TerminalScreen(pyte.Screen):
             if drop_top:
                 gone = buffer[:drop_top]
                 del buffer[:drop_top]
-                if to_history and self.scrollback.maxlen:
-                    self.scrollback.extend(map(freeze_line, gone))
-                    self.evicted_total += drop_top
+                if to_history:
+                    self.history.extend(gone)
                 cursor.y -= drop_top
             del buffer[lines:]
         elif lines > old:
             grow = lines - old
             pulled: list[Line] = []
             if to_history and cursor.y == old - 1:
-                while self.scrollback and len(pulled) < grow:
+                while self.history and len(pulled) < grow:
                     # History keeps the width it was written at; the screen may be narrower.
-                    pulled.append(thaw_line(self.scrollback.pop(), columns))
-                    self.evicted_total -= 1
-                    self.history_epoch += 1
+                    line = self.history.take_last(columns)
+                    if line is not None:
+                        pulled.append(line)
             buffer[0:0] = reversed(pulled)
             cursor.y += len(pulled)
             buffer.extend(Line() for _ in range(grow - len(pulled)))
@@ -684,7 +659,8 @@ class TerminalScreen(pyte.Screen):
         return [self.line_text(self.buffer[y], columns) for y in range(self.lines)]
 
     def history_text(self) -> list[str]:
-        return [self.line_text(line, self.columns).rstrip() for line in self.scrollback]
+        """The scrollback as text, oldest first."""
+        return self.history.texts(self.columns)
 
 
-__all__ = ["Cell", "FrozenLine", "Line", "LineBuffer", "Margins", "TerminalScreen", "freeze_line", "line_serial", "thaw_line"]
+__all__ = ["Cell", "FrozenLine", "Line", "LineBuffer", "Margins", "TerminalScreen", "line_serial"]

@@ -29,6 +29,8 @@ from .screen import TerminalScreen
 log = logging.getLogger(__name__)
 
 _TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
+# Complete lines of text, each ended by CR LF (what a PTY makes of "\n").
+_LINES = re.compile(r"(?:[^\x00-\x1f\x7f-\x9f]*\r\n)+")
 _CSI = re.compile(r"\x1b\[([<=>?]?)([0-9:;<=>?]*)([ -/]*)([@-~])")
 _CSI_PARTIAL = re.compile(r"\x1b\[[0-?]*[ -/]*\Z")
 # A CSI broken by a stray byte: ignore up to its final byte, stop before controls.
@@ -99,13 +101,19 @@ class TerminalStream:
         draw = screen.draw
         controls = self._controls
         match_text = _TEXT.match
+        match_lines = _LINES.match
         match_csi = _CSI.match
         while pos < end:
             match = match_text(text, pos)
             if match is not None:
                 stop = match.end()
                 try:
-                    draw(text[pos:stop])
+                    if text.startswith("\r\n", stop):
+                        # A run of whole lines: hand them over in one call.
+                        stop = match_lines(text, pos).end()
+                        screen.draw_lines(text[pos:stop - 2].split("\r\n"))
+                    else:
+                        draw(text[pos:stop])
                 except Exception:  # noqa: BLE001 - a bad draw must not stop the stream
                     log.debug("draw failed", exc_info=True)
                 pos = stop

@@ -26,6 +26,8 @@ from .stream import TerminalStream
 _HIGH_WATER = 1 << 20  # queued bytes at which reading pauses
 _LOW_WATER = 1 << 18  # and resumes
 _SYNC_HOLD = 0.15  # longest a synchronized-output frame is held back
+_FREEZE_BATCH = 256  # history rows frozen per parsing turn (see History.freeze)
+_FREEZE_PAUSE = 0.02
 
 
 class Terminal:
@@ -80,6 +82,7 @@ class Terminal:
         self._sync_since: float | None = None
         self._sync_timer: asyncio.TimerHandle | None = None
         self._frame_due = False
+        self._freeze_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exited = asyncio.Event()
 
@@ -112,8 +115,9 @@ class Terminal:
             scheduler_for(self._loop).discard(self)
         self._queue.clear()
         self._queued = 0
-        if self._sync_timer is not None:
-            self._sync_timer.cancel()
+        for timer in (self._sync_timer, self._freeze_timer):
+            if timer is not None:
+                timer.cancel()
         if code is not None and self.exit_code is None:
             self._pending_exit = code
             self._report_exit()
@@ -163,6 +167,8 @@ class Terminal:
     def after_turn(self) -> None:
         """Report what changed during a parsing turn."""
         screen = self.screen
+        if screen.history.unfrozen:
+            self._freeze_history()
         if screen.title != self.title:
             self.title = screen.title
             if self.on_title is not None:
@@ -171,6 +177,16 @@ class Terminal:
             self._maybe_frame()
         if not self._queue and self._pending_exit is not None:
             self._report_exit()
+
+    def _freeze_history(self) -> None:
+        """Freeze new history rows a batch at a time; when output stops, the rest soon after."""
+        remaining = self.screen.history.freeze(_FREEZE_BATCH)
+        if remaining and self._freeze_timer is None and self._loop is not None:
+            self._freeze_timer = self._loop.call_later(_FREEZE_PAUSE, self._freeze_later)
+
+    def _freeze_later(self) -> None:
+        self._freeze_timer = None
+        self._freeze_history()
 
     def _maybe_frame(self) -> None:
         """Show the frame, unless the program is inside a synchronized update."""

@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from amux_tui.terminal.cells import DEFAULT_CELL, Cell, Pen
 from amux_tui.terminal.colors import TerminalColors
-from amux_tui.terminal.screen import FrozenLine, Line, line_serial
+from amux_tui.terminal.lines import FrozenLine, Line, line_serial
 
 _PEN = itemgetter(1)
 _TEXT = itemgetter(0)
@@ -66,11 +66,14 @@ class StripRenderer:
             strip = self._strips[key] = self._build(cells, width, cursor)
         return strip
 
-    def render_history(self, name: tuple, row: FrozenLine, columns: int, width: int) -> Strip:
+    def render_history(self, name: tuple, row: Line | FrozenLine, columns: int, width: int) -> Strip:
         """A frozen history row; ``name`` identifies it (history rows never change)."""
         key = (name, columns, width)
         strip = self._strips.get(key)
-        if strip is None:
+        if strip is None and isinstance(row, Line):  # not frozen yet
+            cells = list(map(row.get, range(columns), repeat(DEFAULT_CELL)))
+            strip = self._strips[key] = self._build(cells, width, None)
+        elif strip is None:
             texts, pens = row[0][:columns], row[1][:columns]
             segments = []
             start = 0

@@ -217,11 +217,11 @@ class TerminalView(Widget, can_focus=True):
 
     def _on_frame(self) -> None:
         screen = self.terminal.screen
-        evicted = screen.evicted_total - self._seen_evicted
-        self._seen_evicted = screen.evicted_total
+        evicted = screen.history.evicted_total - self._seen_evicted
+        self._seen_evicted = screen.history.evicted_total
         if self._scroll_back and evicted > 0:
             # Keep the history the user is reading in place while output arrives.
-            self._scroll_back = min(self._scroll_back + evicted, len(screen.scrollback))
+            self._scroll_back = min(self._scroll_back + evicted, len(screen.history))
         if self._paint_timer is not None:
             return
         wait = self._last_paint + self._frame_interval - time.monotonic()
@@ -245,8 +245,8 @@ class TerminalView(Widget, can_focus=True):
         painted = self._painted_rows
         changed = [y for y, row in enumerate(rows) if y >= len(painted) or painted[y] != row]
         self._painted_rows = rows
-        scrolled = screen.evicted_total != self._painted_evicted
-        self._painted_evicted = screen.evicted_total
+        scrolled = screen.history.evicted_total != self._painted_evicted
+        self._painted_evicted = screen.history.evicted_total
         flooding = scrolled and len(changed) * 4 >= len(rows) * 3
         self._frame_interval = FLOOD_FRAME_INTERVAL if flooding else FRAME_INTERVAL
         if self._scroll_back or len(changed) * 2 > len(rows) or len(painted) != len(rows):
@@ -261,12 +261,11 @@ class TerminalView(Widget, can_focus=True):
         if renderer is None:
             return Strip.blank(width)
         screen = self.terminal.screen
-        history = screen.scrollback
+        history = screen.history
         back = min(self._scroll_back, len(history))
         index = len(history) - back + y
         if index < len(history):
-            number = screen.evicted_total - len(history) + index
-            return renderer.render_history((screen.history_epoch, number), history[index], screen.columns, width)
+            return renderer.render_history(history.name(index), history[index], screen.columns, width)
         row = index - len(history)
         if row >= screen.lines:
             return renderer.blank(width)
@@ -286,7 +285,7 @@ class TerminalView(Widget, can_focus=True):
         width, height = event.size
         if width and height:
             self.terminal.resize(width, height)
-            self._scroll_back = min(self._scroll_back, len(self.terminal.screen.scrollback))
+            self._scroll_back = min(self._scroll_back, len(self.terminal.screen.history))
             self.refresh()
 
     def on_focus(self) -> None:
@@ -303,7 +302,7 @@ class TerminalView(Widget, can_focus=True):
         screen = self.terminal.screen
         if screen.in_alternate_screen:
             return
-        back = max(0, min(self._scroll_back + lines, len(screen.scrollback)))
+        back = max(0, min(self._scroll_back + lines, len(screen.history)))
         if back != self._scroll_back:
             self._scroll_back = back
             self.refresh()
