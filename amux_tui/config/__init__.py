@@ -1,12 +1,38 @@
-"""providers.json: models, loading, env interpolation, schema export. No UI, no network."""
+"""providers.json: models, loading, env interpolation, schema export. No UI, no network.
 
-from .errors import ConfigError, ConfigProblem
-from .formats import API_FORMATS, ApiFormat
-from .loader import LoadedConfig, default_config_path, find_config_path, load_config, parse_config
-from .models import AmuxConfig, ProviderConfig
-from .schema import schema_json
+The names below are loaded on first use (PEP 562), so importing a light submodule such as
+``config.formats``, ``config.env`` or ``config.errors`` does not import pydantic: the dashboard
+paints its first frame before the models are built.
+"""
 
-__all__ = [
-    "API_FORMATS", "AmuxConfig", "ApiFormat", "ConfigError", "ConfigProblem", "LoadedConfig",
-    "ProviderConfig", "default_config_path", "find_config_path", "load_config", "parse_config", "schema_json",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ConfigError": "errors", "ConfigProblem": "errors",
+    "API_FORMATS": "formats", "ApiFormat": "formats",
+    "LoadedConfig": "loader", "default_config_path": "loader", "find_config_path": "loader",
+    "load_config": "loader", "parse_config": "loader",
+    "AmuxConfig": "models", "ProviderConfig": "models",
+    "schema_json": "schema",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .errors import ConfigError, ConfigProblem
+    from .formats import API_FORMATS, ApiFormat
+    from .loader import LoadedConfig, default_config_path, find_config_path, load_config, parse_config
+    from .models import AmuxConfig, ProviderConfig
+    from .schema import schema_json
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
