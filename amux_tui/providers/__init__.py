@@ -1,7 +1,32 @@
-"""Providers: presets, the registry of configured/detected providers, health and model listing."""
+"""Providers: presets, the registry of configured/detected providers, health and model listing.
 
-from .presets import PRESETS, Preset, preset_for
-from .registry import ProviderRegistry, SelectionError
-from .resolved import ResolvedProvider, mask_secret
+The names below are loaded on first use (PEP 562): importing ``providers.resolved`` or
+``providers.presets`` alone stays free of the registry and the config models (pydantic).
+"""
 
-__all__ = ["PRESETS", "Preset", "ProviderRegistry", "ResolvedProvider", "SelectionError", "mask_secret", "preset_for"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "PRESETS": "presets", "Preset": "presets", "preset_for": "presets",
+    "ProviderRegistry": "registry", "SelectionError": "registry",
+    "ResolvedProvider": "resolved", "mask_secret": "resolved",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .presets import PRESETS, Preset, preset_for
+    from .registry import ProviderRegistry, SelectionError
+    from .resolved import ResolvedProvider, mask_secret
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -7,17 +7,19 @@ import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config.env import MissingEnvVar, interpolate, interpolate_tree
 from ..config.errors import ConfigError, ConfigProblem
-from ..config.loader import LoadedConfig
-from ..config.models import AmuxConfig, ProviderConfig
 from ..config.overrides import deep_merge
 from .litellm_names import KNOWN_LITELLM_PROVIDERS
 from .presets import PRESETS, Preset, preset_for
 from .resolved import ResolvedProvider
+
+if TYPE_CHECKING:  # the config models (pydantic) load with the config, not with this module
+    from ..config.loader import LoadedConfig
+    from ..config.models import AmuxConfig, ProviderConfig
 
 
 class SelectionError(ValueError):
@@ -41,6 +43,8 @@ class ProviderRegistry:
 
         Local servers (Ollama, LM Studio...) are added by `amux_tui.providers.detect`, which probes them.
         """
+        from ..config.loader import LoadedConfig
+
         env = os.environ if env is None else env
         config = loaded.config if isinstance(loaded, LoadedConfig) else loaded
         source = str(loaded.path) if isinstance(loaded, LoadedConfig) and loaded.path else "<no config file>"
