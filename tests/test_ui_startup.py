@@ -37,12 +37,18 @@ def test_litellm_is_not_imported_by_the_dashboard(tmp_path: Path):
 
 
 def test_first_paint_hook_writes_a_timestamp(tmp_path: Path):
-    """The hook bench/dashboard.py relies on: AMUX_FIRST_PAINT_FILE gets a time and the app exits."""
+    """The hook bench/dashboard.py relies on: AMUX_FIRST_PAINT_FILE gets the time of the first frame
+    (painted before pydantic is imported: providers.json is read just after it), then the time the
+    providers are listed, and the app exits."""
+    config = tmp_path / "providers.json"
+    config.write_text(json.dumps({"version": 1, "providers": {
+        "local": {"type": "openai", "api_base": "http://127.0.0.1:9/v1", "models": ["m"]}}}))
     marker = tmp_path / "painted"
     code = ("import sys\nfrom amux_tui.ui.app import AmuxApp\nfrom amux_tui.ui.options import DashboardOptions\n"
-            f"app = AmuxApp(DashboardOptions(config_path={str(tmp_path / 'none.json')!r}, env={{}}, detect_local=False,"
+            f"app = AmuxApp(DashboardOptions(config_path={str(config)!r}, env={{}}, detect_local=False,"
             f" first_paint_file={str(marker)!r}))\napp.run(headless=True, size=(80, 24))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    stamp, litellm = marker.read_text().split()
-    assert float(stamp) > 0 and litellm == "litellm=False"
+    (painted, *first), (listed, count) = (line.split() for line in marker.read_text().splitlines())
+    assert first == ["litellm=False", "pydantic=False"]
+    assert float(listed) >= float(painted) > 0 and count == "providers=1"

@@ -14,15 +14,17 @@ import time
 
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 
 from ..providers.registry import ProviderRegistry
-from .backend.catalog import ProviderCatalog
+from .backend.catalog import CatalogLoad, ProviderCatalog
 from .backend.harness_info import HarnessCatalog
 from .backend.ollama_control import OllamaControl
 from .backend.sessions import SessionManager
 from .commands import LaunchCommands
 from .options import FIRST_PAINT_ENV, DashboardOptions
 from .screens.main import MainScreen
+from .widgets.providers.providers_pane import ProvidersPane
 
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
 
@@ -47,13 +49,14 @@ class AmuxApp(App[int]):
         self.catalog = ProviderCatalog(self.options.config_path, self.options.env,
                                        detect_local=self.options.detect_local)
         self.registry = ProviderRegistry([])
-        self.catalog_load = self.reload_providers()
+        self.catalog_load: CatalogLoad | None = None
+        """None until providers.json was read, just after the first frame (see `_after_first_frame`)."""
         self.harness_catalog = HarnessCatalog(self.options.env, self.options.harness_search_path)
         self.sessions = SessionManager(self.harness_catalog.env)
         self.ollama = OllamaControl(self.options.env)
         self.theme = DARK_THEME
 
-    def reload_providers(self):
+    def reload_providers(self) -> CatalogLoad:
         """Re-read providers.json (a small local file) into ``registry``; detected servers come later."""
         self.catalog_load = self.catalog.load()
         self.registry = self.catalog_load.registry
@@ -69,16 +72,31 @@ class AmuxApp(App[int]):
                 loop.add_signal_handler(signum, self._on_signal)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests)
                 pass
-        # The harness inventory (a --version per binary) feeds the launcher and the palette; it
-        # starts after the first frame.
-        self.call_after_refresh(lambda: self.run_worker(self.harness_catalog.harnesses(), group="harness-inventory"))
-        if self.options.first_paint_file:
-            self.call_after_refresh(self._report_first_paint, self.options.first_paint_file)
+        self.call_after_refresh(self._after_first_frame)
 
-    def _report_first_paint(self, path: str) -> None:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"{time.time():.6f} litellm={'litellm' in sys.modules}\n")
-        self.exit(0)
+    def _after_first_frame(self) -> None:
+        """What the first frame does without: reading providers.json (building the config's pydantic
+        models costs about as much as Textual's own start), then, once the rows are on screen, the
+        probes (the Providers tab starts them) and the harness inventory (a --version per binary)."""
+        if self.options.first_paint_file:
+            self._stamp(f"litellm={'litellm' in sys.modules} pydantic={'pydantic' in sys.modules}", mode="w")
+        self.reload_providers()
+        try:
+            self._main_screen().query_one(ProvidersPane).providers_loaded()
+        except (LookupError, NoMatches):
+            pass
+        self.call_after_refresh(self._providers_listed)
+
+    def _providers_listed(self) -> None:
+        if self.options.first_paint_file:
+            self._stamp(f"providers={len(self.registry)}", mode="a")
+            self.exit(0)
+            return
+        self.run_worker(self.harness_catalog.harnesses(), group="harness-inventory")
+
+    def _stamp(self, note: str, *, mode: str) -> None:
+        with open(self.options.first_paint_file, mode, encoding="utf-8") as handle:  # type: ignore[arg-type]
+            handle.write(f"{time.time():.6f} {note}\n")
 
     def _on_signal(self) -> None:
         self.run_worker(self.action_quit(), exclusive=True, group="quit")

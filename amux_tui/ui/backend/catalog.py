@@ -1,18 +1,23 @@
 """Providers for the dashboard: the registry (configured + env + detected), live health and live
-model lists, each call a thin pass to the providers room, turned into small view records."""
+model lists, each call a thin pass to the providers room, turned into small view records.
+
+The config models (pydantic) are imported by `ProviderCatalog.load`, which the app calls just
+after its first frame: importing this module costs nothing at start-up.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ...config.errors import ConfigError
-from ...config.loader import LoadedConfig, find_config_path, load_config
-from ...config.models import AmuxConfig
 from ...providers.registry import ProviderRegistry
 from ...providers.resolved import ResolvedProvider
+
+if TYPE_CHECKING:
+    from ...config.models import AmuxConfig
 
 HealthStatus = Literal["checking", "ok", "auth", "down", "error", "unknown"]
 
@@ -56,10 +61,15 @@ class ProviderCatalog:
     @property
     def config_path(self) -> Path:
         """Where providers.json is (or would be written): --config, $AMUX_CONFIG, then the XDG path."""
+        from ...config.loader import find_config_path
+
         return find_config_path(self._explicit or self.env.get("AMUX_CONFIG"))[0]
 
     def load(self) -> CatalogLoad:
         """Parse the config (synchronous: a small local file) and build the registry without probing."""
+        from ...config.loader import LoadedConfig, load_config
+        from ...config.models import AmuxConfig
+
         path = self.config_path
         try:
             loaded = load_config(path) if path.exists() else LoadedConfig(AmuxConfig(), None)

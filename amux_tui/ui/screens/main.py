@@ -12,10 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Header, TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, Header, TabbedContent, TabPane
 
-from ..widgets.harnesses.harnesses_pane import HarnessesPane
-from ..widgets.ollama.ollama_pane import OllamaPane
+from ..widgets.key_bar import KeyBar
 from ..widgets.providers.model_picker import ModelPicker
 from ..widgets.providers.providers_pane import ProvidersPane
 
@@ -43,7 +42,7 @@ class MainScreen(Screen):
             # Built on first visit, so the first frame only pays for the Providers tab.
             yield TabPane("Harnesses", id="harnesses")
             yield TabPane("Ollama", id="ollama")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def tabs(self) -> TabbedContent:
@@ -195,14 +194,25 @@ class MainScreen(Screen):
         for pane in switcher.children:
             pane.display = pane.id in self._split
 
-    LAZY_TABS = {"harnesses": (HarnessesPane, "harnesses-pane"), "ollama": (OllamaPane, "ollama-pane")}
+    def _lazy_tab_content(self, pane_id: str | None):
+        """The content of a tab built on its first visit (imported then too: not on the first frame)."""
+        if pane_id == "harnesses":
+            from ..widgets.harnesses.harnesses_pane import HarnessesPane
+
+            return HarnessesPane(id="harnesses-pane")
+        if pane_id == "ollama":
+            from ..widgets.ollama.ollama_pane import OllamaPane
+
+            return OllamaPane(id="ollama-pane")
+        return None
 
     @on(TabbedContent.TabActivated)
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
-        if event.pane is not None and event.pane.id in self.LAZY_TABS and not event.pane.children:
-            widget_class, widget_id = self.LAZY_TABS[event.pane.id]
-            await event.pane.mount(widget_class(id=widget_id))
+        if event.pane is not None and not event.pane.children:
+            content = self._lazy_tab_content(event.pane.id)
+            if content is not None:
+                await event.pane.mount(content)
         if event.pane is not None:
             # Keys of the tab (a/e/r, p, F7...) work at once: focus moves into the tab's content.
             target = next((w for w in event.pane.query("*") if w.focusable and w.display), None)

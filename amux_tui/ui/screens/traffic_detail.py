@@ -11,9 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...proxy.traffic import RequestRecord
+from ..widgets.key_bar import KeyBar
 
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -69,7 +70,7 @@ class TrafficDetailScreen(ModalScreen[None]):
                 yield self._column(upstream_title, pretty_body(record.upstream_text()), [], highlight)
                 yield self._column("response events", pretty_body(record.response_text()) if record.response_text()
                                    else "(none yet)", [], highlight)
-        yield Footer()
+        yield KeyBar()
 
     @staticmethod
     def _column(title: str, body: str, fields: list[str], highlight: str) -> VerticalScroll:

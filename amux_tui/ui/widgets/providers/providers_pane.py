@@ -16,7 +16,6 @@ from textual.widgets import Static
 
 from ....config.errors import ConfigError
 from ...backend.catalog import CatalogLoad, HealthView
-from ...backend.config_store import BrokenConfigFile, ConfigStore
 from .model_picker import ModelPicker
 from .provider_detail import ProviderDetail
 from .provider_table import ProviderTable
@@ -52,12 +51,23 @@ class ProvidersPane(Vertical):
 
     def on_mount(self) -> None:
         self._probing = False
-        self.reload(from_disk=False)
         self.query_one(ProviderTable).focus()
-        # Probes (HTTP clients, TLS contexts) wait until the first frame is on screen.
-        self.call_after_refresh(self._start_probing)
+        if self.app.catalog_load is None:
+            # The app reads providers.json just after the first frame, then calls providers_loaded.
+            self.query_one(ProviderDetail).update("Reading providers.json…")
+        else:
+            self.providers_loaded()
+
+    def providers_loaded(self) -> None:
+        """The app has read providers.json: show its providers, and probe them once they are on screen
+        (HTTP clients and TLS contexts are not needed for the rows)."""
+        self.reload(from_disk=False)
+        if not self._probing:
+            self.call_after_refresh(self._start_probing)
 
     def _start_probing(self) -> None:
+        if self._probing:
+            return
         self._probing = True
         self._detect_local()
         self.action_refresh_health()
@@ -165,6 +175,7 @@ class ProvidersPane(Vertical):
             self._save(result, overwrite_broken=False)
 
     def _save(self, result, *, overwrite_broken: bool) -> None:
+        from ...backend.config_store import BrokenConfigFile, ConfigStore
         from ...screens.confirm import ConfirmScreen
 
         store = ConfigStore(self.app.catalog.config_path)
