@@ -27,10 +27,11 @@ class Feedable(Protocol):
 class FeedScheduler:
     """Round-robin, time-boxed parsing for all terminals of one event loop."""
 
-    #: Time one turn may take before yielding to the loop.
-    budget = 0.004
+    #: Time one turn may take before yielding to the loop. Small: a timer that
+    #: comes due waits for the rest of this iteration and all of the next.
+    budget = 0.002
     #: Bytes fed per slice (small enough that one slice stays well under the budget).
-    slice_size = 4096
+    slice_size = 2048
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop

@@ -23,11 +23,14 @@ from .pty_session import PtySession
 from .screen import TerminalScreen
 from .stream import TerminalStream
 
-_HIGH_WATER = 1 << 20  # queued bytes at which reading pauses
-_LOW_WATER = 1 << 18  # and resumes
+# Queued output at which reading pauses (the program then blocks on the PTY)
+# and resumes: small, so what the program writes after a key press shows soon.
+_HIGH_WATER = 1 << 18
+_LOW_WATER = 1 << 16
 _SYNC_HOLD = 0.15  # longest a synchronized-output frame is held back
-_FREEZE_BATCH = 256  # history rows frozen per parsing turn (see History.freeze)
-_FREEZE_PAUSE = 0.02
+_FREEZE_BATCH = 128  # history rows frozen per step (see History.freeze)
+_FREEZE_PAUSE = 0.01  # between steps
+_FREEZE_WAIT = 0.1  # while output is still queued
 
 
 class Terminal:
@@ -167,8 +170,8 @@ class Terminal:
     def after_turn(self) -> None:
         """Report what changed during a parsing turn."""
         screen = self.screen
-        if screen.history.unfrozen:
-            self._freeze_history()
+        if screen.history.unfrozen and self._freeze_timer is None and self._loop is not None:
+            self._freeze_timer = self._loop.call_later(_FREEZE_WAIT, self._freeze_later)
         if screen.title != self.title:
             self.title = screen.title
             if self.on_title is not None:
@@ -178,15 +181,19 @@ class Terminal:
         if not self._queue and self._pending_exit is not None:
             self._report_exit()
 
-    def _freeze_history(self) -> None:
-        """Freeze new history rows a batch at a time; when output stops, the rest soon after."""
-        remaining = self.screen.history.freeze(_FREEZE_BATCH)
-        if remaining and self._freeze_timer is None and self._loop is not None:
-            self._freeze_timer = self._loop.call_later(_FREEZE_PAUSE, self._freeze_later)
-
     def _freeze_later(self) -> None:
+        """Freeze new history rows once output pauses, a small batch at a time.
+
+        During a flood most rows fall off the far end of the history soon
+        after they arrive, so freezing them then would be wasted work.
+        """
         self._freeze_timer = None
-        self._freeze_history()
+        if self._loop is None:
+            return
+        if self._queue:
+            self._freeze_timer = self._loop.call_later(_FREEZE_WAIT, self._freeze_later)
+        elif self.screen.history.freeze(_FREEZE_BATCH):
+            self._freeze_timer = self._loop.call_later(_FREEZE_PAUSE, self._freeze_later)
 
     def _maybe_frame(self) -> None:
         """Show the frame, unless the program is inside a synchronized update."""

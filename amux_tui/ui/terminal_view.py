@@ -38,6 +38,23 @@ WHEEL_LINES = 3
 _MODIFIERS = ("ctrl", "alt", "meta", "super")
 
 
+class _FloodPacer:
+    """Spreads the repaints of flooding views over successive screen updates.
+
+    A full repaint of a flooding view costs Textual a few milliseconds; four of
+    them in one screen update would hold the loop four times as long. Each
+    flooding view takes the next free slot, one per 1/60 s.
+    """
+
+    next_slot = 0.0
+
+    @classmethod
+    def slot(cls, wanted: float) -> float:
+        slot = max(wanted, cls.next_slot)
+        cls.next_slot = slot + FRAME_INTERVAL
+        return slot
+
+
 class TerminalView(Widget, can_focus=True):
     """An embedded terminal running ``argv`` (or a given session / terminal).
 
@@ -224,11 +241,14 @@ class TerminalView(Widget, can_focus=True):
             self._scroll_back = min(self._scroll_back + evicted, len(screen.history))
         if self._paint_timer is not None:
             return
-        wait = self._last_paint + self._frame_interval - time.monotonic()
-        if wait <= 0:
+        now = time.monotonic()
+        due = self._last_paint + self._frame_interval
+        if self._frame_interval == FLOOD_FRAME_INTERVAL:
+            due = _FloodPacer.slot(max(due, now))
+        if due <= now:
             self._paint()
         else:
-            self._paint_timer = asyncio.get_running_loop().call_later(wait, self._paint)
+            self._paint_timer = asyncio.get_running_loop().call_later(due - now, self._paint)
 
     def _paint(self) -> None:
         self._paint_timer = None
