@@ -161,3 +161,36 @@ asyncio.run(main())
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_litellms_first_import_does_not_stall_other_sessions():
+    """While one session waits for LiteLLM's (slow, blocking) import, another is served."""
+    code = """
+import asyncio, sys
+sys.path.insert(0, "tests")
+from amux_tui.proxy import litellm_backend
+from amux_tui.proxy.server import ProxyServer
+from proxy_client import post, request_body
+from upstreams import UpstreamServer
+
+async def main():
+    assert "litellm" not in sys.modules
+    async with UpstreamServer("openai-chat") as up, ProxyServer() as server:
+        slow = server.register_session(up.provider("ll", api_formats=(), params={"max_retries": 0}), "fixture-model")
+        fast = server.register_session(up.provider("direct"), "fixture-model")
+        waiting = asyncio.ensure_future(post(slow, "openai-chat", request_body("openai-chat", "hi")))
+        while litellm_backend._loading is None:
+            await asyncio.sleep(0.001)
+        served = 0
+        while not litellm_backend._loading.done():
+            status, _ = await post(fast, "openai-chat", request_body("openai-chat", "hi"))
+            assert status == 200
+            served += 1
+        assert served >= 1, "no request was served while LiteLLM was importing"
+        status, _ = await waiting
+        assert status == 200
+
+asyncio.run(main())
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
