@@ -31,8 +31,9 @@ from .terminal_strips import CURSOR_BLOCK, CURSOR_UNDERLINE, StripRenderer
 
 DEFAULT_LEAVE_KEY = "ctrl+backslash"
 FRAME_INTERVAL = 1 / 60
-#: While output scrolls the whole screen (a flood), repaint less often: nobody
-#: reads at 60 fps, and four flooding views must leave the loop time for keys.
+#: While output floods (scrolls or redraws most of the screen faster than we
+#: repaint), repaint less often: nobody reads that at 60 fps, and four flooding
+#: views must leave the loop time for parsing and keys.
 FLOOD_FRAME_INTERVAL = 1 / 20
 WHEEL_LINES = 3
 _MODIFIERS = ("ctrl", "alt", "meta", "super")
@@ -152,6 +153,7 @@ class TerminalView(Widget, can_focus=True):
         self._last_paint = 0.0
         self._paint_timer: asyncio.TimerHandle | None = None
         self._frame_interval = FRAME_INTERVAL
+        self._frames_since_paint = 0
         self._painted_rows: list[tuple] = []
         self._painted_evicted = 0
         self._mouse_button = -1
@@ -233,6 +235,7 @@ class TerminalView(Widget, can_focus=True):
     # -- painting ------------------------------------------------------------------
 
     def _on_frame(self) -> None:
+        self._frames_since_paint += 1
         screen = self.terminal.screen
         evicted = screen.history.evicted_total - self._seen_evicted
         self._seen_evicted = screen.history.evicted_total
@@ -267,7 +270,10 @@ class TerminalView(Widget, can_focus=True):
         self._painted_rows = rows
         scrolled = screen.history.evicted_total != self._painted_evicted
         self._painted_evicted = screen.history.evicted_total
-        flooding = scrolled and len(changed) * 4 >= len(rows) * 3
+        # A flood: output outruns the repaints (several frames per paint) and
+        # most rows change each time (scrolling text, full-screen redraws).
+        frames, self._frames_since_paint = self._frames_since_paint, 0
+        flooding = (scrolled or frames >= 3) and len(changed) * 2 >= len(rows)
         self._frame_interval = FLOOD_FRAME_INTERVAL if flooding else FRAME_INTERVAL
         if self._scroll_back or len(changed) * 2 > len(rows) or len(painted) != len(rows):
             self.refresh()
