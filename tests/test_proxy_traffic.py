@@ -109,3 +109,20 @@ def test_cost_never_imports_litellm():
     env_code = "import os; os.environ['LITELLM_LOCAL_MODEL_COST_MAP'] = 'True'\n" + code
     result = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_only_the_newest_records_keep_their_bodies_and_those_are_capped():
+    log = TrafficLog(bodies_kept=2)
+    big = b"y" * (CAPTURE_LIMIT * 3)
+    records = []
+    for n in range(4):
+        record = log.begin(RequestRecord(route=f"POST /{n}", inbound="openai-chat"))
+        record.request_body, record.upstream_body = big, b"up"
+        record.response.add(b"data: x\n\n")
+        log.finish(record, status=200)
+        records.append(record)
+    assert [r.bodies_released for r in records] == [True, True, False, False]
+    assert records[0].inbound_text() == "" and records[0].response_text() == ""
+    assert records[0].summary()["status"] == 200  # the summary stays
+    assert len(records[3].request_body) == CAPTURE_LIMIT and records[3].upstream_text() == "up"
+    assert records[3].response_text() == "data: x\n\n"

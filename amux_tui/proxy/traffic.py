@@ -2,9 +2,11 @@
 
 Each session owns a `TrafficLog`: a bounded ring of `RequestRecord`s, running totals, observer
 callbacks (called when a request starts and when it ends, never per chunk) and an optional
-`JsonLinesSink`. Recording must stay off the hot path: bodies are kept by reference and cut to
-`CAPTURE_LIMIT` only when copied, cost is computed only when someone reads it, and only if
-LiteLLM is already imported (a price lookup never imports it).
+`JsonLinesSink`. Recording must stay off the hot path: bodies are kept by reference while a
+request runs and cut to `CAPTURE_LIMIT` when it ends; only the newest `BODIES_KEPT` finished
+records keep their bodies at all (500 agent requests of a few MB each would otherwise pin
+gigabytes). Cost is computed only when someone reads it, and only if LiteLLM is already
+imported (a price lookup never imports it).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 CAPTURE_LIMIT = 256 * 1024
 """Bytes kept of each captured body / event stream."""
 DEFAULT_CAPACITY = 500
+BODIES_KEPT = 32
+"""Finished records that keep their captured bodies; older ones keep only their summary."""
 
 _SECRET_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key", "proxy-authorization",
                              "cookie", "set-cookie"})
@@ -138,6 +142,21 @@ class RequestRecord:
     _cost_done: bool = field(default=False, repr=False)
     cost_function: CostFunction = field(default=litellm_cost_if_loaded, repr=False)
 
+    bodies_released: bool = False
+    """True once the bodies were dropped to bound memory (the summary stays)."""
+
+    def release_bodies(self) -> None:
+        self.request_body = self.upstream_body = None
+        self.response = Capture()
+        self.bodies_released = True
+
+    def cap_bodies(self) -> None:
+        """Cut the captured request bodies to `CAPTURE_LIMIT` so the full buffers can be freed."""
+        if self.request_body is not None and len(self.request_body) > CAPTURE_LIMIT:
+            self.request_body = bytes(self.request_body[:CAPTURE_LIMIT])
+        if self.upstream_body is not None and len(self.upstream_body) > CAPTURE_LIMIT:
+            self.upstream_body = bytes(self.upstream_body[:CAPTURE_LIMIT])
+
     def first_byte(self) -> None:
         if self.ttfb_ms is None:
             self.ttfb_ms = (time.perf_counter() - self._t0) * 1000
@@ -199,8 +218,11 @@ Observer = Callable[[RequestRecord], None]
 class TrafficLog:
     """The bounded request ring of one session, with totals and observers."""
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY, sink: JsonLinesSink | None = None):
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, sink: JsonLinesSink | None = None,
+                 bodies_kept: int = BODIES_KEPT):
         self._records: deque[RequestRecord] = deque(maxlen=capacity)
+        self._with_bodies: deque[RequestRecord] = deque()
+        self.bodies_kept = bodies_kept
         self._observers: list[Observer] = []
         self.sink = sink
         self.in_flight = 0
@@ -242,6 +264,10 @@ class TrafficLog:
         self._output_tokens += record.output_tokens or 0
         self._last_latency_ms = record.duration_ms
         self._uncosted.append(record)
+        record.cap_bodies()
+        self._with_bodies.append(record)
+        while len(self._with_bodies) > self.bodies_kept:
+            self._with_bodies.popleft().release_bodies()
         if self.sink is not None:
             self.sink.write(record)
         self._notify(record)
