@@ -42,7 +42,7 @@ class ProviderConfig(BaseModel):
         default=None,
         description='The key, literally or as "${ENV_VAR}" (recommended: keeps the secret out of the file).',
     )
-    api_format: ApiFormat | list[ApiFormat] | None = Field(
+    api_format: ApiFormat | Annotated[list[ApiFormat], Field(min_length=1)] | None = Field(
         default=None,
         description=(
             "Which wire API the endpoint itself speaks. A list when it speaks several (the first is preferred). "
