@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 
 import aiohttp
@@ -168,3 +169,45 @@ async def test_a_bug_is_a_500_in_the_callers_format_without_traceback_or_secrets
     assert "RuntimeError" in logged and "[redacted]" in logged
     assert secret.split("-", 2)[2] not in logged and up.api_key not in logged
     assert session.traffic.records()[0].status == 500
+
+
+async def _closing_server(answer_on: set[int]) -> tuple[asyncio.AbstractServer, list[int]]:
+    """A raw HTTP server that hangs up without answering, except on the connection numbers in
+    ``answer_on`` (0-based), which get a chat completion: what a keep-alive timeout looks like."""
+    seen: list[int] = []
+    body = json.dumps({"id": "x", "object": "chat.completion", "model": "m", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "second try"}, "finish_reason": "stop"}]}).encode()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number = len(seen)
+        seen.append(number)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: (\d+)", head).group(1))
+        await reader.readexactly(length)
+        if number in answer_on:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, seen
+
+
+@pytest.mark.parametrize("answer_on,expected", [({1}, 200), (set(), 502)])
+async def test_a_connection_closed_before_the_answer_is_retried_once(answer_on, expected):
+    server, seen = await _closing_server(answer_on)
+    port = server.sockets[0].getsockname()[1]
+    provider = UpstreamServer("openai-chat").provider(api_base=f"http://127.0.0.1:{port}/v1")
+    try:
+        async with proxy_for(provider) as (_, session):
+            status, raw = await post(session, "anthropic-messages", request_body("anthropic-messages", "hi"))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert status == expected, raw
+    assert len(seen) == 2  # one retry, never more
+    if expected == 200:
+        assert json.loads(raw)["content"][0]["text"] == "second try"
+    else:
+        assert error_shape_ok("anthropic-messages", json.loads(raw), 502)

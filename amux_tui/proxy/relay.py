@@ -18,7 +18,7 @@ from .errors import stream_error_event, upstream_failure
 from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
-from .upstream import HOP_BY_HOP, env_proxy, timeout_for
+from .upstream import HOP_BY_HOP, send_upstream, timeout_for
 from .usage import usage_from_answer
 
 _NOT_RELAYED = HOP_BY_HOP | {"content-length"}
@@ -35,8 +35,8 @@ async def relay(request: web.Request, session: Session, record: RequestRecord, *
     record.upstream_url = shown_url
     record.upstream_body = body
     try:
-        upstream = await request.app[HTTP].request(method, url, headers=headers, data=body, allow_redirects=False,
-                                                   timeout=timeout_for(session.params), proxy=env_proxy(url))
+        upstream = await send_upstream(request.app[HTTP], method, url, headers=headers, data=body,
+                                       allow_redirects=False, timeout=timeout_for(session.params))
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise upstream_failure(exc, shown_url) from None
     try:

@@ -22,7 +22,7 @@ from .protocols.errors import TranslationError
 from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
-from .upstream import protocol_request_headers, env_proxy, timeout_for, upstream_url
+from .upstream import protocol_request_headers, send_upstream, timeout_for, upstream_url
 from .usage import usage_from_object
 
 MAX_ERROR_BODY = 1024 * 1024
@@ -73,8 +73,9 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
     shown_url = redact_url(url)
     record.upstream_url = shown_url
     try:
-        upstream = await request.app[HTTP].post(url, data=data, headers=protocol_request_headers(session.provider, target),
-                                                timeout=timeout_for(session.params), proxy=env_proxy(url))
+        upstream = await send_upstream(request.app[HTTP], "POST", url, data=data,
+                                       headers=protocol_request_headers(session.provider, target),
+                                       timeout=timeout_for(session.params))
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise upstream_failure(exc, shown_url) from None
     try:

@@ -166,3 +166,13 @@ def env_proxy(url: str) -> str | None:
     """The HTTP(S)_PROXY to use for ``url`` (NO_PROXY and loopback honoured), looked up once per host."""
     parts = urlsplit(url)
     return _proxy_for(parts.scheme, parts.hostname or "")
+
+
+async def send_upstream(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> aiohttp.ClientResponse:
+    """``http.request`` that retries once when the upstream closed the connection before answering:
+    a pooled keep-alive connection the server had just timed out (the body is bytes, so it can be
+    sent again; the OpenAI and Anthropic SDKs retry the same case)."""
+    try:
+        return await http.request(method, url, proxy=env_proxy(url), **kwargs)
+    except aiohttp.ServerDisconnectedError:
+        return await http.request(method, url, proxy=env_proxy(url), **kwargs)
