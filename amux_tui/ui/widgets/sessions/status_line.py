@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
+from textual.content import Content
 from textual.widgets import Static
 
 from ...backend.sessions import SessionStatus
@@ -33,6 +35,10 @@ def status_text(status: SessionStatus, latency_text: Callable[[float | None], st
 
 
 class StatusLine(Static):
+    """One or two lines (it wraps in a narrow split pane). A new status re-lays out the screen only
+    when it needs a different number of lines: tokens and latency change on every request."""
+
+    MAX_LINES = 2
     DEFAULT_CSS = """
     StatusLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
     """
@@ -41,8 +47,23 @@ class StatusLine(Static):
         super().__init__("", **kwargs)
         self._latency_text = latency_text
         self._last: SessionStatus | None = None
+        self._text = ""
+        self._lines: int | None = None
 
     def show(self, status: SessionStatus) -> None:
-        if status != self._last:
-            self._last = status
-            self.update(status_text(status, self._latency_text))
+        if status == self._last:
+            return
+        self._last = status
+        self._text = status_text(status, self._latency_text)
+        lines = self._lines_needed()
+        self.update(self._text, layout=lines is None or lines != self._lines)
+        self._lines = lines
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._lines = self._lines_needed()
+
+    def _lines_needed(self) -> int | None:
+        width = self.content_region.width
+        if width <= 0:
+            return None
+        return min(self.MAX_LINES, Content.from_markup(self._text).get_height(self.styles, width))

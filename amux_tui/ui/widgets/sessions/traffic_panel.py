@@ -1,15 +1,19 @@
 """A session's traffic through the proxy: one row per request (status, timing, tokens, error).
 
-The proxy calls our observer when a request starts and when it ends; we only mark the table
-stale and repaint it at most ~10 times a second, so a busy session never floods the UI.
+The proxy calls our observer when a request starts and when it ends. The observer only notes the
+record; at most ~10 times a second the panel adds the new rows and updates the cells that changed,
+and only while it is on screen (a hidden panel catches up in one pass when it is shown). Nothing
+here rebuilds the table or re-lays out the screen per request.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from textual import on
+from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -18,6 +22,9 @@ from textual.widgets import DataTable, Static
 from ....proxy.traffic import RequestRecord, TrafficLog
 
 REPAINT_DELAY = 0.1
+MAX_ROWS = 500
+"""Rows kept (the oldest go first), as many as a session's TrafficLog keeps."""
+COLUMNS = ("id", "route", "model", "status", "time", "tokens", "error")
 
 
 def record_status(record: RequestRecord) -> str:
@@ -56,13 +63,21 @@ class TrafficPanel(Vertical):
         self._log: TrafficLog | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._repaint_pending = False
+        self._on_screen = False
+        self._changed: dict[int, RequestRecord] = {}
+        """Records that started or ended since the last repaint."""
+        self._resync = True
+        """Compare every record of the log on the next repaint (after being hidden)."""
         self._shown: dict[str, RequestRecord] = {}
+        self._cells: dict[str, tuple[str, ...]] = {}
         self._numbers: dict[str, int] = {}
+        self._next_number = itertools.count(1)
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("traffic: not proxied", id="traffic-title")
         yield DataTable(cursor_type="row", id="traffic-table")
-        yield Static("", id="traffic-error")
+        yield Static("", id="traffic-error", markup=False)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -78,6 +93,7 @@ class TrafficPanel(Vertical):
         """Follow this log (None: the session is not proxied)."""
         self.detach()
         self._log = log
+        self._resync = True
         if log is not None:
             self._unsubscribe = log.subscribe(self._on_record)
         self._repaint()
@@ -90,39 +106,78 @@ class TrafficPanel(Vertical):
     def on_unmount(self) -> None:
         self.detach()
 
+    def on_show(self, event: events.Show) -> None:
+        self._on_screen = True
+        self._repaint()
+
+    def on_hide(self, event: events.Hide) -> None:
+        self._on_screen = False
+
     @property
     def records(self) -> list[RequestRecord]:
+        """The requests in the table, oldest first."""
         return list(self._shown.values())
 
     def _on_record(self, record: RequestRecord) -> None:
-        # Called by the proxy inside its request handler: do no work here, just schedule a repaint.
+        # Called by the proxy inside its request handler: note the record, repaint later.
+        if not self._on_screen:
+            self._resync = True
+            self._changed.clear()
+            return
+        self._changed[record.id] = record
         if not self._repaint_pending:
             self._repaint_pending = True
             self.set_timer(REPAINT_DELAY, self._repaint)
 
     def _repaint(self) -> None:
         self._repaint_pending = False
-        title = self.query_one("#traffic-title", Static)
-        table = self.query_one(DataTable)
         if self._log is None:
-            title.update("traffic: not proxied (direct connection; nothing to record)")
+            self._set_text("#traffic-title", "traffic: not proxied (direct connection; nothing to record)",
+                           layout=False)
+            return
+        if not self._on_screen:
+            self._resync = True
             return
         totals = self._log.totals()
-        title.update(f"traffic: {totals.requests} requests, {totals.in_flight} in flight, {totals.errors} errors"
-                     "  (Enter: inbound / upstream / response)")
-        for record in self._log.records():
-            key = str(record.id)
-            number = self._numbers.setdefault(key, len(self._numbers) + 1)  # 1, 2, ... in this session
-            cells = (str(number), record.route, record.model or "—", record_status(record),
-                     self._latency_text(record.duration_ms), record_tokens(record), _one_line(record.error))
-            if key in self._shown:
-                for column, value in zip(("id", "route", "model", "status", "time", "tokens", "error"), cells):
-                    table.update_cell(key, column, value)
-            else:
-                table.add_row(*cells, key=key)
-                self._shown[key] = record
-        last_error = next((r.error for r in reversed(self._log.records()) if r.error), None)
-        self.query_one("#traffic-error", Static).update(_one_line(last_error, 300))
+        self._set_text("#traffic-title", f"traffic: {totals.requests} requests, {totals.in_flight} in flight, "
+                       f"{totals.errors} errors  (Enter: inbound / upstream / response)", layout=False)
+        changed = self._log.records() if self._resync else list(self._changed.values())
+        self._resync = False
+        self._changed.clear()
+        table = self.query_one(DataTable)
+        for record in changed:
+            self._show_record(table, record)
+        while len(self._shown) > MAX_ROWS:
+            oldest = next(iter(self._shown))
+            del self._shown[oldest], self._cells[oldest], self._numbers[oldest]
+            table.remove_row(oldest)
+        if any(record.error for record in changed):
+            last_error = next((r.error for r in reversed(self._log.records()) if r.error), None)
+            self._set_text("#traffic-error", _one_line(last_error, 300))
+
+    def _show_record(self, table: DataTable, record: RequestRecord) -> None:
+        key = str(record.id)
+        number = self._numbers.get(key) or self._numbers.setdefault(key, next(self._next_number))  # 1, 2, ...
+        cells = (str(number), record.route, record.model or "—", record_status(record),
+                 self._latency_text(record.duration_ms), record_tokens(record), _one_line(record.error))
+        before = self._cells.get(key)
+        if before == cells:
+            return
+        self._cells[key] = cells
+        if before is None:
+            # Text, not str: DataTable reads a str cell as markup, and an error message may hold "[...]".
+            table.add_row(*(Text(cell) for cell in cells), key=key)
+            self._shown[key] = record
+            return
+        for column, old, value in zip(COLUMNS, before, cells):
+            if old != value:
+                table.update_cell(key, column, Text(value))
+
+    def _set_text(self, selector: str, text: str, *, layout: bool = True) -> None:
+        # Static.update re-lays out the screen (unless told its size cannot change): only on a change.
+        if self._texts.get(selector) != text:
+            self._texts[selector] = text
+            self.query_one(selector, Static).update(text, layout=layout)
 
     @on(DataTable.RowSelected, "#traffic-table")
     def _selected(self, event: DataTable.RowSelected) -> None:
