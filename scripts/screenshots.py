@@ -44,7 +44,7 @@ async def traffic(pilot) -> None:
 
 
 async def traffic_detail(pilot) -> None:
-    await drive.traffic_panel(pilot, open_detail=True)
+    await drive.translated_request_detail(pilot)
 
 
 async def ollama_pull(pilot) -> None:
@@ -76,8 +76,9 @@ def main() -> int:
         for name, (run_before, size) in PICTURES.items():
             config = world.write_config(Path(tmp))
             env = dict(world.ENV, XDG_STATE_HOME=str(Path(tmp) / "state"))
+            # Request numbers, generated ids and timestamps masked: the pictures change only when the UI does.
             app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False,
-                                           harness_search_path="/usr/bin:/bin"))
+                                           traffic_text=world.masked_traffic, harness_search_path="/usr/bin:/bin"))
             svg = take_svg_screenshot(app=app, terminal_size=size, run_before=run_before)
             (out / f"{name}.svg").write_text(svg, encoding="utf-8")
             print(f"wrote {out / f'{name}.svg'}")

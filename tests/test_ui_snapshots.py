@@ -1,5 +1,6 @@
 """Snapshot tests: the real dashboard, driven from a fixture providers.json whose providers are
-local servers (tests/fixtures/ui/world.py). Latencies are masked so the pictures are stable.
+local servers (tests/fixtures/ui/world.py). Latencies, request numbers, generated ids and
+timestamps are masked (display hooks of DashboardOptions) so the pictures are stable.
 
 Update the pictures after an intended change with ``pytest tests/test_ui_snapshots.py --snapshot-update``.
 """
@@ -14,7 +15,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixtures.ui import world  # noqa: E402
-from fixtures.ui.drive import settled, steady, traffic_panel, two_sessions_side_by_side, wait_until  # noqa: E402
+from fixtures.ui.drive import (  # noqa: E402
+    settled,
+    steady,
+    traffic_panel,
+    translated_request_detail,
+    two_sessions_side_by_side,
+    wait_until,
+)
 
 from amux_tui.ui.app import AmuxApp  # noqa: E402
 from amux_tui.ui.options import DashboardOptions  # noqa: E402
@@ -33,7 +41,8 @@ def make_app(tmp_path, servers):
     def make() -> AmuxApp:
         config = world.write_config(tmp_path)
         options = DashboardOptions(config_path=str(config), env=dict(world.ENV), detect_local=False,
-                                   latency_text=world.masked_latency, harness_search_path="/usr/bin:/bin")
+                                   latency_text=world.masked_latency, traffic_text=world.masked_traffic,
+                                   harness_search_path="/usr/bin:/bin")
         return AmuxApp(options)
 
     return make
@@ -125,5 +134,9 @@ def test_traffic_panel(make_app, snap_compare):
 
     assert snap_compare(make_app(), terminal_size=(120, 32), run_before=run_before)
 
-# The side-by-side request view is covered by test_ui_flows (its response carries the upstream's
-# creation timestamp, so a picture of it cannot be stable); scripts/screenshots.py draws it.
+
+def test_translated_request_side_by_side(make_app, snap_compare):
+    """An Anthropic Messages request through the proxy to an OpenAI Chat provider: inbound, the
+    translated upstream body and the response; the cache_control translation dropped is listed and
+    highlighted in the inbound body."""
+    assert snap_compare(make_app(), terminal_size=(120, 32), run_before=translated_request_detail)

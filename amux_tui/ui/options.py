@@ -13,6 +13,11 @@ its first frame, adds ``<time.time()> providers=<count>`` once the providers tab
 rows, and exits (bench/dashboard.py measures start-up with it)."""
 
 
+def as_recorded(text: str) -> str:
+    """Traffic shown as it was recorded."""
+    return text
+
+
 def format_latency(latency_ms: float | None) -> str:
     """``123 ms``, ``1.2 s``; an em dash when unknown."""
     if latency_ms is None:
@@ -36,6 +41,9 @@ class DashboardOptions:
     """Seconds between background health refreshes."""
     latency_text: Callable[[float | None], str] = format_latency
     """How a latency is shown; snapshot tests pass one that hides the number."""
+    traffic_text: Callable[[str], str] = as_recorded
+    """Applied to every text the request detail view shows (title, bodies, events); snapshot tests and
+    screenshots pass one that masks request numbers, generated ids and timestamps."""
     first_paint_file: str | None = None
     """See `FIRST_PAINT_ENV`."""
     harness_search_path: str | None = None

@@ -50,26 +50,30 @@ class TrafficDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         record = self.record
+        show = self.app.options.traffic_text
         highlight = self.app.current_theme.warning or "reverse"
         with Vertical(id="detail-box") as box:
-            box.border_title = f"#{record.id} {record.route}  {record.inbound} → {record.upstream or '?'}"
+            box.border_title = show(f"#{record.id} {record.route}  {record.inbound} → {record.upstream or '?'}")
             status = "in flight" if record.in_flight else f"status {record.status}"
             latency = self.app.options.latency_text
             timing = f"first byte {latency(record.ttfb_ms)}, total {latency(record.duration_ms)}"
             tokens = f"tokens {record.input_tokens or 0} in / {record.output_tokens or 0} out"
-            yield Static(f"{status}  {timing}  {tokens}  model {record.model or '?'}", id="detail-summary", markup=False)
+            yield Static(show(f"{status}  {timing}  {tokens}  model {record.model or '?'}"), id="detail-summary",
+                         markup=False)
             if record.error:
-                yield Static(f"error: {record.error}", id="detail-error", markup=False)
+                yield Static(show(f"error: {record.error}"), id="detail-error", markup=False)
             if record.dropped:
-                yield Static(Text("dropped by translation: " + "; ".join(record.dropped), style=f"bold {highlight}"),
-                             id="detail-dropped")
+                yield Static(Text(show("dropped by translation: " + "; ".join(record.dropped)),
+                                  style=f"bold {highlight}"), id="detail-dropped")
             with Horizontal(id="detail-columns"):
                 fields = dropped_fields(record.dropped)
-                yield self._column("inbound (from the harness)", pretty_body(record.inbound_text()), fields, highlight)
+                yield self._column("inbound (from the harness)", show(pretty_body(record.inbound_text())), fields,
+                                   highlight)
                 upstream_title = f"upstream ({record.upstream_url or 'translated'})"
-                yield self._column(upstream_title, pretty_body(record.upstream_text()), [], highlight)
-                yield self._column("response events", pretty_body(record.response_text()) if record.response_text()
-                                   else "(none yet)", [], highlight)
+                yield self._column(show(upstream_title), show(pretty_body(record.upstream_text())), [], highlight)
+                events = record.response_text()
+                yield self._column("response events", show(pretty_body(events)) if events else "(none yet)", [],
+                                   highlight)
         yield KeyBar()
 
     @staticmethod
@@ -80,4 +84,3 @@ class TrafficDetailScreen(ModalScreen[None]):
         scroll = VerticalScroll(Static(text, classes="detail-body"), classes="detail-column")
         scroll.border_title = title
         return scroll
-
