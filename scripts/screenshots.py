@@ -76,9 +76,9 @@ def main() -> int:
         for name, (run_before, size) in PICTURES.items():
             config = world.write_config(Path(tmp))
             env = dict(world.ENV, XDG_STATE_HOME=str(Path(tmp) / "state"))
-            # Request numbers, generated ids and timestamps masked: the pictures change only when the UI does.
+            # Generated ids and timestamps masked: the pictures change when the UI does, not on every run.
             app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False,
-                                           traffic_text=world.masked_traffic, harness_search_path="/usr/bin:/bin"))
+                                           traffic_text=world.masked_ids, harness_search_path="/usr/bin:/bin"))
             svg = take_svg_screenshot(app=app, terminal_size=size, run_before=run_before)
             (out / f"{name}.svg").write_text(svg, encoding="utf-8")
             print(f"wrote {out / f'{name}.svg'}")
