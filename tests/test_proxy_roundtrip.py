@@ -129,3 +129,60 @@ async def test_tool_round_trip(inbound, upstream, stream):
     records = session.traffic.records()
     assert [r.status for r in records] == [200, 200]
     assert records[1].input_tokens == 50 and records[1].output_tokens == 9
+
+
+# --- what the real harnesses send (shapes from /work/shared/harness-wire-notes.md) ---------------
+
+CLAUDE_CODE = {
+    "model": "claude-sonnet-4-5-20250929", "max_tokens": 32000, "stream": True,
+    "system": [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}],
+    "messages": [
+        {"role": "system", "content": "a system message inside messages"},
+        {"role": "user", "content": [{"type": "text", "text": "<system-reminder>x</system-reminder>"},
+                                     {"type": "text", "text": "list files", "cache_control": {"type": "ephemeral"}}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "hmm", "signature": "abc"},
+                                          {"type": "tool_use", "id": "toolu_01", "name": "Bash", "input": ARGS}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_01", "content": OUTPUT,
+                                      "is_error": False, "cache_control": {"type": "ephemeral"}}]}],
+    "tools": [{"name": "Bash", "description": "run", "input_schema": {**SCHEMA, "additionalProperties": False,
+                                                                      "$schema": "http://json-schema.org/draft-07/schema#"}},
+              {"name": "WebFetch", "description": "fetch", "defer_loading": True, "input_schema": {"type": "object"}}],
+    "thinking": {"type": "adaptive", "display": "summarized"}, "output_config": {"effort": "high"},
+    "context_management": {"edits": []}, "metadata": {"user_id": "u"}, "tool_choice": {"type": "auto"},
+}
+
+CODEX = {
+    "model": "gpt-5-codex", "stream": True, "store": False, "parallel_tool_calls": True, "tool_choice": "auto",
+    "reasoning": {"effort": "medium", "summary": "auto"}, "include": ["reasoning.encrypted_content"],
+    "prompt_cache_key": "k",
+    "input": [
+        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are Codex."}]},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "list files"}]},
+        {"type": "function_call", "call_id": "call_9", "name": "shell", "arguments": json.dumps(ARGS)},
+        {"type": "function_call_output", "call_id": "call_9", "output": OUTPUT}],
+    "tools": [{"type": "function", "name": "shell", "description": "run", "strict": False, "parameters": SCHEMA},
+              {"type": "namespace", "name": "mcp", "description": "tools", "tools": [
+                  {"type": "function", "name": "read", "description": "read", "parameters": {"type": "object"}}]},
+              {"type": "web_search"}],
+}
+
+HARNESS_CASES = [(inbound, body) for inbound, body in (("anthropic-messages", CLAUDE_CODE), ("openai-responses", CODEX))]
+
+
+@pytest.mark.parametrize("upstream", ["anthropic-messages", "openai-chat", "openai-responses", "gemini"])
+@pytest.mark.parametrize("inbound,body", HARNESS_CASES, ids=["claude-code", "codex"])
+async def test_real_harness_requests_are_served_by_every_upstream(inbound, body, upstream):
+    if (inbound, upstream) not in PAIRS:
+        pytest.skip(f"{inbound} -> {upstream} translation has not landed")
+    reply = Reply(text="done", thinking="thought", tool_calls=(ToolCall("shell" if inbound != "anthropic-messages"
+                                                                        else "Bash", ARGS),))
+    async with UpstreamServer(upstream, [reply]) as up, proxy_for(up.provider()) as (_, session):
+        status, raw = await post(session, inbound, body, stream=True)
+    assert status == 200, raw[:500]
+    text, calls = read_answer(inbound, raw, True)
+    assert text == "done" and len(calls) == 1 and calls[0][2] == ARGS
+    record = session.traffic.records()[0]
+    assert record.status == 200 and not record.error
+    if upstream != inbound:
+        assert record.dropped  # what could not be carried over is on the record for the dashboard
+        assert OUTPUT.split()[0] in up.requests[0].body.decode()
