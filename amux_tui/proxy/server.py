@@ -29,7 +29,7 @@ SHUTDOWN_GRACE = 2.0
 
 
 class NotLoopbackError(ValueError):
-    """The proxy refuses to listen anywhere a other machine could reach it."""
+    """The proxy refuses to listen where another machine could reach it."""
 
 
 def check_loopback(host: str) -> str:
