@@ -92,7 +92,8 @@ async def prepare_launch(
             if proxy_server is not None and not dry_run:
                 aliases = {k: v for k, v in adapter.alias_map(model, small).items() if k != v}
                 registration = proxy_server.register_session(provider, model, label=label or adapter.name,
-                                                             model_aliases=aliases or None)
+                                                             model_aliases=aliases or None,
+                                                             max_output_tokens=report.facts.max_output_tokens)
                 root, token = registration.base_url, registration.token
             base_url, all_formats = from_proxy_root(root, decision.api_format), proxy_urls(root)
         else:

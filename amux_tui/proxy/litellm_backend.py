@@ -110,7 +110,8 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
     if inbound == "openai-chat":
         chat_body = dict(body)
     else:
-        chat_body = protocols.translate_request(body, source=inbound, target="openai-chat", model=model, report=report)
+        chat_body = protocols.translate_request(body, source=inbound, target="openai-chat", model=model, report=report,
+                                                options=session.translate_options)
     arguments = call_arguments(session, chat_body, model, stream=stream)
     record.upstream_body = encode({k: v for k, v in arguments.items() if k != "api_key"})
     record.upstream_url = f"litellm:{arguments['model']}"

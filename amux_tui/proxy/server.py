@@ -104,14 +104,18 @@ class ProxyServer:
 
     def register_session(self, provider: ResolvedProvider, model: str, params: dict[str, Any] | None = None, *,
                          label: str | None = None,
-                         model_aliases: Mapping[str, str] | None = None) -> SessionRegistration:
+                         model_aliases: Mapping[str, str] | None = None,
+                         max_output_tokens: int | None = None) -> SessionRegistration:
         """A new session with its own token, valid until `unregister_session`.
 
         ``params`` are merged over the provider's; ``model_aliases`` maps model names a harness sends
-        (Claude Code's haiku name) to the model to use instead.
+        (Claude Code's haiku name) to the model to use instead; ``max_output_tokens`` (the model's real
+        output limit) clamps what a harness asks for when a request is translated (Claude Code asks for
+        32k and more, which smaller models reject).
         """
         session = self.sessions.add(provider, model, params, label=label, model_aliases=model_aliases,
-                                    traffic=TrafficLog(self.traffic_capacity, sink=self.sink))
+                                    traffic=TrafficLog(self.traffic_capacity, sink=self.sink),
+                                    max_output_tokens=max_output_tokens)
         return SessionRegistration(self.url, session.token, session.id, session.traffic, provider.name)
 
     def unregister_session(self, session_id: str) -> bool:

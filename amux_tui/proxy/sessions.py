@@ -15,6 +15,7 @@ from typing import Any
 
 from ..config.overrides import deep_merge
 from ..providers.resolved import ResolvedProvider
+from .protocols.options import DEFAULT_OPTIONS, TranslateOptions
 from .traffic import TrafficLog
 
 TOKEN_PREFIX = "amux-"
@@ -33,6 +34,8 @@ class Session:
     label: str | None = None
     model_aliases: dict[str, str] = field(default_factory=dict)
     secret: str = field(default="", repr=False)
+    translate_options: TranslateOptions = DEFAULT_OPTIONS
+    """What the launcher knows about the model (its output limit) that translation must respect."""
 
     @property
     def token(self) -> str:
@@ -108,7 +111,7 @@ class SessionTable:
 
     def add(self, provider: ResolvedProvider, model: str, params: Mapping[str, Any] | None = None, *,
             label: str | None = None, model_aliases: Mapping[str, str] | None = None,
-            traffic: TrafficLog | None = None) -> Session:
+            traffic: TrafficLog | None = None, max_output_tokens: int | None = None) -> Session:
         if not model:
             raise ValueError("a proxy session needs a model")
         session_id = secrets.token_hex(8)
@@ -116,8 +119,9 @@ class SessionTable:
             session_id = secrets.token_hex(8)
         if params:
             provider = replace(provider, params=deep_merge(provider.params, dict(params)))
+        options = TranslateOptions(max_tokens_cap=max_output_tokens) if max_output_tokens else DEFAULT_OPTIONS
         session = Session(session_id, provider, model, traffic or TrafficLog(), label, dict(model_aliases or {}),
-                          secrets.token_urlsafe(32))
+                          secrets.token_urlsafe(32), options)
         self._sessions[session_id] = session
         return session
 

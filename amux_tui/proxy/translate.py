@@ -65,7 +65,8 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
     record.upstream = target
     report = protocols.TranslationReport()
     record.dropped = report.dropped
-    upstream_body = protocols.translate_request(body, source=inbound, target=target, model=model, report=report)
+    upstream_body = protocols.translate_request(body, source=inbound, target=target, model=model, report=report,
+                                                options=session.translate_options)
     set_streaming(upstream_body, target, stream)
     data = encode(upstream_body)
     record.upstream_body = data
