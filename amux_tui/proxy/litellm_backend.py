@@ -9,14 +9,13 @@ default executor (its import takes seconds and blocks), and never for the proxy'
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import os
 from types import ModuleType
 from typing import Any
 
 from aiohttp import web
 
+from ..providers.litellm_bridge import import_litellm
 from . import protocols
 from .errors import ProxyError
 from .sessions import Session
@@ -37,10 +36,8 @@ async def load_litellm() -> ModuleType:
     if _litellm is not None:
         return _litellm
     if _loading is None:
-        # Offline machines would wait on a remote price-table download at import; use the bundled one.
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         loop = asyncio.get_running_loop()
-        _loading = asyncio.ensure_future(loop.run_in_executor(None, importlib.import_module, "litellm"))
+        _loading = asyncio.ensure_future(loop.run_in_executor(None, import_litellm))
     try:
         module = await asyncio.shield(_loading)
     except Exception:
