@@ -7,5 +7,5 @@ package stays free; use the modules:
 * `amux_tui.proxy.preflight`: `check_proxy_can_start`
 * `amux_tui.proxy.app`: `create_app` (the aiohttp application factory)
 
-See ``architecture.md`` beside this file.
+See ``docs/provider-mux.md`` ("The proxy") for the design.
 """
