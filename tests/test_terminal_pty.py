@@ -6,7 +6,9 @@ import asyncio
 import hashlib
 import os
 import re
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,36 @@ async def test_missing_command_is_a_clear_error() -> None:
     session = PtySession(["amux-no-such-command-xyz"])
     with pytest.raises(FileNotFoundError, match="amux-no-such-command-xyz"):
         session.start()
+
+
+def test_sessions_left_open_are_killed_when_python_exits(tmp_path: Path) -> None:
+    """If an app ends without close(), the atexit net still ends the session's group."""
+    script = (
+        "import asyncio, sys\n"
+        "from amux_tui.terminal import PtySession\n"
+        "KEEP = []\n"
+        "async def main():\n"
+        "    # Ignores SIGHUP, so closing the PTY at exit would not end it: only the net does.\n"
+        "    session = PtySession(['sh', '-c', 'trap \"\" HUP; exec sleep 300'])\n"
+        "    session.start()\n"
+        "    KEEP.append(session)\n"
+        "    await asyncio.sleep(0.3)\n"
+        "    print(session.pid, flush=True)\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    pid = int(done.stdout.split()[0])
+    for _ in range(100):
+        if gone(pid) or _is_zombie(pid):
+            break
+        time.sleep(0.05)
+    assert gone(pid) or _is_zombie(pid)  # a zombie here is init's to reap, not running
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

@@ -11,6 +11,7 @@ process tree (see :mod:`.process_tree`) with SIGHUP, SIGTERM, then SIGKILL.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import errno
 import os
 import secrets
@@ -58,6 +59,23 @@ def terminal_environment(
     if marker:
         result[SESSION_MARKER] = marker
     return result
+
+
+_live_groups: set[int] = set()
+
+
+@atexit.register
+def _kill_live_groups() -> None:
+    """Last resort if the app ends without closing its sessions: SIGKILL their groups.
+
+    No waiting and no reaping here (the interpreter is going away); close()
+    is the proper path and also reaches daemons that left the group.
+    """
+    for pgid in list(_live_groups):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def _restore_signals() -> None:
@@ -146,6 +164,7 @@ class PtySession:
         # We reap and close ourselves; ptyprocess's close() would sleep and waitpid.
         self._process.closed = True
         self.pid = self._process.pid
+        _live_groups.add(self.pid)
         self._fd = self._process.fd
         os.set_blocking(self._fd, False)
         self._exited = self._loop.create_future()
@@ -212,6 +231,7 @@ class PtySession:
     async def _end_leftovers(self) -> None:
         """The child exited by itself: end what it left running (daemons)."""
         await self._terminate_tree(grace=0.5)
+        _live_groups.discard(self.pid)  # the group is empty: its id may be reused
 
     async def close(self, grace: float = 0.5) -> int | None:
         """End the child and everything it started; returns its exit code.
@@ -230,6 +250,7 @@ class PtySession:
         if self._cleanup is not None and not self._cleanup.done():
             self._cleanup.cancel()
         await self._terminate_tree(grace=grace)
+        _live_groups.discard(self.pid)
         self._report_exit()
         self._stop_io()
         return self.returncode

@@ -11,6 +11,7 @@ from __future__ import annotations
 from itertools import groupby, repeat
 from operator import itemgetter
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
@@ -81,7 +82,7 @@ class StripRenderer:
                 stop = start + sum(1 for _ in group)
                 segments.append(Segment("".join(texts[start:stop]), self.style(pen)))
                 start = stop
-            strip = self._strips[key] = Strip(segments).adjust_cell_length(width, self.default_style)
+            strip = self._strips[key] = self._fit(segments, width)
         return strip
 
     def blank(self, width: int) -> Strip:
@@ -93,7 +94,19 @@ class StripRenderer:
         style = self.style
         # Cells drawn alike share one interned pen: grouping compares identities.
         segments = [Segment("".join(map(_TEXT, group)), style(pen)) for pen, group in groupby(cells, _PEN)]
-        return Strip(segments).adjust_cell_length(width, self.default_style)
+        return self._fit(segments, width)
+
+    def _fit(self, segments: list[Segment], width: int) -> Strip:
+        """A strip of exactly ``width`` cells, built once (no second strip to pad or crop)."""
+        length = 0
+        for segment in segments:
+            text = segment.text
+            length += len(text) if text.isascii() else cell_len(text)
+        if length < width:
+            segments.append(Segment(" " * (width - length), self.default_style))
+        elif length > width:
+            return Strip(segments, length).crop(0, width)
+        return Strip(segments, width)
 
 
 def _mark_cursor(cells: list[Cell], x: int, shape: str) -> None:

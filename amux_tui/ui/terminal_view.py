@@ -24,9 +24,10 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
-from amux_tui.terminal import MouseEvent, PtySession, Terminal, TerminalColors
+from amux_tui.terminal import PtySession, Terminal, TerminalColors
 from amux_tui.terminal.screen import line_serial
 
+from .terminal_mouse import MouseForwarding
 from .terminal_strips import CURSOR_BLOCK, CURSOR_UNDERLINE, StripRenderer
 
 DEFAULT_LEAVE_KEY = "ctrl+backslash"
@@ -34,8 +35,7 @@ FRAME_INTERVAL = 1 / 60
 #: While output floods (scrolls or redraws most of the screen faster than we
 #: repaint), repaint less often: nobody reads that at 60 fps, and four flooding
 #: views must leave the loop time for parsing and keys.
-FLOOD_FRAME_INTERVAL = 1 / 20
-WHEEL_LINES = 3
+FLOOD_FRAME_INTERVAL = 1 / 12
 _MODIFIERS = ("ctrl", "alt", "meta", "super")
 
 
@@ -56,7 +56,7 @@ class _FloodPacer:
         return slot
 
 
-class TerminalView(Widget, can_focus=True):
+class TerminalView(MouseForwarding, Widget, can_focus=True):
     """An embedded terminal running ``argv`` (or a given session / terminal).
 
     Args:
@@ -370,50 +370,3 @@ class TerminalView(Widget, can_focus=True):
     def on_paste(self, event: events.Paste) -> None:
         event.stop()
         self.paste(event.text)
-
-    # -- mouse ---------------------------------------------------------------------
-
-    def _mouse(self, kind: str, event: events.MouseEvent, button: int) -> bool:
-        offset = event.get_content_offset_capture(self)
-        return self.terminal.send_mouse(MouseEvent(
-            kind, offset.x, offset.y, button,  # type: ignore[arg-type]
-            shift=event.shift, alt=event.meta, ctrl=event.ctrl,
-        ))
-
-    def on_mouse_down(self, event: events.MouseDown) -> None:
-        if self.terminal.wants_mouse and self._scroll_back == 0:
-            self._mouse_button = max(0, event.button - 1)
-            if self._mouse("press", event, self._mouse_button):
-                self.capture_mouse()
-                event.stop()
-
-    def on_mouse_up(self, event: events.MouseUp) -> None:
-        if self._mouse_button >= 0:
-            self._mouse("release", event, self._mouse_button)
-            self._mouse_button = -1
-            self.release_mouse()
-            event.stop()
-
-    def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self.terminal.wants_mouse and self._scroll_back == 0:
-            self._mouse("move", event, self._mouse_button)
-
-    def _wheel(self, event: events.MouseEvent, up: bool) -> None:
-        event.stop()
-        screen = self.terminal.screen
-        if self.terminal.wants_mouse and self._scroll_back == 0:
-            self._mouse("scroll_up" if up else "scroll_down", event, -1)
-        elif screen.in_alternate_screen:
-            if not screen.modes.alternate_scroll:
-                return
-            # Alternate scroll mode (1007): the wheel becomes cursor keys.
-            for _ in range(WHEEL_LINES):
-                self.terminal.send_key("up" if up else "down")
-        else:
-            self._scroll_history(WHEEL_LINES if up else -WHEEL_LINES)
-
-    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
-        self._wheel(event, up=True)
-
-    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
-        self._wheel(event, up=False)

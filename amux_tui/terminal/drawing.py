@@ -1,0 +1,251 @@
+"""Writing text into the screen: the hot path of every terminal.
+
+Mixed into :class:`~.screen.TerminalScreen`. A run of narrow text is written
+into the row dict with one C-level ``update`` of interned cells; runs with wide
+characters, emoji sequences or combining marks go through grapheme clusters
+(a zero-width joiner or variation selector joins the cell before instead of
+dropping the rest of the run, as pyte's own ``draw`` does).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyte import charsets
+from pyte import modes as pyte_modes
+
+from .cells import Cell, Pen
+from .graphemes import cluster_width, continues_cluster, iter_graphemes
+from .lines import Line
+
+if TYPE_CHECKING:
+    from .screen import TerminalScreen
+
+    _Base = TerminalScreen
+else:
+    _Base = object
+
+_new_tuple = tuple.__new__
+_IDENTITY_CHARSET = charsets.LAT1_MAP
+_ZWJ = "\u200d"
+
+
+class _Glyphs(dict[str, Cell]):
+    """Interned cells for one pen: ``glyphs[text]`` is the Cell drawing ``text``."""
+
+    def __init__(self, pen: Pen) -> None:
+        super().__init__()
+        self.pen = pen
+
+    def __missing__(self, text: str) -> Cell:
+        cell = self[text] = _new_tuple(Cell, (text, self.pen))
+        return cell
+
+
+class TextDrawing(_Base):
+    """``draw``, ``draw_lines`` and REP for :class:`~.screen.TerminalScreen`."""
+
+    def _glyphs(self, pen: Pen) -> _Glyphs:
+        table = self._glyph_tables.get(pen)
+        if table is None:
+            if len(self._glyph_tables) > 512:
+                self._glyph_tables.clear()
+            table = self._glyph_tables[pen] = _Glyphs(pen)
+        return table
+
+    def draw(self, data: str) -> None:
+        if self.charset:
+            data = data.translate(self.g1_charset)
+        elif self.g0_charset is not _IDENTITY_CHARSET:
+            data = data.translate(self.g0_charset)
+        if pyte_modes.IRM in self.mode or not (
+            data.isascii() or self._narrow_chars.issuperset(data)
+        ):
+            self._draw_clusters(data)
+            return
+        cursor = self.cursor
+        pen = cursor.attrs.pen
+        glyphs = self._last_glyphs
+        if glyphs.pen is not pen:
+            glyphs = self._last_glyphs = self._glyphs(pen)
+        x = cursor.x
+        stop = x + len(data)
+        if stop <= self.columns:
+            # The common case: the run fits on the cursor's row.
+            y = cursor.y
+            line = self.buffer[y]
+            if line:
+                self._split_wide_at(line, x, stop)
+            line.update(zip(range(x, stop), map(glyphs.__getitem__, data)))
+            cursor.x = stop
+            self.dirty.add(y)
+        else:
+            self._draw_wrapping(data, glyphs)
+        self.last_graphic = data[-1]
+
+    def draw_lines(self, texts: list[str]) -> None:
+        """Draw each text followed by CR LF: the shape of most floods of output.
+
+        The same as ``draw(text); carriage_return(); linefeed()`` for each,
+        without the per-call overhead when nothing special is in force (no
+        margins, insert mode or charset): changed rows get their version
+        bumped directly instead of going through ``dirty``.
+        """
+        if (
+            self.margins is not None or self.charset or self.g0_charset is not _IDENTITY_CHARSET
+            or pyte_modes.IRM in self.mode
+        ):
+            for text in texts:
+                if text:
+                    self.draw(text)
+                self.carriage_return()
+                self.linefeed()
+            return
+        if self.dirty:
+            self.take_dirty()
+        cursor = self.cursor
+        buffer = self.buffer
+        last_row = self.lines - 1
+        columns = self.columns
+        narrow = self._narrow_chars
+        history = self.history if self._main_buffer is None else None
+        glyph = self._glyphs(cursor.attrs.pen).__getitem__
+        for text in texts:
+            if text:
+                x = cursor.x
+                stop = x + len(text)
+                if stop <= columns and (text.isascii() or narrow.issuperset(text)):
+                    line = buffer[cursor.y]
+                    if line:
+                        self._split_wide_at(line, x, stop)
+                    line.update(zip(range(x, stop), map(glyph, text)))
+                    line.version += 1
+                    self.last_graphic = text[-1]
+                else:
+                    self.draw(text)
+                    self.take_dirty()
+                    buffer = self.buffer
+            cursor.x = 0
+            y = cursor.y
+            if y < last_row:
+                cursor.y = y + 1
+            else:
+                gone = buffer[0]
+                del buffer[0]
+                buffer.append(Line())
+                if history is not None:
+                    history.add(gone)
+
+    def _draw_wrapping(self, data: str, glyphs: _Glyphs) -> None:
+        cursor = self.cursor
+        columns = self.columns
+        pos, end = 0, len(data)
+        while pos < end:
+            x = cursor.x
+            if x >= columns:
+                if pyte_modes.DECAWM not in self.mode:
+                    self.buffer[cursor.y][columns - 1] = glyphs[data[-1]]
+                    self.dirty.add(cursor.y)
+                    return
+                cursor.x = x = 0
+                self.linefeed_for_wrap()
+            chunk = data[pos:pos + columns - x]
+            stop = x + len(chunk)
+            line = self.buffer[cursor.y]
+            self._split_wide_at(line, x, stop)
+            line.update(zip(range(x, stop), map(glyphs.__getitem__, chunk)))
+            self.dirty.add(cursor.y)
+            cursor.x = stop
+            pos += len(chunk)
+
+    def _split_wide_at(self, line: Line, start: int, stop: int) -> None:
+        """Blank halves of wide characters that a write over [start, stop) cuts."""
+        head = line.get(start)
+        if head is not None and head.data == "" and start > 0:
+            line[start - 1] = line[start - 1]._replace(data=" ")
+        tail = line.get(stop)
+        if tail is not None and tail.data == "":
+            line[stop] = tail._replace(data=" ")
+
+    def _draw_clusters(self, data: str) -> None:
+        """The general path: grapheme clusters, wide cells, insert mode."""
+        cursor = self.cursor
+        glyphs = self._glyphs(cursor.attrs.pen)
+        # A run may continue the cluster of the previous run (a chunk boundary
+        # inside an emoji sequence): marks and joiners, and what follows a joiner.
+        joining = True
+        for cluster in iter_graphemes(data):
+            if joining and (continues_cluster(cluster[0]) or self._previous_ends_with_joiner()):
+                joining = self._join_previous(cluster).endswith(_ZWJ)
+                continue
+            joining = False
+            width = cluster_width(cluster)
+            if width <= 0:
+                if width == 0:
+                    self._join_previous(cluster)
+                continue
+            width = min(width, self.columns)  # a wide character on a one-column screen
+            if cursor.x + width > self.columns:
+                if pyte_modes.DECAWM in self.mode:
+                    cursor.x = 0
+                    self.linefeed_for_wrap()
+                else:
+                    cursor.x = self.columns - width
+            if pyte_modes.IRM in self.mode:
+                self.insert_characters(width)
+            line = self.buffer[cursor.y]
+            x = cursor.x
+            self._split_wide_at(line, x, x + width)
+            line[x] = glyphs[cluster]
+            if width == 2:
+                line[x + 1] = glyphs[""]
+            elif len(cluster) == 1 and cluster != " ":
+                self._narrow_chars.add(cluster)
+            cursor.x = x + width
+            self.dirty.add(cursor.y)
+            self.last_graphic = cluster
+
+    def _previous_cell(self) -> tuple[int, int]:
+        """Row and column of the cell before the cursor (the head of a wide one)."""
+        y, x = self.cursor.y, min(self.cursor.x, self.columns) - 1
+        if x < 0:
+            if y == 0:
+                return -1, -1
+            y, x = y - 1, self.columns - 1
+        if x > 0 and self.buffer[y][x].data == "":
+            x -= 1
+        return y, x
+
+    def _previous_ends_with_joiner(self) -> bool:
+        y, x = self._previous_cell()
+        return y >= 0 and self.buffer[y][x].data.endswith(_ZWJ)
+
+    def _join_previous(self, mark: str) -> str:
+        """Append a zero-width mark (joiner, selector, accent) to the cell before.
+
+        Returns the joined text ("" when there was nothing to join to).
+        """
+        cursor = self.cursor
+        y, x = self._previous_cell()
+        if y < 0:
+            return ""
+        line = self.buffer[y]
+        cell = line[x]
+        if not cell.data.strip():
+            return ""
+        text = cell.data + mark
+        line[x] = cell._replace(data=text)
+        self.dirty.add(y)
+        self._narrow_chars.discard(cell.data)
+        # An emoji selector can make a narrow character wide.
+        if cluster_width(text) == 2 and line[x + 1].data != "" and x + 1 < self.columns:
+            if y == cursor.y and cursor.x == x + 1:
+                line[x + 1] = cell._replace(data="")
+                cursor.x += 1
+        return text
+
+    def repeat_last(self, count: int = 1) -> None:
+        """REP: draw the last graphic character again ``count`` times."""
+        if self.last_graphic:
+            limit = self.columns * self.lines
+            self.draw(self.last_graphic * max(1, min(count, limit)))
