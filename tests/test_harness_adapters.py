@@ -57,7 +57,8 @@ def test_native_launch_keeps_the_users_config_dir(name, ptype, tmp_path):
     provider = ResolvedProvider(name=ptype, type=ptype, api_base=None, api_formats=(), api_key="user-key-0123456789abc")
     setup = ADAPTERS[name].native_setup(NativeTarget(provider, "some-model", {}, tmp_path / "session"))
     assert not HOME_VARS & set(setup.env)
-    assert not setup.unset_env
+    # The user's own credentials and settings stay; only CI (which turns Gemini's TUI off) may go.
+    assert set(setup.unset_env) <= {"CI"}
     assert all(seed.path.is_relative_to(tmp_path / "session") for seed in setup.files)
     holders = {var for var, value in setup.env.items() if "user-key-0123456789abc" in value}
     assert holders <= setup.secret_env
@@ -133,6 +134,15 @@ def test_gemini_settings_live_in_amuxs_gemini_home(tmp_path):
     assert setup.env["GEMINI_CLI_HOME"] == str(tmp_path / "home")
     assert "GOOGLE_API_KEY" in setup.unset_env
     assert setup.args == ["-m", "qwen3:8b"]
+
+
+def test_gemini_sessions_drop_ci_which_turns_its_tui_off(tmp_path):
+    # With CI set, Gemini CLI's TUI exits at once ("No input provided via stdin") even in a real PTY.
+    assert "CI" in setup_for("gemini", tmp_path).unset_env
+    native = ADAPTERS["gemini"].native_setup(NativeTarget(
+        ResolvedProvider(name="gemini", type="gemini", api_base=None, api_formats=("gemini",), api_key="k"),
+        "gemini-2.5-pro", {"CI": "true"}, tmp_path / "session"))
+    assert "CI" in native.unset_env
 
 
 def test_gemini_compression_threshold_scales_with_the_real_window():

@@ -18,6 +18,9 @@ ASSUMED_TOKEN_LIMIT = 1_048_576
 DEFAULT_COMPRESSION_FRACTION = 0.5
 
 _CONFLICTING_ENV = ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA", "GOOGLE_CLOUD_ACCESS_TOKEN")
+# Gemini CLI treats a set CI variable as "no terminal": its TUI exits with "No input provided via
+# stdin" even in a real PTY. amux's sessions are interactive unless given -p, which doesn't care.
+_NON_INTERACTIVE_ENV = ("CI",)
 
 
 def compression_threshold(context_window: int) -> float:
@@ -62,7 +65,7 @@ class GeminiCli(HarnessAdapter):
             "GEMINI_CLI_TRUST_WORKSPACE": "true",
         }
         return SessionSetup(
-            env=env, unset_env=_CONFLICTING_ENV, args=["-m", endpoint.model],
+            env=env, unset_env=_CONFLICTING_ENV + _NON_INTERACTIVE_ENV, args=["-m", endpoint.model],
             files=[FileSeed(home / ".gemini" / "settings.json", settings, "merge-json")],
             secret_env=frozenset({"GEMINI_API_KEY"}),
         )
@@ -80,4 +83,5 @@ class GeminiCli(HarnessAdapter):
             env |= key_if_not_inherited("GEMINI_API_KEY", provider.api_key, target.inherited_env)
             if provider.api_base and provider.api_base.rstrip("/") != GEMINI_DEFAULT_BASE:
                 env["GOOGLE_GEMINI_BASE_URL"] = provider.api_base
-        return SessionSetup(env=env, args=["-m", target.model], secret_env=frozenset({"GEMINI_API_KEY"}))
+        return SessionSetup(env=env, unset_env=_NON_INTERACTIVE_ENV, args=["-m", target.model],
+                            secret_env=frozenset({"GEMINI_API_KEY"}))
