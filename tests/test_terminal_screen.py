@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from amux_tui.terminal.lines import line_serial
+from amux_tui.terminal.cells import describe
 from amux_tui.terminal.screen import TerminalScreen
 from amux_tui.terminal.stream import TerminalStream
 
@@ -36,14 +37,14 @@ def text(screen: TerminalScreen) -> list[str]:
 def test_colours(sgr: str, fg: str, bg: str) -> None:
     screen, stream = make()
     stream.feed(f"\x1b[{sgr}mX\x1b[0mY".encode())
-    assert (screen.buffer[0][0].fg, screen.buffer[0][0].bg) == (fg, bg)
-    assert (screen.buffer[0][1].fg, screen.buffer[0][1].bg) == ("default", "default")
+    assert (describe(screen.buffer[0][0]).fg, describe(screen.buffer[0][0]).bg) == (fg, bg)
+    assert (describe(screen.buffer[0][1]).fg, describe(screen.buffer[0][1]).bg) == ("default", "default")
 
 
 def test_text_attributes_and_their_resets() -> None:
     screen, stream = make()
     stream.feed(b"\x1b[1;2;3;4;7;9ma\x1b[22;23;24;27;29mb\x1b[4:3mc\x1b[4:0md")
-    a, b, c, d = (screen.buffer[0][x] for x in range(4))
+    a, b, c, d = (describe(screen.buffer[0][x]) for x in range(4))
     assert a.bold and a.dim and a.italics and a.underscore and a.reverse and a.strikethrough
     assert not any((b.bold, b.dim, b.italics, b.underscore, b.reverse, b.strikethrough))
     assert c.underscore and not d.underscore
@@ -53,10 +54,10 @@ def test_wide_characters_take_two_cells_and_overwrite_cleanly() -> None:
     screen, stream = make()
     stream.feed("\u4e2d\u6587!".encode())
     line = screen.buffer[0]
-    assert [line[x].data for x in range(5)] == ["\u4e2d", "", "\u6587", "", "!"]
+    assert [line[x][0] for x in range(5)] == ["\u4e2d", "", "\u6587", "", "!"]
     assert screen.cursor.x == 5
     stream.feed(b"\x1b[1;2Hx")  # lands on the right half of the first wide char
-    assert [line[x].data for x in range(3)] == [" ", "x", "\u6587"]
+    assert [line[x][0] for x in range(3)] == [" ", "x", "\u6587"]
 
 
 def test_wide_character_wraps_instead_of_splitting() -> None:
@@ -172,8 +173,8 @@ def test_title_and_links() -> None:
     assert screen.title == "second"
     stream.feed(b"\x1b]8;;https://example.com/x\x1b\\link\x1b]8;;\x1b\\ plain")
     assert text(screen)[0] == "link plain"
-    assert screen.buffer[0][0].link == "https://example.com/x"
-    assert screen.buffer[0][5].link is None
+    assert describe(screen.buffer[0][0]).link == "https://example.com/x"
+    assert describe(screen.buffer[0][5]).link is None
 
 
 def test_repeat_scroll_insert_delete() -> None:
@@ -200,8 +201,8 @@ def test_erase_uses_background_colour() -> None:
     screen, stream = make(columns=6, lines=2)
     stream.feed(b"abcdef\x1b[1;3H\x1b[44m\x1b[K")
     assert text(screen)[0] == "ab"
-    assert screen.buffer[0][4].bg == "blue"
-    assert not screen.buffer[0][4].bold
+    assert describe(screen.buffer[0][4]).bg == "blue"
+    assert not describe(screen.buffer[0][4]).bold
 
 
 def test_line_drawing_charset() -> None:
@@ -257,4 +258,4 @@ def test_insert_and_delete_characters_stay_inside_the_row() -> None:
     assert all(0 <= x < 8 for x in screen.buffer[0])
     stream.feed(b"\x1b[2;1Hxy\x1b[44m\x1b[2;1H\x1b[@")
     assert text(screen)[1] == " xy"
-    assert screen.buffer[1][0].bg == "blue"
+    assert describe(screen.buffer[1][0]).bg == "blue"

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from amux_tui.terminal.colors import TerminalColors
+from amux_tui.terminal.cells import describe
 from amux_tui.terminal.screen import TerminalScreen
 from amux_tui.terminal.stream import TerminalStream
 
@@ -52,7 +53,7 @@ def test_xtmodkeys_query_is_dropped() -> None:
     screen, stream, replies = make()
     stream.feed(b"a\x1b[>4;?mb\x1b[>4;1mc")
     assert row(screen) == "abc"
-    cell = screen.buffer[0][2]
+    cell = describe(screen.buffer[0][2])
     assert not cell.bold and not cell.underscore
     assert replies == []
 
@@ -102,16 +103,16 @@ def test_zero_width_joiner_keeps_the_rest_of_the_run() -> None:
     screen, stream, _ = make()
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     stream.feed(f"a{family}b rest".encode())
-    assert screen.buffer[0][1].data == family
-    assert screen.buffer[0][2].data == ""  # the emoji is wide
+    assert describe(screen.buffer[0][1]).data == family
+    assert describe(screen.buffer[0][2]).data == ""  # the emoji is wide
     assert row(screen) == f"a{family}b rest"
 
 
 def test_variation_selector_keeps_the_rest_and_widens() -> None:
     screen, stream, _ = make()
     stream.feed("\u2764\ufe0f ok".encode())
-    assert screen.buffer[0][0].data == "\u2764\ufe0f"
-    assert screen.buffer[0][1].data == ""
+    assert describe(screen.buffer[0][0]).data == "\u2764\ufe0f"
+    assert describe(screen.buffer[0][1]).data == ""
     assert row(screen) == "\u2764\ufe0f ok"
     assert screen.cursor.x == 5
 
@@ -120,14 +121,14 @@ def test_joiner_split_across_chunks() -> None:
     screen, stream, _ = make()
     stream.feed("x\U0001f468".encode())
     stream.feed("\u200d\U0001f469 y".encode())
-    assert screen.buffer[0][1].data == "\U0001f468\u200d\U0001f469"
+    assert describe(screen.buffer[0][1]).data == "\U0001f468\u200d\U0001f469"
     assert row(screen) == "x\U0001f468\u200d\U0001f469 y"
 
 
 def test_combining_accent_joins_previous_cell() -> None:
     screen, stream, _ = make()
     stream.feed("e\u0301t\u00e9".encode())
-    assert screen.buffer[0][0].data == "e\u0301"
+    assert describe(screen.buffer[0][0]).data == "e\u0301"
     assert row(screen) == "e\u0301t\u00e9"
 
 
@@ -145,14 +146,14 @@ def test_sequences_split_at_every_byte() -> None:
     assert split.title == whole.title == "title"
     assert split_replies == whole_replies
     assert split.modes.bracketed_paste
-    assert split.buffer[0][0].fg == "red" and split.buffer[0][0].bold
+    assert describe(split.buffer[0][0]).fg == "red" and describe(split.buffer[0][0]).bold
 
 
 def test_malformed_csi_is_skipped_and_next_sequence_parsed() -> None:
     screen, stream, _ = make()
     stream.feed(b"a\x1b[1;2\x1b[31mb\x1b[ 1 2qc")
     assert row(screen) == "abc"
-    assert screen.buffer[0][1].fg == "red"
+    assert describe(screen.buffer[0][1]).fg == "red"
 
 
 def test_oversized_string_is_dropped_without_growing() -> None:

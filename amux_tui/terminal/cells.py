@@ -1,6 +1,6 @@
 """Screen cells and SGR (Select Graphic Rendition) parsing.
 
-A :class:`Cell` is what one screen position holds. Colours are strings:
+A cell is what one screen position holds: ``(data, pen)``. Colours are strings:
 ``"default"``, one of the sixteen :data:`ANSI_NAMES` (rendered through the
 theme's palette, see :mod:`amux_tui.terminal.colors`) or ``"rrggbb"`` hex for
 256-colour entries 16-255 and truecolour.
@@ -44,30 +44,28 @@ def colour_256(index: int) -> str:
     return _EXTENDED_HEX[min(index, 255) - 16]
 
 
-class Pen(NamedTuple):
-    """How a cell is drawn: colours and attributes (the state SGR changes).
+# A pen (how a cell is drawn) and a cell (what a screen position holds) are
+# plain tuples, not NamedTuples: the garbage collector stops tracking plain
+# tuples of strings and bools after one look, and a dict of them is born
+# untracked when copied, so ten thousand rows of history cost a collection
+# nothing. Read them with the index constants below, or `describe` a cell.
 
-    Pens are interned (:func:`intern_pen`), so cells drawn alike share one pen
-    object and a renderer can group a row's cells by pen identity.
-    """
+#: ``(fg, bg, bold, italics, underscore, strikethrough, reverse, blink, dim, link)``
+Pen = tuple
+#: ``(data, pen)``: one grapheme, or ``""`` for the right half of a wide character.
+Cell = tuple
 
-    fg: str = "default"
-    bg: str = "default"
-    bold: bool = False
-    italics: bool = False
-    underscore: bool = False
-    strikethrough: bool = False
-    reverse: bool = False
-    blink: bool = False
-    dim: bool = False
-    link: str | None = None
-
+PEN_FIELDS = ("fg", "bg", "bold", "italics", "underscore", "strikethrough", "reverse", "blink", "dim", "link")
+FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK = range(len(PEN_FIELDS))
+_PEN_INDEX = {name: index for index, name in enumerate(PEN_FIELDS)}
+DATA, PEN = 0, 1
 
 _pens: dict[Pen, Pen] = {}
 
 
 def intern_pen(pen: Pen) -> Pen:
-    """The one shared pen equal to ``pen``."""
+    """The one shared pen equal to ``pen``: cells drawn alike share it, so a
+    renderer can group a row's cells by pen identity."""
     shared = _pens.get(pen)
     if shared is None:
         if len(_pens) > 65536:  # a program cycling through truecolour: start over
@@ -76,38 +74,51 @@ def intern_pen(pen: Pen) -> Pen:
     return shared
 
 
-DEFAULT_PEN = intern_pen(Pen())
+DEFAULT_PEN = intern_pen(("default", "default", False, False, False, False, False, False, False, None))
+DEFAULT_CELL: Cell = (" ", DEFAULT_PEN)
 
 
-class Cell(NamedTuple):
-    """One screen cell: its text (one grapheme, or ``""`` for the right half of a
-    wide character) and its pen. ``data`` comes first, as in ``pyte.screens.Char``,
-    so pyte's own methods (``_replace(data=...)``) keep working on it."""
-
-    data: str = " "
-    pen: Pen = DEFAULT_PEN
-
-    # Read-only views of the pen, named as pyte names them.
-    fg = property(lambda self: self.pen.fg)
-    bg = property(lambda self: self.pen.bg)
-    bold = property(lambda self: self.pen.bold)
-    italics = property(lambda self: self.pen.italics)
-    underscore = property(lambda self: self.pen.underscore)
-    strikethrough = property(lambda self: self.pen.strikethrough)
-    reverse = property(lambda self: self.pen.reverse)
-    blink = property(lambda self: self.pen.blink)
-    dim = property(lambda self: self.pen.dim)
-    link = property(lambda self: self.pen.link)
-
-    def with_pen(self, **changes: object) -> Cell:
-        """This cell's text drawn with ``changes`` applied to its pen."""
-        return Cell(self.data, intern_pen(self.pen._replace(**changes)))
+def make_pen(**fields: object) -> Pen:
+    """A pen with ``fields`` set (by name) and the rest at their defaults."""
+    return pen_with(DEFAULT_PEN, **fields)
 
 
-DEFAULT_CELL = Cell(" ", DEFAULT_PEN)
+def pen_with(pen: Pen, **changes: object) -> Pen:
+    """``pen`` with ``changes`` (by field name) applied."""
+    fields = list(pen)
+    for name, value in changes.items():
+        fields[_PEN_INDEX[name]] = value
+    return intern_pen(tuple(fields))
 
-# Positions of Pen fields, for building a new pen from a list.
-_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = range(10)
+
+def cell_with(cell: Cell, **changes: object) -> Cell:
+    """``cell``'s text drawn with ``changes`` applied to its pen."""
+    return (cell[0], pen_with(cell[1], **changes))
+
+
+class CellInfo(NamedTuple):
+    """A readable view of a cell (for tests, debugging, and callers who prefer names)."""
+
+    data: str
+    fg: str
+    bg: str
+    bold: bool
+    italics: bool
+    underscore: bool
+    strikethrough: bool
+    reverse: bool
+    blink: bool
+    dim: bool
+    link: str | None
+
+
+def describe(cell: Cell) -> CellInfo:
+    return CellInfo(cell[0], *cell[1])
+
+
+# Short names for the pen positions, used by the SGR parser below.
+_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = (
+    FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK)
 
 # Plain on/off attributes: SGR code -> (field index, value).
 _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
@@ -161,12 +172,8 @@ def _colon_colour(sub: list[str]) -> str | None:
     return colour
 
 
-_new_tuple = tuple.__new__
-
-
 def make_cell(data: str, pen: Pen) -> Cell:
-    """A cell (faster than calling the class)."""
-    return _new_tuple(Cell, (data, pen))
+    return (data, pen)
 
 
 def _codes(parts: list[str]) -> list[int] | None:
@@ -184,7 +191,7 @@ def apply_sgr(pen: Pen, params: str) -> Pen:
     is not a graphic rendition: even SGR 0 keeps it.
     """
     if not params or params == "0":
-        return DEFAULT_PEN if pen.link is None else intern_pen(DEFAULT_PEN._replace(link=pen.link))
+        return DEFAULT_PEN if pen[_LINK] is None else pen_with(DEFAULT_PEN, link=pen[_LINK])
     fields = list(pen)
     parts = params.split(";")
     codes = _codes(parts)
@@ -203,13 +210,13 @@ def apply_sgr(pen: Pen, params: str) -> Pen:
                     fields[_FG if code == 38 else _BG] = colour
             else:
                 _apply_code(fields, code, pen)
-    return intern_pen(_new_tuple(Pen, fields))
+    return intern_pen(tuple(fields))
 
 
 def _apply_code(fields: list, code: int, pen: Pen) -> None:
     if code == 0:
         fields[:] = DEFAULT_PEN
-        fields[_LINK] = pen.link
+        fields[_LINK] = pen[_LINK]
     elif code in _FLAGS:
         for index, value in _FLAGS[code]:
             fields[index] = value

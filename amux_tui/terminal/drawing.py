@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 else:
     _Base = object
 
-_new_tuple = tuple.__new__
 _IDENTITY_CHARSET = charsets.LAT1_MAP
 _ZWJ = "\u200d"
 
@@ -38,7 +37,7 @@ class _Glyphs(dict[str, Cell]):
         self.pen = pen
 
     def __missing__(self, text: str) -> Cell:
-        cell = self[text] = _new_tuple(Cell, (text, self.pen))
+        cell = self[text] = (text, self.pen)
         return cell
 
 
@@ -64,7 +63,7 @@ class TextDrawing(_Base):
             self._draw_clusters(data)
             return
         cursor = self.cursor
-        pen = cursor.attrs.pen
+        pen = cursor.attrs[1]
         glyphs = self._last_glyphs
         if glyphs.pen is not pen:
             glyphs = self._last_glyphs = self._glyphs(pen)
@@ -109,7 +108,7 @@ class TextDrawing(_Base):
         columns = self.columns
         narrow = self._narrow_chars
         history = self.history if self._main_buffer is None else None
-        glyph = self._glyphs(cursor.attrs.pen).__getitem__
+        glyph = self._glyphs(cursor.attrs[1]).__getitem__
         for text in texts:
             if text:
                 x = cursor.x
@@ -161,16 +160,16 @@ class TextDrawing(_Base):
     def _split_wide_at(self, line: Line, start: int, stop: int) -> None:
         """Blank halves of wide characters that a write over [start, stop) cuts."""
         head = line.get(start)
-        if head is not None and head.data == "" and start > 0:
-            line[start - 1] = line[start - 1]._replace(data=" ")
+        if head is not None and head[0] == "" and start > 0:
+            line[start - 1] = (" ", line[start - 1][1])
         tail = line.get(stop)
-        if tail is not None and tail.data == "":
-            line[stop] = tail._replace(data=" ")
+        if tail is not None and tail[0] == "":
+            line[stop] = (" ", tail[1])
 
     def _draw_clusters(self, data: str) -> None:
         """The general path: grapheme clusters, wide cells, insert mode."""
         cursor = self.cursor
-        glyphs = self._glyphs(cursor.attrs.pen)
+        glyphs = self._glyphs(cursor.attrs[1])
         # A run may continue the cluster of the previous run (a chunk boundary
         # inside an emoji sequence): marks and joiners, and what follows a joiner.
         joining = True
@@ -212,13 +211,13 @@ class TextDrawing(_Base):
             if y == 0:
                 return -1, -1
             y, x = y - 1, self.columns - 1
-        if x > 0 and self.buffer[y][x].data == "":
+        if x > 0 and self.buffer[y][x][0] == "":
             x -= 1
         return y, x
 
     def _previous_ends_with_joiner(self) -> bool:
         y, x = self._previous_cell()
-        return y >= 0 and self.buffer[y][x].data.endswith(_ZWJ)
+        return y >= 0 and self.buffer[y][x][0].endswith(_ZWJ)
 
     def _join_previous(self, mark: str) -> str:
         """Append a zero-width mark (joiner, selector, accent) to the cell before.
@@ -231,16 +230,16 @@ class TextDrawing(_Base):
             return ""
         line = self.buffer[y]
         cell = line[x]
-        if not cell.data.strip():
+        if not cell[0].strip():
             return ""
-        text = cell.data + mark
-        line[x] = cell._replace(data=text)
+        text = cell[0] + mark
+        line[x] = (text, cell[1])
         self.dirty.add(y)
-        self._narrow_chars.discard(cell.data)
+        self._narrow_chars.discard(cell[0])
         # An emoji selector can make a narrow character wide.
-        if cluster_width(text) == 2 and line[x + 1].data != "" and x + 1 < self.columns:
+        if cluster_width(text) == 2 and line[x + 1][0] != "" and x + 1 < self.columns:
             if y == cursor.y and cursor.x == x + 1:
-                line[x + 1] = cell._replace(data="")
+                line[x + 1] = ("", cell[1])
                 cursor.x += 1
         return text
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .cells import DEFAULT_CELL, Cell, Pen, intern_pen, make_cell
+from .cells import BG, DEFAULT_CELL, Cell, make_cell, make_pen
 from .lines import Line
 
 if TYPE_CHECKING:
@@ -111,12 +111,12 @@ class ScreenEditing(_Base):
 
     def _blank(self) -> Cell:
         """What erased cells become: blank, in the current background colour only."""
-        bg = self.cursor.attrs.pen.bg
+        bg = self.cursor.attrs[1][BG]
         if bg == "default":
             return DEFAULT_CELL
         blank = self._blanks.get(bg)
         if blank is None:
-            blank = self._blanks[bg] = make_cell(" ", intern_pen(Pen(bg=bg)))
+            blank = self._blanks[bg] = make_cell(" ", make_pen(bg=bg))
         return blank
 
     def _fill(self, y: int, start: int, stop: int) -> None:

@@ -1,5 +1,5 @@
-"""Screen rows: sparse cell dicts with an identity and a version, and their
-frozen form for history.
+"""Screen rows: sparse cell dicts with an identity and a version, and the
+plain form they take in the history.
 
 A :class:`Line` is what pyte expects a row to be (``{column: cell}``, missing
 columns blank). ``version`` is bumped when a row's content changes and
@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from itertools import repeat
-from operator import itemgetter
 from typing import Any
 
-from .cells import DEFAULT_CELL, Cell, Pen, intern_pen, make_cell
+from .cells import DEFAULT_CELL, Cell
 
 _serials = itertools.count()
 
@@ -37,46 +35,24 @@ class Line(dict[int, Cell]):
         return self.default
 
 
-class _PlainPens(dict[Pen, tuple]):
-    """Each pen's twin as a plain tuple (equal, same hash, so style caches keyed
-    by pens find it). The garbage collector stops tracking plain tuples of
-    strings and bools; a NamedTuple it tracks forever."""
-
-    def __missing__(self, pen: Pen) -> tuple:
-        if len(self) > 65536:
-            self.clear()
-        plain = self[pen] = tuple(pen)
-        return plain
-
-
-_plain_pens = _PlainPens()
-_cell_text = itemgetter(0)
-_cell_pen = itemgetter(1)
-
-#: A history row: the cells' texts and, per cell, its pen as a plain tuple.
-FrozenLine = tuple[tuple[str, ...], tuple[tuple, ...]]
+#: A history row: a plain dict of plain-tuple cells, which the garbage
+#: collector does not track (its cells are untracked), so history costs
+#: collections nothing.
+FrozenLine = dict[int, Cell]
 
 
 def freeze_line(line: Line) -> FrozenLine:
-    """A row as immutable plain tuples, up to its last written column.
+    """A row as it goes into the history: a plain dict, born untracked.
 
-    History rows are kept this way: after its first pass the garbage collector
-    no longer tracks them, so ten thousand rows of history add nothing to a
-    full collection (rows of NamedTuple cells would make each one long).
+    Built from ``items()`` on purpose: ``dict(line)`` would clone the row's
+    table and, with it, the row's tracked state (a ``Line`` is always tracked).
     """
-    if not line:
-        return ((), ())
-    cells = list(map(line.get, range(max(line) + 1), repeat(DEFAULT_CELL)))
-    return tuple(map(_cell_text, cells)), tuple(map(_plain_pens.__getitem__, map(_cell_pen, cells)))
+    return dict(line.items())
 
 
 def thaw_line(frozen: FrozenLine, columns: int) -> Line:
     """A history row back as a screen row (the screen grew), cut to ``columns``."""
-    texts, pens = frozen
-    return Line(
-        (x, make_cell(text, intern_pen(Pen._make(pen))))
-        for x, (text, pen) in enumerate(zip(texts[:columns], pens[:columns]))
-    )
+    return Line((column, cell) for column, cell in frozen.items() if column < columns)
 
 
 def line_serial(line: Line) -> int:

@@ -23,7 +23,7 @@ from typing import Any
 import pyte
 from pyte.screens import Margins
 
-from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, apply_sgr, make_cell
+from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, apply_sgr, cell_with, make_cell
 from .drawing import _IDENTITY_CHARSET, TextDrawing, _Glyphs
 from .editing import ScreenEditing
 from .history import History
@@ -106,13 +106,13 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
     def select_graphic_rendition_text(self, params: str) -> None:
         """SGR from the raw parameter text, memoised per (attributes, params)."""
         attrs = self.cursor.attrs
-        key = (attrs.pen, params)
+        key = (attrs[1], params)
         pen = self._sgr_cache.get(key)
         if pen is None:
             if len(self._sgr_cache) > 4096:
                 self._sgr_cache.clear()
-            pen = self._sgr_cache[key] = apply_sgr(attrs.pen, params)
-        self.cursor.attrs = make_cell(attrs.data, pen)
+            pen = self._sgr_cache[key] = apply_sgr(attrs[1], params)
+        self.cursor.attrs = make_cell(attrs[0], pen)
 
     def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
         if kwargs.get("private"):
@@ -122,7 +122,7 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
     def set_link(self, url: str | None) -> None:
         """OSC 8: cells drawn from now on carry ``url`` (None ends the link)."""
         self.link = url or None
-        self.cursor.attrs = self.cursor.attrs.with_pen(link=self.link)
+        self.cursor.attrs = cell_with(self.cursor.attrs, link=self.link)
 
     # -- cursor ------------------------------------------------------------------
 
@@ -264,9 +264,8 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
     @staticmethod
     def line_text(line: Line | FrozenLine, columns: int) -> str:
         """A row (or a frozen history row) as text, wide characters once."""
-        if isinstance(line, tuple):
-            return "".join(line[0][:columns])
-        return "".join(line[x].data for x in range(columns))
+        get = line.get
+        return "".join(get(x, DEFAULT_CELL)[0] for x in range(columns))
 
     @property
     def display(self) -> list[str]:

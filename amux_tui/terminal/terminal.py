@@ -28,9 +28,6 @@ from .stream import TerminalStream
 _HIGH_WATER = 1 << 18
 _LOW_WATER = 1 << 16
 _SYNC_HOLD = 0.15  # longest a synchronized-output frame is held back
-_FREEZE_BATCH = 128  # history rows frozen per step (see History.freeze)
-_FREEZE_PAUSE = 0.01  # between steps
-_FREEZE_WAIT = 0.1  # while output is still queued
 
 
 class Terminal:
@@ -85,7 +82,6 @@ class Terminal:
         self._sync_since: float | None = None
         self._sync_timer: asyncio.TimerHandle | None = None
         self._frame_due = False
-        self._freeze_timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._exited = asyncio.Event()
 
@@ -118,9 +114,8 @@ class Terminal:
             scheduler_for(self._loop).discard(self)
         self._queue.clear()
         self._queued = 0
-        for timer in (self._sync_timer, self._freeze_timer):
-            if timer is not None:
-                timer.cancel()
+        if self._sync_timer is not None:
+            self._sync_timer.cancel()
         if code is not None and self.exit_code is None:
             self._pending_exit = code
             self._report_exit()
@@ -170,8 +165,6 @@ class Terminal:
     def after_turn(self) -> None:
         """Report what changed during a parsing turn."""
         screen = self.screen
-        if screen.history.unfrozen and self._freeze_timer is None and self._loop is not None:
-            self._freeze_timer = self._loop.call_later(_FREEZE_WAIT, self._freeze_later)
         if screen.title != self.title:
             self.title = screen.title
             if self.on_title is not None:
@@ -180,20 +173,6 @@ class Terminal:
             self._maybe_frame()
         if not self._queue and self._pending_exit is not None:
             self._report_exit()
-
-    def _freeze_later(self) -> None:
-        """Freeze new history rows once output pauses, a small batch at a time.
-
-        During a flood most rows fall off the far end of the history soon
-        after they arrive, so freezing them then would be wasted work.
-        """
-        self._freeze_timer = None
-        if self._loop is None:
-            return
-        if self._queue:
-            self._freeze_timer = self._loop.call_later(_FREEZE_WAIT, self._freeze_later)
-        elif self.screen.history.freeze(_FREEZE_BATCH):
-            self._freeze_timer = self._loop.call_later(_FREEZE_PAUSE, self._freeze_later)
 
     def _maybe_frame(self) -> None:
         """Show the frame, unless the program is inside a synchronized update."""

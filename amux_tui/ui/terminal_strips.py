@@ -17,7 +17,7 @@ from rich.style import Style
 from textual.cache import LRUCache
 from textual.strip import Strip
 
-from amux_tui.terminal.cells import DEFAULT_CELL, Cell, Pen
+from amux_tui.terminal.cells import DATA, DEFAULT_CELL, PEN, REVERSE, Cell, Pen, cell_with
 from amux_tui.terminal.colors import TerminalColors
 from amux_tui.terminal.lines import FrozenLine, Line, line_serial
 
@@ -32,7 +32,7 @@ CURSOR_UNDERLINE = "underline"
 class StripRenderer:
     """Renders rows with the terminal's colours; remembers the last few thousand."""
 
-    def __init__(self, colors: TerminalColors, cache_size: int = 256) -> None:
+    def __init__(self, colors: TerminalColors, cache_size: int = 160) -> None:
         self.colors = colors
         self.default_style = Style(color=colors.foreground, bgcolor=colors.background)
         self._styles: dict[Pen, Style] = {}
@@ -41,8 +41,8 @@ class StripRenderer:
     def clear(self) -> None:
         self._strips.clear()
 
-    def style(self, pen: Pen | tuple) -> Style:
-        """The Rich style for a cell's pen (or its plain-tuple twin from history)."""
+    def style(self, pen: Pen) -> Style:
+        """The Rich style for a cell's pen."""
         style = self._styles.get(pen)
         if style is None:
             fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link = pen
@@ -67,22 +67,13 @@ class StripRenderer:
             strip = self._strips[key] = self._build(cells, width, cursor)
         return strip
 
-    def render_history(self, name: tuple, row: Line | FrozenLine, columns: int, width: int) -> Strip:
-        """A frozen history row; ``name`` identifies it (history rows never change)."""
+    def render_history(self, name: tuple, row: FrozenLine, columns: int, width: int) -> Strip:
+        """A history row; ``name`` identifies it (history rows never change)."""
         key = (name, columns, width)
         strip = self._strips.get(key)
-        if strip is None and isinstance(row, Line):  # not frozen yet
+        if strip is None:
             cells = list(map(row.get, range(columns), repeat(DEFAULT_CELL)))
             strip = self._strips[key] = self._build(cells, width, None)
-        elif strip is None:
-            texts, pens = row[0][:columns], row[1][:columns]
-            segments = []
-            start = 0
-            for pen, group in groupby(pens):
-                stop = start + sum(1 for _ in group)
-                segments.append(Segment("".join(texts[start:stop]), self.style(pen)))
-                start = stop
-            strip = self._strips[key] = self._fit(segments, width)
         return strip
 
     def blank(self, width: int) -> Strip:
@@ -112,12 +103,11 @@ class StripRenderer:
 def _mark_cursor(cells: list[Cell], x: int, shape: str) -> None:
     if not 0 <= x < len(cells):
         return
-    if cells[x].data == "" and x > 0:  # on the right half of a wide character
+    if cells[x][DATA] == "" and x > 0:  # on the right half of a wide character
         x -= 1
     cell = cells[x]
     if shape == CURSOR_UNDERLINE:
-        cells[x] = cell.with_pen(underscore=True)
+        cell = cell_with(cell, underscore=True)
     else:
-        cells[x] = cell.with_pen(reverse=not cell.reverse)
-    if cell.data == "":
-        cells[x] = cells[x]._replace(data=" ")
+        cell = cell_with(cell, reverse=not cell[PEN][REVERSE])
+    cells[x] = (cell[DATA] or " ", cell[PEN])

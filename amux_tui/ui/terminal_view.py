@@ -211,6 +211,24 @@ class TerminalView(MouseForwarding, Widget, can_focus=True):
         self.terminal.feed(note.encode())
         self.post_message(self.Exited(self, code))
 
+    @property
+    def title(self) -> str:
+        """The program's window title (OSC 0/2), "" until it sets one."""
+        return self.terminal.title
+
+    @property
+    def busy(self) -> bool | None:
+        """Working (True) / idle (False) as the program last reported; None if it never did."""
+        return self.terminal.busy
+
+    @property
+    def running(self) -> bool:
+        return self.terminal.running
+
+    @property
+    def exit_code(self) -> int | None:
+        return self.terminal.exit_code
+
     # -- input, for broadcast and the dashboard --------------------------------
 
     def send_text(self, text: str) -> None:
