@@ -26,6 +26,7 @@ from ..body_fields import (
 )
 from ..errors import invalid
 from ..ids import new_id
+from ..openai_tools import decode_tool_choice, function_tool
 from ..options import TranslateOptions
 from ..reasoning import effort_of
 from ..report import TranslationReport
@@ -183,33 +184,17 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
         if tool.get("type", "function") != "function":
             report.note(f"tool type '{tool.get('type')}': the target cannot run it")
             continue
-        req.tools.append(_function(require_dict(tool.get("function"), f"tools[{i}].function"), f"tools[{i}].function"))
+        req.tools.append(function_tool(require_dict(tool.get("function"), f"tools[{i}].function"), f"tools[{i}].function"))
     for i, raw in enumerate(opt_list(body, "functions", "") or []):
-        req.tools.append(_function(require_dict(raw, f"functions[{i}]"), f"functions[{i}]"))
+        req.tools.append(function_tool(require_dict(raw, f"functions[{i}]"), f"functions[{i}]"))
     choice = body.get("tool_choice", body.get("function_call"))
-    if isinstance(choice, str):
-        if choice not in ("auto", "none", "required"):
-            raise invalid("tool_choice: must be auto, none, required or a function")
-        req.tool_choice = ir.ToolChoice(choice)  # type: ignore[arg-type]
-    elif isinstance(choice, dict):
-        fn = choice.get("function") if isinstance(choice.get("function"), dict) else choice
-        if isinstance(fn.get("name"), str):
-            req.tool_choice = ir.ToolChoice("tool", fn["name"])
-        else:
-            report.note(f"tool_choice type '{choice.get('type')}'")
-    elif choice is not None:
-        raise invalid("tool_choice: must be a string or an object")
+    req.tool_choice = decode_tool_choice(choice, _chosen_function, "a function", report)
     req.parallel_tool_calls = opt_bool(body, "parallel_tool_calls", "")
 
 
-def _function(fn: dict, where: str) -> ir.Tool:
-    params = fn.get("parameters")
-    return ir.Tool(
-        require_str(fn.get("name"), f"{where}.name"),
-        opt_str(fn, "description", f"{where}."),
-        None if params is None else json_object(params, f"{where}.parameters"),
-        opt_bool(fn, "strict", f"{where}."),
-    )
+def _chosen_function(choice: dict) -> str | None:
+    fn = choice.get("function") if isinstance(choice.get("function"), dict) else choice
+    return fn["name"] if isinstance(fn.get("name"), str) else None
 
 
 def _sampling(body: dict, req: ir.Request, report: TranslationReport) -> None:

@@ -27,6 +27,7 @@ from ..body_fields import (
 )
 from ..errors import invalid
 from ..openai_chat.request import media_from_url, media_to_url
+from ..openai_tools import decode_tool_choice, function_tool
 from ..options import TranslateOptions
 from ..reasoning import effort_of
 from ..report import ClientToolName, TranslationReport
@@ -170,11 +171,11 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
         tool = require_dict(raw, f"tools[{i}]")
         kind = tool.get("type")
         if kind == "function":
-            req.tools.append(_function(tool, f"tools[{i}]"))
+            req.tools.append(function_tool(tool, f"tools[{i}]"))
         elif kind == "namespace":
             namespace = require_str(tool.get("name"), f"tools[{i}].name")
             for j, inner in enumerate(opt_list(tool, "tools", f"tools[{i}].") or []):
-                fn = _function(require_dict(inner, f"tools[{i}].tools[{j}]"), f"tools[{i}].tools[{j}]")
+                fn = function_tool(require_dict(inner, f"tools[{i}].tools[{j}]"), f"tools[{i}].tools[{j}]")
                 report.tool_names[names.flatten(namespace, fn.name)] = ClientToolName(fn.name, namespace)
                 fn.name = names.flatten(namespace, fn.name)
                 req.tools.append(fn)
@@ -182,29 +183,14 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
             req.tools.append(_custom(tool, f"tools[{i}]", report))
         else:
             report.note(f"built-in tool '{kind}': the target cannot run it")
-    choice = body.get("tool_choice")
-    if isinstance(choice, str):
-        if choice not in ("auto", "none", "required"):
-            raise invalid("tool_choice: must be auto, none, required or an object")
-        req.tool_choice = ir.ToolChoice(choice)  # type: ignore[arg-type]
-    elif isinstance(choice, dict):
-        if choice.get("type") in ("function", "custom") and isinstance(choice.get("name"), str):
-            req.tool_choice = ir.ToolChoice("tool", names.flatten(opt_str(choice, "namespace", "tool_choice."), choice["name"]))
-        else:
-            report.note(f"tool_choice type '{choice.get('type')}'")
-    elif choice is not None:
-        raise invalid("tool_choice: must be a string or an object")
+    req.tool_choice = decode_tool_choice(body.get("tool_choice"), _chosen_tool, "an object", report)
     req.parallel_tool_calls = opt_bool(body, "parallel_tool_calls", "")
 
 
-def _function(tool: dict, where: str) -> ir.Tool:
-    params = tool.get("parameters")
-    return ir.Tool(
-        require_str(tool.get("name"), f"{where}.name"),
-        opt_str(tool, "description", f"{where}."),
-        None if params is None else json_object(params, f"{where}.parameters"),
-        opt_bool(tool, "strict", f"{where}."),
-    )
+def _chosen_tool(choice: dict) -> str | None:
+    if choice.get("type") in ("function", "custom") and isinstance(choice.get("name"), str):
+        return names.flatten(opt_str(choice, "namespace", "tool_choice."), choice["name"])
+    return None
 
 
 def _custom(tool: dict, where: str, report: TranslationReport) -> ir.Tool:
