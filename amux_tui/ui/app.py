@@ -75,7 +75,7 @@ class AmuxApp(App[int]):
                 pass
         self.call_after_refresh(self._after_first_frame)
 
-    def _after_first_frame(self) -> None:
+    async def _after_first_frame(self) -> None:
         """What the first frame does without: reading providers.json (building the config's pydantic
         models costs about as much as Textual's own start), then, once the rows are on screen, the
         probes (the Providers tab starts them) and the harness inventory (a --version per binary)."""
@@ -83,9 +83,11 @@ class AmuxApp(App[int]):
             self._stamp(f"litellm={'litellm' in sys.modules} pydantic={'pydantic' in sys.modules}", mode="w")
         self.reload_providers()
         try:
-            self._main_screen().query_one(ProvidersPane).providers_loaded()
+            pane = self._main_screen().query_one(ProvidersPane)
         except (LookupError, NoMatches):
             pass
+        else:
+            await pane.providers_loaded()
         self.call_after_refresh(self._providers_listed)
 
     def _providers_listed(self) -> None:

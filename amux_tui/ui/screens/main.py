@@ -54,8 +54,8 @@ class MainScreen(Screen):
         from .launch import LaunchScreen
 
         if provider is None:
-            picker = self.query_one(ModelPicker)
-            provider, model = picker.provider, picker.highlighted_model
+            for picker in self.query(ModelPicker):  # none in the first instant, before providers.json was read
+                provider, model = picker.provider, picker.highlighted_model
         self.app.push_screen(LaunchScreen(provider=provider, model=model, harness=harness),
                              lambda preview: preview is not None and self.launch(preview))
 

@@ -45,22 +45,22 @@ class ProvidersPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="providers-problem")
         yield ProviderTable(self.app.options.latency_text, id="provider-table")
-        with Horizontal(id="providers-bottom"):
-            yield ProviderDetail(id="provider-detail")
-            yield ModelPicker(id="model-picker")
+        # The details and the model list (an Input and an OptionList: about a third of the first
+        # frame's cost) come with the providers, just after the first frame.
+        yield Horizontal(id="providers-bottom")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self._probing = False
         self.query_one(ProviderTable).focus()
-        if self.app.catalog_load is None:
-            # The app reads providers.json just after the first frame, then calls providers_loaded.
-            self.query_one(ProviderDetail).update("Reading providers.json…")
-        else:
-            self.providers_loaded()
+        if self.app.catalog_load is not None:
+            await self.providers_loaded()
 
-    def providers_loaded(self) -> None:
+    async def providers_loaded(self) -> None:
         """The app has read providers.json: show its providers, and probe them once they are on screen
         (HTTP clients and TLS contexts are not needed for the rows)."""
+        bottom = self.query_one("#providers-bottom")
+        if not bottom.children:
+            await bottom.mount(ProviderDetail(id="provider-detail"), ModelPicker(id="model-picker"))
         self.reload(from_disk=False)
         if not self._probing:
             self.call_after_refresh(self._start_probing)
@@ -151,7 +151,8 @@ class ProvidersPane(Vertical):
         self._picked(event.name)
 
     def action_filter_models(self) -> None:
-        self.query_one("#model-filter").focus()
+        for model_filter in self.query("#model-filter"):  # none before providers.json was read
+            model_filter.focus()
 
     # --- add / edit -----------------------------------------------------------------------------
 
