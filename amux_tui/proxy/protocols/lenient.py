@@ -6,6 +6,23 @@ leniently, because a provider's oddity should cost one field, not the whole answ
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .wirejson import dumps, loads
+
+if TYPE_CHECKING:
+    from .report import TranslationReport
+
+
+def parse_event(data: str, report: TranslationReport) -> object:
+    """An upstream stream event's JSON, or None (noted) when it does not parse: one bad
+    event costs that event, not the stream."""
+    try:
+        return loads(data)
+    except ValueError:
+        report.note("unparseable upstream event")
+        return None
+
 
 def as_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
@@ -25,8 +42,6 @@ def as_list(value: object) -> list:
 
 def as_json_text(value: object) -> str:
     """Tool arguments an upstream sent as an object, as JSON text ("{}" if unencodable)."""
-    from .wirejson import dumps
-
     try:
         return dumps(value)
     except (ValueError, TypeError, RecursionError):

@@ -13,10 +13,10 @@ from typing import assert_never
 from .. import ir
 from ..errors import error_body, status_for_type
 from ..ids import new_id
-from ..lenient import as_dict, as_int, as_str
+from ..lenient import as_dict, as_int, as_str, parse_event
 from ..report import TranslationReport
 from ..sse import SSEEvent
-from ..wirejson import dumps, dumps_str, loads
+from ..wirejson import dumps, dumps_str
 from .request import ANTHROPIC
 from .response import STOP_FROM_ANTHROPIC, STOP_TO_ANTHROPIC, thinking_block, usage_from_anthropic, usage_to_anthropic
 
@@ -36,11 +36,7 @@ class AnthropicStreamDecoder:
         return event.event == "content_block_delta"
 
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
-        try:
-            obj = loads(event.data)
-        except ValueError:
-            self._report.note("unparseable upstream event")
-            return
+        obj = parse_event(event.data, self._report)
         if not isinstance(obj, dict):
             return
         kind = obj.get("type", event.event)
@@ -131,7 +127,6 @@ class AnthropicStreamEncoder:
         self._open: str | None = None  # "text" | "thinking" | "tool"
         self._open_key: int | str | None = None
         self._delta_prefix = ""
-        self._tool_index: dict[int | str, int] = {}
         self._usage = ir.Usage()
         self._stop: ir.StopReason = "end_turn"
         self._stop_sequence: str | None = None
@@ -155,7 +150,6 @@ class AnthropicStreamEncoder:
                 block = {"type": "tool_use", "id": call_id, "name": self._report.client_tool(name).name, "input": {}}
                 self._open_block("tool", block, out)
                 self._open_key = key
-                self._tool_index[key] = self._next_index - 1
             case ir.ToolArgsDelta(key=key, fragment=fragment):
                 if self._open == "tool" and self._open_key == key:
                     out.append(f'{self._delta_prefix}"input_json_delta","partial_json":{dumps_str(fragment)}}}}}\n\n'.encode())

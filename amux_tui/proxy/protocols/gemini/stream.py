@@ -17,10 +17,10 @@ from .. import ir
 from ..arguments import arguments_object
 from ..errors import error_body, status_for_type
 from ..ids import new_id
-from ..lenient import as_dict, as_int, as_json_text, as_str
+from ..lenient import as_dict, as_int, as_json_text, as_str, parse_event
 from ..report import TranslationReport
 from ..sse import SSEEvent
-from ..wirejson import dumps, dumps_str, loads
+from ..wirejson import dumps, dumps_str
 from .request import GEMINI, SYNTHETIC_ID
 
 STOP_FROM_GEMINI: dict[str, ir.StopReason] = {
@@ -90,11 +90,7 @@ class GeminiStreamDecoder:
         return not ('"usageMetadata"' in data or "finishReason" in data or '"error"' in data)
 
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
-        try:
-            obj = loads(event.data)
-        except ValueError:
-            self._report.note("unparseable upstream event")
-            return
+        obj = parse_event(event.data, self._report)
         for chunk in obj if isinstance(obj, list) else [obj]:
             if isinstance(chunk, dict):
                 self.decode_chunk(chunk, out)

@@ -14,10 +14,10 @@ from typing import assert_never
 from .. import ir
 from ..errors import error_body, status_for_type
 from ..ids import new_id, unix_now
-from ..lenient import as_dict, as_json_text, as_str
+from ..lenient import as_dict, as_json_text, as_str, parse_event
 from ..report import TranslationReport
 from ..sse import SSEEvent
-from ..wirejson import dumps, dumps_str, loads
+from ..wirejson import dumps, dumps_str
 from .request import CHAT
 from .response import STOP_FROM_CHAT, STOP_TO_CHAT, usage_from_chat, usage_to_chat
 
@@ -48,11 +48,7 @@ class ChatStreamDecoder:
             self._close_tools(out)
             out.append(ir.End())
             return
-        try:
-            obj = loads(data)
-        except ValueError:
-            self._report.note("unparseable upstream event")
-            return
+        obj = parse_event(data, self._report)
         if not isinstance(obj, dict):
             return
         if obj.get("error"):

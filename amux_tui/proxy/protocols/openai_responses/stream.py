@@ -17,10 +17,10 @@ from typing import assert_never
 from .. import ir
 from ..errors import error_body, status_for_type
 from ..ids import new_id, unix_now
-from ..lenient import as_dict, as_str
+from ..lenient import as_dict, as_str, parse_event
 from ..report import TranslationReport
 from ..sse import SSEEvent
-from ..wirejson import dumps, dumps_str, loads
+from ..wirejson import dumps, dumps_str
 from .request import RESPONSES
 from .response import (
     INCOMPLETE_REASON,
@@ -52,11 +52,7 @@ class ResponsesStreamDecoder:
         return event.event is not None and event.event.endswith(".delta")
 
     def decode(self, event: SSEEvent, out: list[ir.StreamEvent]) -> None:
-        try:
-            obj = loads(event.data)
-        except ValueError:
-            self._report.note("unparseable upstream event")
-            return
+        obj = parse_event(event.data, self._report)
         if not isinstance(obj, dict):
             return
         kind = obj.get("type", event.event)
