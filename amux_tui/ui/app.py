@@ -133,6 +133,7 @@ class AmuxApp(App[int]):
         """End every session's process group, the proxy, and an Ollama server amux started."""
         await self.sessions.close_all()
         await self.ollama.aclose()
+        await self.catalog.aclose()
 
     async def on_unmount(self) -> None:
         await self.shutdown_sessions()

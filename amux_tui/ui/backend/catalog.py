@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ...config.errors import ConfigError
 from ...providers.registry import ProviderRegistry
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ...config.models import AmuxConfig
 
 HealthStatus = Literal["checking", "ok", "auth", "down", "error", "unknown"]
+PROBE_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,23 @@ class ProviderCatalog:
         self._explicit = config_path
         self.env = env
         self.detect_local_servers = detect_local
+        self._http: Any = None
+
+    @property
+    def http(self):
+        """One HTTP client for every health probe and model listing, made on first use: a client per
+        probe builds an SSL context each time (tens of milliseconds of the event loop, per provider,
+        every health round)."""
+        if self._http is None:
+            from ...providers.answers import make_client
+
+            self._http = make_client(PROBE_TIMEOUT)
+        return self._http
+
+    async def aclose(self) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
 
     @property
     def config_path(self) -> Path:
@@ -95,7 +113,7 @@ class ProviderCatalog:
         except ImportError:
             return HealthView("unknown", None, "health checks are not available in this build")
         try:
-            result = await check_health(provider)
+            result = await check_health(provider, client=self.http)
         except Exception as exc:  # a probe must never take the dashboard down
             return HealthView("error", None, f"{type(exc).__name__}: {exc}")
         return HealthView(_status_of(result.status), result.latency_ms, result.detail or "")
@@ -107,7 +125,7 @@ class ProviderCatalog:
         except ImportError:
             return ModelsView(configured, provider.default_model, False, "live listing not available")
         try:
-            listing = await list_models(provider)
+            listing = await list_models(provider, client=self.http)
         except Exception as exc:
             return ModelsView(configured, provider.default_model, False, f"{type(exc).__name__}: {exc}")
         names = tuple(_model_names(listing))
