@@ -17,7 +17,7 @@ from aiohttp import web
 
 from . import protocols
 from .errors import ProxyError, upstream_failure, upstream_status_error
-from .exchange import new_record, read_object, recorded, relay_same_protocol, requested_model
+from .exchange import new_record, read_model_request, recorded, relay_same_protocol
 from .litellm_backend import count_with_litellm
 from .sessions import Session
 from .state import HTTP, SESSION
@@ -34,13 +34,9 @@ async def count_tokens(request: web.Request, inbound: str, *, url_model: str | N
     record = new_record(request, inbound)
 
     async def work() -> web.StreamResponse:
-        raw, body = await read_object(request)
-        record.request_body = raw
-        asked = url_model if inbound == "gemini" else requested_model(body)
-        model = session.resolve_model(asked)
-        record.requested_model, record.model = asked, model
+        raw, body, model = await read_model_request(request, session, record, inbound, url_model)
         provider = session.provider
-        if not provider.via_litellm and provider.speaks(inbound):
+        if provider.speaks(inbound):
             action = "count_tokens" if inbound == "anthropic-messages" else "countTokens"
             return await relay_same_protocol(request, session, record, inbound=inbound, raw=raw, body=body,
                                              model=model, stream=False, action=action)
@@ -67,14 +63,14 @@ async def _count(request: web.Request, session: Session, record: RequestRecord, 
             return body
         return protocols.translate_request(body, source=inbound, target=target, model=model, report=report)
 
-    if not provider.via_litellm and provider.speaks("anthropic-messages"):
+    if provider.speaks("anthropic-messages"):
         record.upstream = "anthropic-messages"
         translated = to("anthropic-messages")
         payload = {key: translated[key] for key in _ANTHROPIC_COUNT_FIELDS if key in translated}
         payload["model"] = model
         answer = await _post(request, session, record, "anthropic-messages", payload, model, "count_tokens")
         return _int_field(answer, "input_tokens")
-    if not provider.via_litellm and provider.speaks("gemini"):
+    if provider.speaks("gemini"):
         record.upstream = "gemini"
         translated = {key: value for key, value in to("gemini").items() if key != "model"}
         payload = {"generateContentRequest": {"model": f"models/{model.removeprefix('models/')}", **translated}}

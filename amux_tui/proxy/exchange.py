@@ -79,6 +79,17 @@ def requested_model(body: dict[str, Any]) -> str | None:
     return model
 
 
+async def read_model_request(request: web.Request, session: Session, record: RequestRecord, inbound: str,
+                             url_model: str | None) -> tuple[bytes, dict[str, Any], str]:
+    """Read the body into ``record`` and pick the model: raw bytes, the object, the session's model."""
+    raw, body = await read_object(request)
+    record.request_body = raw
+    asked = url_model if inbound == "gemini" else requested_model(body)
+    model = session.resolve_model(asked)
+    record.requested_model, record.model = asked, model
+    return raw, body, model
+
+
 async def forward(request: web.Request, inbound: str, *, url_model: str | None = None,
                   url_stream: bool = False) -> web.StreamResponse:
     """Serve a generation request in ``inbound`` (Gemini names its model and streaming in the URL)."""
@@ -86,11 +97,7 @@ async def forward(request: web.Request, inbound: str, *, url_model: str | None =
     record = new_record(request, inbound)
 
     async def work() -> web.StreamResponse:
-        raw, body = await read_object(request)
-        record.request_body = raw
-        asked = url_model if inbound == "gemini" else requested_model(body)
-        model = session.resolve_model(asked)
-        record.requested_model, record.model = asked, model
+        raw, body, model = await read_model_request(request, session, record, inbound, url_model)
         provider = session.provider
         record.cost_model = provider.litellm_model(model)
         if provider.speaks(inbound):
