@@ -29,6 +29,14 @@ def require_str(value: Any, where: str) -> str:
     return value
 
 
+def required(body: dict, key: str) -> Any:
+    """A top-level field the request means nothing without (``messages``, ``input``...)."""
+    value = body.get(key)
+    if value is None:
+        raise invalid(f"{key}: field required")
+    return value
+
+
 def opt_dict(body: dict, key: str, where: str) -> dict | None:
     value = body.get(key)
     return None if value is None else require_dict(value, f"{where}{key}")

@@ -8,6 +8,7 @@ names (Codex namespaces, names fitted to a 64-character limit).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -33,6 +34,11 @@ class TranslationReport:
         """Record one loss; repeats of the same note are kept once."""
         if what not in self.dropped:
             self.dropped.append(what)
+
+    def note_untranslated(self, fields: Iterable[str]) -> None:
+        """Record fields of the client's body that the decoder does not know."""
+        for key in fields:
+            self.note(f"field '{key}' (not translated)")
 
     def client_tool(self, upstream_name: str) -> ClientToolName:
         """The client's name for a tool the upstream called ``upstream_name``."""

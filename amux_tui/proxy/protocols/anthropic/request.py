@@ -14,6 +14,7 @@ from .. import ir, signatures
 from ..arguments import arguments_object
 from ..body_fields import (
     json_object,
+    json_text,
     opt_bool,
     opt_dict,
     opt_int,
@@ -23,7 +24,7 @@ from ..body_fields import (
     require_dict,
     require_list,
     require_str,
-    json_text,
+    required,
     str_or_list,
 )
 from ..errors import invalid
@@ -53,9 +54,7 @@ def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     req = ir.Request()
     req.system = _system(body.get("system"), report)
     referenced: set[str] = set()
-    messages = body.get("messages")
-    if messages is None:
-        raise invalid("messages: field required")
+    messages = required(body, "messages")
     for i, raw in enumerate(require_list(messages, "messages")):
         where = f"messages[{i}]"
         msg = require_dict(raw, where)
@@ -71,8 +70,7 @@ def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     _tool_choice(body, req)
     _sampling(body, req, report)
     _reasoning(body, req, report)
-    for key in body.keys() - _KNOWN_FIELDS:
-        report.note(f"field '{key}' (not translated)")
+    report.note_untranslated(body.keys() - _KNOWN_FIELDS)
     for key in ("context_management", "container", "mcp_servers", "service_tier"):
         if body.get(key) is not None:
             report.note(f"{key} (anthropic only)")

@@ -24,6 +24,7 @@ from ..body_fields import (
     require_dict,
     require_list,
     require_str,
+    required,
     str_or_list,
 )
 from ..errors import invalid
@@ -82,9 +83,7 @@ def decode_request(body: dict, report: TranslationReport) -> ir.Request:
             text = require_dict(raw, f"systemInstruction.parts[{j}]").get("text")
             if isinstance(text, str) and text:
                 req.system.append(text)
-    contents = body.get("contents")
-    if contents is None:
-        raise invalid("contents: field required")
+    contents = required(body, "contents")
     ids = _CallIds()
     for i, raw in enumerate(require_list(contents, "contents")):
         content = require_dict(raw, f"contents[{i}]")
@@ -97,8 +96,7 @@ def decode_request(body: dict, report: TranslationReport) -> ir.Request:
         req.messages.append(ir.Message("assistant" if role == "model" else "user", parts))
     _tools(body, req, report)
     _generation(body, req, report)
-    for key in body.keys() - _KNOWN_FIELDS:
-        report.note(f"field '{key}' (not translated)")
+    report.note_untranslated(body.keys() - _KNOWN_FIELDS)
     for key in ("safetySettings", "cachedContent"):
         if body.get(key) is not None:
             report.note(f"{key} (gemini only)")

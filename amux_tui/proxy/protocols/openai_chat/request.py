@@ -22,6 +22,7 @@ from ..body_fields import (
     require_dict,
     require_list,
     require_str,
+    required,
     str_or_list,
 )
 from ..errors import invalid
@@ -49,16 +50,13 @@ _MAX_STOP = 4
 
 def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     body = require_dict(body, "body")
-    messages = body.get("messages")
-    if messages is None:
-        raise invalid("messages: field required")
+    messages = required(body, "messages")
     req = ir.Request()
     for i, raw in enumerate(require_list(messages, "messages")):
         _message(require_dict(raw, f"messages[{i}]"), f"messages[{i}]", req, report)
     _tools(body, req, report)
     _sampling(body, req, report)
-    for key in body.keys() - _KNOWN_FIELDS:
-        report.note(f"field '{key}' (not translated)")
+    report.note_untranslated(body.keys() - _KNOWN_FIELDS)
     return req
 
 

@@ -24,6 +24,7 @@ from ..body_fields import (
     require_dict,
     require_list,
     require_str,
+    required,
 )
 from ..errors import invalid
 from ..openai_chat.request import media_from_url, media_to_url
@@ -55,17 +56,14 @@ def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     instructions = opt_str(body, "instructions", "")
     if instructions:
         req.system.append(instructions)
-    items = body.get("input")
-    if items is None:
-        raise invalid("input: field required")
+    items = required(body, "input")
     if isinstance(items, str):
         items = [{"type": "message", "role": "user", "content": items}]
     for i, raw in enumerate(require_list(items, "input")):
         _item(require_dict(raw, f"input[{i}]"), f"input[{i}]", req, report)
     _tools(body, req, report)
     _settings(body, req, report)
-    for key in body.keys() - _KNOWN_FIELDS:
-        report.note(f"field '{key}' (not translated)")
+    report.note_untranslated(body.keys() - _KNOWN_FIELDS)
     if body.get("previous_response_id") is not None:
         report.note("previous_response_id (the target cannot see stored responses)")
     return req
