@@ -21,17 +21,12 @@ def fold(events: Iterable[ir.StreamEvent]) -> ir.Response:
         match ev:
             case ir.Start(id=resp_id, model=model):
                 resp.id, resp.model = resp_id, model
-            case ir.TextDelta(text=text):
-                if isinstance(last, ir.Text) and not closed:
+            case ir.TextDelta(text=text) | ir.ThinkingDelta(text=text):
+                kind = ir.Text if isinstance(ev, ir.TextDelta) else ir.Thinking
+                if isinstance(last, kind) and not closed:
                     last.text += text
                 else:
-                    parts.append(ir.Text(text))
-                closed = False
-            case ir.ThinkingDelta(text=text):
-                if isinstance(last, ir.Thinking) and not closed:
-                    last.text += text
-                else:
-                    parts.append(ir.Thinking(text))
+                    parts.append(kind(text))
                 closed = False
             case ir.ThinkingSignature(signature=signature, origin=origin, redacted=redacted):
                 if isinstance(last, ir.Thinking) and not closed:
