@@ -259,3 +259,9 @@ def test_insert_and_delete_characters_stay_inside_the_row() -> None:
     stream.feed(b"\x1b[2;1Hxy\x1b[44m\x1b[2;1H\x1b[@")
     assert text(screen)[1] == " xy"
     assert describe(screen.buffer[1][0]).bg == "blue"
+
+
+def test_alignment_pattern() -> None:
+    screen, stream = make(columns=4, lines=2)
+    stream.feed(b"\x1b#8")
+    assert text(screen) == ["EEEE", "EEEE"]

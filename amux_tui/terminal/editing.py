@@ -158,6 +158,14 @@ class ScreenEditing(_Base):
         cells = [line.get(column) for column in range(x, self.columns)]
         self._rewrite_row(x, cells[count:] + [None] * count, range(self.columns - count, self.columns))
 
+    def alignment_display(self) -> None:
+        """DECALN (ESC # 8): fill the screen with "E", the alignment test pattern."""
+        pattern = dict.fromkeys(range(self.columns), make_cell("E", DEFAULT_CELL[1]))
+        for line in self.buffer:
+            line.clear()
+            line.update(pattern)
+        self.dirty.update(range(self.lines))
+
     def erase_characters(self, count: int | None = None) -> None:
         x = min(self.cursor.x, self.columns - 1)
         self._fill(self.cursor.y, x, x + (count or 1))
