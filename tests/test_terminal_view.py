@@ -174,3 +174,14 @@ async def test_close_ends_the_tree_and_keeps_the_screen() -> None:
         assert code is not None and code < 0
         assert all(not os.path.exists(f"/proc/{pid}") for pid in pids)
         assert "PIDS" in text_of(view)
+
+
+async def test_missing_command_is_shown_and_reported() -> None:
+    view = TerminalView(["amux-no-such-command-xyz", "--flag"])
+    app = ViewApp(view)
+    async with app.run_test(size=(80, 10)) as pilot:
+        await until(lambda: any(isinstance(m, TerminalView.Exited) for m in app.messages))
+        await pilot.pause()
+        assert [m.exit_code for m in app.messages if isinstance(m, TerminalView.Exited)] == [127]
+        assert "cannot start amux-no-such-command-xyz" in text_of(view)
+        assert view.exit_code == 127 and not view.running
