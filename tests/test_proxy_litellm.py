@@ -194,3 +194,22 @@ asyncio.run(main())
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+async def test_litellm_record_never_shows_provider_secrets():
+    secret = "AWSSECRET-do-not-show-0123456789"
+    async with UpstreamServer("openai-chat", [Reply(text="ok")]) as up:
+        provider = up.provider("local-litellm", api_formats=(), params={
+            "max_retries": 0, "aws_secret_access_key": secret, "extra_headers": {"X-Team": "ml", "X-Vendor-Token": secret}})
+        async with proxy_for(provider, "fixture-model") as (_, session):
+            body = request_body("openai-chat", "my token budget is tiny")
+            status, raw = await post(session, "openai-chat", body)
+    assert status == 200, raw[:300]
+    record = session.traffic.records()[0]
+    shown = record.upstream_text()
+    assert secret not in shown and up.api_key not in shown
+    call = json.loads(shown)
+    assert call["aws_secret_access_key"] == "[redacted]"
+    assert call["extra_headers"] == {"X-Team": "ml", "X-Vendor-Token": "[redacted]"}
+    assert call["messages"][-1]["content"] == "my token budget is tiny"
+    assert call["max_retries"] == 0

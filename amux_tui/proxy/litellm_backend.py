@@ -19,7 +19,7 @@ from ..providers.litellm_bridge import import_litellm
 from . import protocols
 from .errors import ProxyError
 from .sessions import Session
-from .traffic import RequestRecord
+from .traffic import RequestRecord, redact_params
 from .translate import SSE_HEADERS, encode
 from .usage import usage_from_object
 
@@ -110,7 +110,9 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
         chat_body = protocols.translate_request(body, source=inbound, target="openai-chat", model=model, report=report,
                                                 options=session.translate_options)
     arguments = call_arguments(session, chat_body, model, stream=stream)
-    record.upstream_body = encode({k: v for k, v in arguments.items() if k != "api_key"})
+    # The call carries the provider's params (AWS keys, Vertex credentials...): never record those.
+    shown = {key: value if key in chat_body else redact_params({key: value})[key] for key, value in arguments.items()}
+    record.upstream_body = encode(shown)
     record.upstream_url = f"litellm:{arguments['model']}"
     try:
         answer = await litellm.acompletion(**arguments)

@@ -43,6 +43,27 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: ("[redacted]" if name.lower() in _SECRET_HEADERS else value) for name, value in headers.items()}
 
 
+_SECRET_WORDS = ("key", "secret", "token", "password", "credential")
+
+
+def redact_params(value: Any) -> Any:
+    """Call arguments safe to show: every value under a key that names a secret (``api_key``,
+    ``aws_secret_access_key``, ``vertex_credentials``, ``Authorization`` in ``extra_headers``...)
+    replaced by a marker, at any depth. Token counts (``max_tokens``) are not secrets."""
+    if isinstance(value, dict):
+        return {key: ("[redacted]" if _names_secret(key) else redact_params(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_params(item) for item in value]
+    return value
+
+
+def _names_secret(key: object) -> bool:
+    name = str(key).lower()
+    if name in _SECRET_HEADERS:
+        return True
+    return any(word in name for word in _SECRET_WORDS) and not name.endswith("_tokens")
+
+
 def redact_url(url: str) -> str:
     """``...?key=SECRET`` → ``...?key=[redacted]``."""
     return _KEY_PARAM.sub(r"\1[redacted]", url)
