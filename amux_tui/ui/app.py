@@ -75,34 +75,41 @@ class AmuxApp(App[int]):
                 pass
         self.call_after_refresh(self._after_first_frame)
 
-    async def _after_first_frame(self) -> None:
-        """What the first frame does without: reading providers.json (building the config's pydantic
-        models costs about as much as Textual's own start), then, once the rows are on screen, the
-        probes (the Providers tab starts them) and the harness inventory (a --version per binary)."""
+    def _after_first_frame(self) -> None:
+        """What the first frame does without, in the order a person needs it: providers.json (building
+        the config's pydantic models costs about a third of Textual's own start) and the table's rows;
+        then the details, the model list and the probes; then the harness inventory (a --version per
+        binary, for the launcher and the palette)."""
         if self.options.first_paint_file:
             self._stamp(f"litellm={'litellm' in sys.modules} pydantic={'pydantic' in sys.modules}", mode="w")
         self.reload_providers()
-        try:
-            pane = self._main_screen().query_one(ProvidersPane)
-        except (LookupError, NoMatches):
-            pass
-        else:
-            await pane.providers_loaded()
+        pane = self._providers_pane()
+        if pane is not None:
+            pane.providers_loaded()
         self.call_after_refresh(self._providers_listed)
 
-    def _providers_listed(self) -> None:
-        # What exists now (Textual, the config models, the screen) lives as long as the app: move it out
-        # of the collector's way, or every full collection walks it again (~0.1 s pauses while streaming).
-        gc.freeze()
+    async def _providers_listed(self) -> None:
         if self.options.first_paint_file:
             self._stamp(f"providers={len(self.registry)}", mode="a")
             self.exit(0)
             return
+        pane = self._providers_pane()
+        if pane is not None:
+            await pane.show_details()
+        # What exists now (Textual, the config models, the screen) lives as long as the app: move it out
+        # of the collector's way, or every full collection walks it again (~0.1 s pauses while streaming).
+        gc.freeze()
         self.run_worker(self.harness_catalog.harnesses(), group="harness-inventory")
+
+    def _providers_pane(self) -> ProvidersPane | None:
+        try:
+            return self._main_screen().query_one(ProvidersPane)
+        except (LookupError, NoMatches):
+            return None
 
     def _stamp(self, note: str, *, mode: str) -> None:
         with open(self.options.first_paint_file, mode, encoding="utf-8") as handle:  # type: ignore[arg-type]
-            handle.write(f"{time.time():.6f} {note}\n")
+            handle.write(f"{time.time():.6f} cpu={time.process_time() * 1000:.1f} {note}\n")
 
     def _on_signal(self) -> None:
         self.run_worker(self.action_quit(), exclusive=True, group="quit")

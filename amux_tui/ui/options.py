@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 FIRST_PAINT_ENV = "AMUX_FIRST_PAINT_FILE"
-"""When set to a path, the app writes ``<time.time()> litellm=<bool> pydantic=<bool>`` there after
-its first frame, adds ``<time.time()> providers=<count>`` once the providers table shows providers.json's
-rows, and exits (bench/dashboard.py measures start-up with it)."""
+"""When set to a path, the app writes ``<time.time()> cpu=<ms> litellm=<bool> pydantic=<bool>``
+there after its first frame (cpu: the process's CPU time so far), adds ``<time.time()> cpu=<ms>
+providers=<count>`` once the providers table shows providers.json's rows, and exits
+(bench/dashboard.py measures start-up with it)."""
 
 
 def as_recorded(text: str) -> str:

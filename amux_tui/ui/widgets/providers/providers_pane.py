@@ -46,22 +46,27 @@ class ProvidersPane(Vertical):
         yield Static("", id="providers-problem")
         yield ProviderTable(self.app.options.latency_text, id="provider-table")
         # The details and the model list (an Input and an OptionList: about a third of the first
-        # frame's cost) come with the providers, just after the first frame.
+        # frame's cost) are mounted by show_details, once the rows are on screen.
         yield Horizontal(id="providers-bottom")
 
     async def on_mount(self) -> None:
         self._probing = False
         self.query_one(ProviderTable).focus()
         if self.app.catalog_load is not None:
-            await self.providers_loaded()
+            self.providers_loaded()
+            await self.show_details()
 
-    async def providers_loaded(self) -> None:
-        """The app has read providers.json: show its providers, and probe them once they are on screen
-        (HTTP clients and TLS contexts are not needed for the rows)."""
+    def providers_loaded(self) -> None:
+        """The app has read providers.json: show its providers in the table."""
+        self.reload(from_disk=False)
+
+    async def show_details(self) -> None:
+        """Mount the highlighted provider's details and model list, then, once they are on screen,
+        start the probes (HTTP clients and TLS contexts are not needed before)."""
         bottom = self.query_one("#providers-bottom")
         if not bottom.children:
             await bottom.mount(ProviderDetail(id="provider-detail"), ModelPicker(id="model-picker"))
-        self.reload(from_disk=False)
+        self._show_rows()
         if not self._probing:
             self.call_after_refresh(self._start_probing)
 
@@ -97,7 +102,8 @@ class ProvidersPane(Vertical):
         if table.highlighted_name:
             self._picked(table.highlighted_name)
         else:
-            self.query_one(ProviderDetail).show(None, HealthView("unknown"), "")
+            for detail in self.query(ProviderDetail):
+                detail.show(None, HealthView("unknown"), "")
 
     @work(exclusive=True, group="providers-detect")
     async def _detect_local(self) -> None:
@@ -138,8 +144,8 @@ class ProvidersPane(Vertical):
     def _show_detail(self, name: str) -> None:
         table = self.query_one(ProviderTable)
         health = table.health_of(name)
-        self.query_one(ProviderDetail).show(self.app.registry.get(name), health,
-                                            self.app.options.latency_text(health.latency_ms))
+        for detail in self.query(ProviderDetail):  # none until show_details
+            detail.show(self.app.registry.get(name), health, self.app.options.latency_text(health.latency_ms))
 
     def _picked(self, name: str) -> None:
         self._show_detail(name)
