@@ -144,6 +144,7 @@ class AmuxApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.shutdown_sessions()
+        gc.unfreeze()  # what was frozen at start-up may be collected again (an app run inside a longer process)
 
     def _main_screen(self) -> MainScreen:
         for screen in self.screen_stack:
