@@ -25,7 +25,10 @@ class ShownKey(NamedTuple):
 
 
 class KeyBar(Widget, can_focus=False):
-    """One line: ``F2 Launch  F3 Broadcast ...`` and the command palette key on the right."""
+    """One line: ``F2 Launch  F3 Broadcast ...`` and the command palette key on the right.
+
+    Keys that work everywhere (priority bindings: launch, broadcast, split, quit, the session keys)
+    come first, then the focused area's own, so a narrow terminal still shows the main ones."""
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
@@ -63,15 +66,15 @@ class KeyBar(Widget, can_focus=False):
         if screen is not self.screen:
             return
         app = self.app
-        keys: dict[str, ShownKey] = {}  # one entry per action, first key wins (as the Footer does)
+        keys: dict[str, tuple[bool, ShownKey]] = {}  # one entry per action, first key wins (as the Footer does)
         palette = None
         for key, (_, binding, enabled, _tooltip) in screen.active_bindings.items():
             shown = ShownKey(key, app.get_key_display(binding), binding.description, enabled)
             if key == app.COMMAND_PALETTE_BINDING and app.ENABLE_COMMAND_PALETTE:
                 palette = shown
             elif binding.show:
-                keys.setdefault(binding.action, shown)
-        new = tuple(keys.values())
+                keys.setdefault(binding.action, (binding.priority, shown))
+        new = tuple(shown for _, shown in sorted(keys.values(), key=lambda entry: not entry[0]))
         if new != self._keys or palette != self._palette:
             self._keys, self._palette = new, palette
             self.refresh()
