@@ -130,3 +130,14 @@ async def test_synchronized_output_holds_the_frame() -> None:
     terminal.feed(b"\x1b[?2026hlate")
     await asyncio.sleep(0.3)  # the end mark never comes: the frame is shown anyway
     assert frames[-1] == "half donelate"
+
+
+async def test_a_program_that_cannot_start_exits_127_with_the_reason() -> None:
+    terminal = Terminal(["amux-no-such-command-xyz"], columns=60, lines=4)
+    exits: list[int] = []
+    terminal.on_exit = exits.append
+    terminal.start()
+    assert await asyncio.wait_for(terminal.wait(), 5) == 127
+    assert exits == [127]
+    assert "cannot start amux-no-such-command-xyz" in screen_text(terminal)
+    assert await terminal.close() == 127

@@ -93,13 +93,23 @@ class Terminal:
     # -- life cycle ------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the program (inside a running loop)."""
+        """Start the program (inside a running loop).
+
+        A program that cannot be started (not found, not executable, bad cwd)
+        is reported the way a shell would: the screen says why and the
+        terminal exits with code 127.
+        """
         if self.session is None:
             raise RuntimeError("this terminal has no program to start")
         self._loop = asyncio.get_running_loop()
         self.session.on_output = self._on_output
         self.session.on_exit = self._on_exit
-        self.session.start()
+        try:
+            self.session.start()
+        except OSError as exc:
+            self.feed(f"\x1b[31mamux: cannot start {self.session.argv[0]}: {exc}\x1b[0m\r\n".encode())
+            self._pending_exit = 127
+            self._report_exit()
 
     @property
     def running(self) -> bool:

@@ -188,12 +188,7 @@ class TerminalView(MouseForwarding, Widget, can_focus=True):
         width, height = self.size
         if width and height:
             self.terminal.resize(width, height)
-        try:
-            self.terminal.start()
-        except OSError as exc:
-            self.terminal.feed(f"\x1b[31mamux: cannot start {session.argv[0]}: {exc}\x1b[0m\r\n".encode())
-            self.terminal.exit_code = 127
-            self.post_message(self.Exited(self, 127))
+        self.terminal.start()  # a program that cannot start shows why and exits 127
 
     async def close(self, grace: float = 0.5) -> int | None:
         """End the program and everything it started; returns its exit code."""
