@@ -1,7 +1,7 @@
 """The scrollback: rows that scrolled off the top of the main screen.
 
-Rows are kept as plain dicts (:func:`~.lines.freeze_line`): a C-level copy per
-row that the garbage collector never has to look at again.
+Rows are kept as plain dicts (:func:`~.lines.freeze_line`), born untracked by
+the garbage collector: floods of history cost collections nothing.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 
-from .cells import DEFAULT_CELL
-from .lines import FrozenLine, Line, freeze_line, thaw_line
+from .lines import FrozenLine, Line, freeze_line, row_cells, thaw_line
 
 
 class History:
@@ -64,6 +63,6 @@ class History:
     def texts(self, columns: int) -> list[str]:
         """Each row as text (right-trimmed), oldest first."""
         return [
-            "".join(row.get(x, DEFAULT_CELL)[0] for x in range(min(columns, max(row) + 1))).rstrip() if row else ""
+            "".join(cell[0] for cell in row_cells(row, min(columns, max(row) + 1))).rstrip() if row else ""
             for row in self.rows
         ]

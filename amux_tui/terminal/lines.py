@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from itertools import repeat
 from typing import Any
 
 from .cells import DEFAULT_CELL, Cell
@@ -35,19 +36,27 @@ class Line(dict[int, Cell]):
         return self.default
 
 
-#: A history row: a plain dict of plain-tuple cells, which the garbage
-#: collector does not track (its cells are untracked), so history costs
-#: collections nothing.
+#: A history row: a plain dict of its cells. Built from ``items()`` it is born
+#: untracked by the garbage collector (its cells are plain tuples, untracked
+#: too), so ten thousand rows of history cost a collection nothing and moving
+#: a row into the history is a single C-level copy. (A tuple of cells would be
+#: a quarter of the size, but is tracked until a collection has looked at it,
+#: which costs floods measurable loop lag; see bench/terminal_throughput.py.)
 FrozenLine = dict[int, Cell]
 
 
 def freeze_line(line: Line) -> FrozenLine:
-    """A row as it goes into the history: a plain dict, born untracked.
+    """A row as it goes into the history.
 
-    Built from ``items()`` on purpose: ``dict(line)`` would clone the row's
-    table and, with it, the row's tracked state (a ``Line`` is always tracked).
+    ``dict(line)`` would clone the row's table and with it the row's tracked
+    state (a ``Line``, being a subclass, is always tracked); ``items()`` does not.
     """
     return dict(line.items())
+
+
+def row_cells(row: FrozenLine, columns: int) -> list[Cell]:
+    """The first ``columns`` cells of a history row, blanks where nothing was written."""
+    return list(map(row.get, range(columns), repeat(DEFAULT_CELL)))
 
 
 def thaw_line(frozen: FrozenLine, columns: int) -> Line:

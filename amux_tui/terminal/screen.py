@@ -263,7 +263,7 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
 
     @staticmethod
     def line_text(line: Line | FrozenLine, columns: int) -> str:
-        """A row (or a frozen history row) as text, wide characters once."""
+        """A row (or a history row) as text, wide characters once."""
         get = line.get
         return "".join(get(x, DEFAULT_CELL)[0] for x in range(columns))
 

@@ -19,7 +19,7 @@ from textual.strip import Strip
 
 from amux_tui.terminal.cells import DATA, DEFAULT_CELL, PEN, REVERSE, Cell, Pen, cell_with
 from amux_tui.terminal.colors import TerminalColors
-from amux_tui.terminal.lines import FrozenLine, Line, line_serial
+from amux_tui.terminal.lines import FrozenLine, Line, line_serial, row_cells
 
 _PEN = itemgetter(1)
 _TEXT = itemgetter(0)
@@ -72,8 +72,7 @@ class StripRenderer:
         key = (name, columns, width)
         strip = self._strips.get(key)
         if strip is None:
-            cells = list(map(row.get, range(columns), repeat(DEFAULT_CELL)))
-            strip = self._strips[key] = self._build(cells, width, None)
+            strip = self._strips[key] = self._build(row_cells(row, columns), width, None)
         return strip
 
     def blank(self, width: int) -> Strip:
