@@ -1,6 +1,6 @@
-"""The dashboard's global commands, driven by keys and clicks: broadcasting one prompt to the
-selected sessions (real PTYs running a small echo program), the command palette's "Launch ..."
-entries, and the light/dark theme toggle (F6, or a click on the key bar)."""
+"""The dashboard's global commands, driven by keys and clicks: switching tabs, broadcasting one
+prompt to the selected sessions (real PTYs running a small echo program), the command palette's
+"Launch ..." entries, and the light/dark theme toggle (F6, or a click on the key bar)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from upstreams import UpstreamServer  # noqa: E402
 from amux_tui.ui.app import DARK_THEME, LIGHT_THEME, AmuxApp  # noqa: E402
 from amux_tui.ui.options import DashboardOptions  # noqa: E402
 from amux_tui.ui.widgets.key_bar import KeyBar  # noqa: E402
+from amux_tui.ui.widgets.tab_bar import TabBar  # noqa: E402
 
 SIZE = (120, 32)
 
@@ -147,3 +148,22 @@ async def test_theme_toggles_with_f6_and_a_click_on_the_key_bar(make_app):
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await pilot.pause()
         assert looks() == dark
+
+
+async def test_tabs_switch_by_click_and_keys(make_app):
+    """A click on a tab's name shows it (built on its first visit); Ctrl+Right / Ctrl+Left cycle."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = app._main_screen()
+        bar = main.query_one(TabBar)
+        start, _end, _tab = next(span for span in bar._spans if span[2] == "harnesses")
+        await pilot.click(TabBar, offset=(start + 1, 0))
+        await wait_until(pilot, lambda: main.query("#harness-table"))
+        assert main.active == "harnesses" and main.get_pane("harnesses").display
+        assert not main.get_pane("providers").display
+        await pilot.press("ctrl+right")
+        await wait_until(pilot, lambda: main.query("#ollama-status"))
+        assert main.active == "ollama" and bar.active == "ollama"
+        await pilot.press("ctrl+left", "ctrl+left")
+        await pilot.pause()
+        assert main.active == "providers" and main.query_one("#provider-table").has_focus

@@ -1,8 +1,9 @@
 """The main screen: tabs for Providers, Harnesses and Ollama, then one tab per launched session.
 
+The tab names are a `TabBar`; each tab's content is a ``.tab-pane`` container in a ContentSwitcher.
 Split view shows 2-4 session panes side by side in a grid: the session panes stay where they are
-(inside the tabs' content switcher, so their terminals are never remounted) and the switcher is
-laid out as a grid with the chosen panes shown.
+(inside the content switcher, so their terminals are never remounted) and the switcher is laid
+out as a grid with the chosen panes shown.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Header, TabbedContent, TabPane
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Header
 
 from ..widgets.key_bar import KeyBar
 from ..widgets.providers.model_picker import ModelPicker
 from ..widgets.providers.providers_pane import ProvidersPane
+from ..widgets.tab_bar import TabBar
 
 FIXED_TABS = ("providers", "harnesses", "ollama")
 MAX_SPLIT = 4
@@ -36,17 +40,27 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(id="tabs", initial="providers"):
-            with TabPane("Providers", id="providers"):
+        yield TabBar([("providers", "Providers"), ("harnesses", "Harnesses"), ("ollama", "Ollama")],
+                     active="providers", id="tab-bar")
+        with ContentSwitcher(id="tabs", initial="providers"):
+            with Vertical(id="providers", classes="tab-pane"):
                 yield ProvidersPane(id="providers-pane")
             # Built on first visit, so the first frame only pays for the Providers tab.
-            yield TabPane("Harnesses", id="harnesses")
-            yield TabPane("Ollama", id="ollama")
+            yield Vertical(id="harnesses", classes="tab-pane")
+            yield Vertical(id="ollama", classes="tab-pane")
         yield KeyBar()
 
     @property
-    def tabs(self) -> TabbedContent:
-        return self.query_one("#tabs", TabbedContent)
+    def tabs(self) -> ContentSwitcher:
+        return self.query_one("#tabs", ContentSwitcher)
+
+    @property
+    def active(self) -> str | None:
+        """The id of the tab shown (in split view: the focused one of the panes shown)."""
+        return self.tabs.current
+
+    def get_pane(self, pane_id: str) -> Widget:
+        return self.tabs.get_child_by_id(pane_id)
 
     # --- launching ------------------------------------------------------------------------------
 
@@ -87,8 +101,7 @@ class MainScreen(Screen):
     # --- session tabs ---------------------------------------------------------------------------
 
     def session_pane_ids(self) -> list[str]:
-        switcher = self.tabs.query_one(ContentSwitcher)
-        return [pane.id for pane in switcher.children if pane.id and pane.id not in FIXED_TABS]
+        return [pane.id for pane in self.tabs.children if pane.id and pane.id not in FIXED_TABS]
 
     def launch(self, preview) -> None:
         """Start a previewed launch in a new tab (from the launch dialog or the palette)."""
@@ -103,7 +116,7 @@ class MainScreen(Screen):
         except Exception as exc:  # the rooms' errors say what to fix
             self.notify(str(exc), title="Launch failed", severity="error", timeout=10)
             return
-        await self.add_session_tab(TabPane(session.label, SessionPane(session, id=f"{session.id}-pane"), id=session.id))
+        await self.add_session_tab(session.id, session.label, SessionPane(session, id=f"{session.id}-pane"))
 
     @work(group="session-close")
     async def close_session(self, session) -> None:
@@ -114,28 +127,33 @@ class MainScreen(Screen):
         if session.id in self.session_pane_ids():
             await self.remove_session_tab(session.id)
 
-    async def add_session_tab(self, pane: TabPane) -> None:
-        await self.tabs.add_pane(pane)
+    async def add_session_tab(self, pane_id: str, label: str, content: Widget) -> None:
+        await self.tabs.add_content(Vertical(content, id=pane_id, classes="tab-pane"))
+        self.query_one(TabBar).add(pane_id, label)
         self.leave_split()
-        self.tabs.active = pane.id
+        self.activate(pane_id)
 
     async def remove_session_tab(self, pane_id: str) -> None:
         if pane_id in self._split:
             self._split.remove(pane_id)
             if len(self._split) < 2:
                 self.leave_split()
-        await self.tabs.remove_pane(pane_id)
+        ids = list(FIXED_TABS) + self.session_pane_ids()
+        if self.active == pane_id:  # show the tab before it, as closing a browser tab does
+            self.activate(ids[max(0, ids.index(pane_id) - 1)])
+        self.query_one(TabBar).remove(pane_id)
+        await self.get_pane(pane_id).remove()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_tab":
-            return self.tabs.active not in FIXED_TABS
+            return self.active not in FIXED_TABS
         return True
 
     def action_close_tab(self) -> None:
-        active = self.tabs.active
+        active = self.active
         if active in FIXED_TABS or not active:
             return
-        pane = self.tabs.get_pane(active)
+        pane = self.get_pane(active)
         from ..widgets.sessions.session_pane import SessionPane
 
         for session_pane in pane.query(SessionPane):
@@ -149,8 +167,8 @@ class MainScreen(Screen):
 
     def _cycle(self, step: int) -> None:
         ids = list(FIXED_TABS) + self.session_pane_ids()
-        if self.tabs.active in ids:
-            self.tabs.active = ids[(ids.index(self.tabs.active) + step) % len(ids)]
+        if self.active in ids:
+            self.activate(ids[(ids.index(self.active) + step) % len(ids)])
 
     # --- split view -----------------------------------------------------------------------------
 
@@ -174,7 +192,7 @@ class MainScreen(Screen):
         if len(pane_ids) < 2:
             return
         self._split = pane_ids
-        self.tabs.active = pane_ids[0]
+        self.activate(pane_ids[0])
         self._apply_split()
 
     def leave_split(self) -> None:
@@ -182,16 +200,14 @@ class MainScreen(Screen):
             return
         self._split = []
         self.tabs.remove_class("-split", "-split-3", "-split-4")
-        switcher = self.tabs.query_one(ContentSwitcher)
-        for pane in switcher.children:
-            pane.display = pane.id == self.tabs.active
+        for pane in self.tabs.children:
+            pane.display = pane.id == self.active
 
     def _apply_split(self) -> None:
-        switcher = self.tabs.query_one(ContentSwitcher)
         self.tabs.add_class("-split")
         self.tabs.set_class(len(self._split) >= 3, "-split-3")
         self.tabs.set_class(len(self._split) == 4, "-split-4")
-        for pane in switcher.children:
+        for pane in self.tabs.children:
             pane.display = pane.id in self._split
 
     def _lazy_tab_content(self, pane_id: str | None):
@@ -206,30 +222,38 @@ class MainScreen(Screen):
             return OllamaPane(id="ollama-pane")
         return None
 
-    @on(TabbedContent.TabActivated)
-    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    def activate(self, pane_id: str) -> None:
+        """Show this tab: build its content on the first visit, move the focus into it (so its keys,
+        a/e/r, p, F7..., work at once), and keep or leave split view."""
+        pane = self.get_pane(pane_id)
+        self.tabs.current = pane_id
+        self.query_one(TabBar).active = pane_id
         self.refresh_bindings()
-        if event.pane is not None and not event.pane.children:
-            content = self._lazy_tab_content(event.pane.id)
-            if content is not None:
-                await event.pane.mount(content)
-        if event.pane is not None:
-            # Keys of the tab (a/e/r, p, F7...) work at once: focus moves into the tab's content.
-            target = next((w for w in event.pane.query("*") if w.focusable and w.display), None)
-            if target is not None:
-                self.call_after_refresh(target.focus)
+        self.call_later(self._enter, pane)
         if not self._split:
             return
-        pane_id = event.pane.id if event.pane else None
         if pane_id in self._split:
-            self.call_after_refresh(self._apply_split)  # the switcher just hid the others
+            self._apply_split()  # the switcher just hid the others
         else:
             self.leave_split()
+
+    async def _enter(self, pane: Widget) -> None:
+        if not pane.children:
+            content = self._lazy_tab_content(pane.id)
+            if content is not None:
+                await pane.mount(content)
+        target = next((w for w in pane.query("*") if w.focusable and w.display), None)
+        if target is not None:
+            target.focus()
+
+    @on(TabBar.Clicked)
+    def _tab_clicked(self, event: TabBar.Clicked) -> None:
+        self.activate(event.tab_id)
 
     def session_pane(self, pane_id: str):
         from ..widgets.sessions.session_pane import SessionPane
 
         try:
-            return self.tabs.get_pane(pane_id).query_one(SessionPane)
+            return self.get_pane(pane_id).query_one(SessionPane)
         except NoMatches:
             return None
