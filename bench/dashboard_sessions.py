@@ -5,7 +5,9 @@ The app runs headless in this process (120x40). Each session is the `shell` harn
 small Python program that prints coloured lines continuously (``--rate`` lines/s each; real
 harnesses write 0.6-21 KB per turn); two of them also post a streamed chat request through the
 proxy every 0.2 s. A probe task sleeps 5 ms in a loop and records how late
-it wakes. The same probe runs first on the idle dashboard (no sessions): the baseline.
+it wakes. The same probe runs first on the idle dashboard (no sessions): the baseline. Last, the
+probe runs while a person flips through the tabs (Ctrl+Right every 0.2 s) with the sessions still
+streaming: every switch changes the focus and the keys shown.
 
     python bench/dashboard_sessions.py [--seconds 8]
 """
@@ -70,6 +72,16 @@ async def loop_lag(seconds: float, interval: float = 0.005) -> list[float]:
     return lags
 
 
+async def flip_tabs(pilot, seconds: float, every: float = 0.2) -> int:
+    loop = asyncio.get_running_loop()
+    end, switches = loop.time() + seconds, 0
+    while loop.time() < end:
+        await pilot.press("ctrl+right")
+        switches += 1
+        await asyncio.sleep(every)
+    return switches
+
+
 def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
@@ -108,6 +120,7 @@ async def run(seconds: float, rate: float) -> None:
                 await pilot.pause(2.0)  # measure the steady state, not the launches
                 busy_lag = await loop_lag(seconds)
                 busy_rss = rss_mb()
+                switching_lag, switches = await asyncio.gather(loop_lag(seconds / 2), flip_tabs(pilot, seconds / 2))
                 requests = sum(len(s.traffic.records()) for s in app.sessions.live_sessions() if s.traffic)
                 live = len(app.sessions.live_sessions())
                 await app.action_quit()
@@ -117,6 +130,8 @@ async def run(seconds: float, rate: float) -> None:
           "   (target <= 250 MB)")
     print(f"  event-loop lag p99: idle {p99(idle_lag):6.2f} ms, streaming {p99(busy_lag):6.2f} ms"
           f"   (max {max(busy_lag):.1f} ms; target p99 < 20 ms)")
+    print(f"  event-loop lag p99 while switching tabs ({switches} switches): {p99(switching_lag):6.2f} ms"
+          f"   (max {max(switching_lag):.1f} ms)")
     print(f"  proxied requests served meanwhile: {requests}")
     print(f"  machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

@@ -6,7 +6,7 @@ exit) to the `LiveSession` and asks before closing a session that is still runni
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -54,6 +54,13 @@ class SessionPane(Vertical):
 
     def refresh_status(self) -> None:
         self.query_one(StatusLine).show(self.session.status())
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Only the status line changes class: restyling one leaf, not the terminal and the table.
+        self.query_one(StatusLine).add_class("-focused")
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.query_one(StatusLine).remove_class("-focused")
 
     def action_toggle_traffic(self) -> None:
         self.toggle_class("-traffic")

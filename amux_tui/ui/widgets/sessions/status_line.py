@@ -41,6 +41,7 @@ class StatusLine(Static):
     MAX_LINES = 2
     DEFAULT_CSS = """
     StatusLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
+    StatusLine.-focused { background: $primary 40%; }
     """
 
     def __init__(self, latency_text: Callable[[float | None], str], **kwargs):
