@@ -3,7 +3,8 @@
 
 Prints medians of several runs and each as a ratio against `python -c pass` measured in the same
 run (the floor any Python CLI pays). Target: the harness starts within 300 ms when the provider is
-reached without LiteLLM (no litellm/textual import, lazy imports, cached preflight).
+reached without LiteLLM (no litellm/textual import, lazy imports, cached preflight), with or without
+the proxy (which is bound before the spawn and serves once the harness is started).
 
     python bench/launch_latency.py [--runs 7]
 
@@ -86,6 +87,8 @@ async def main(runs: int) -> None:
         print(f"{name:<52} {value:>10.1f} {value / baseline:>11.2f}")
     print(f"\namux launch -> harness running (direct): {direct:.1f} ms, of which {floor:.1f} ms is importing "
           f"asyncio/config/registry; target: within 300 ms")
+    print(f"amux launch -> harness running (--with-proxy): {proxied:.1f} ms, {proxied / direct:.2f}x the direct "
+          "launch (the proxy binds its port first and imports aiohttp while the harness boots)")
 
 
 async def _wall(argv: list[str], env: dict[str, str]) -> float:

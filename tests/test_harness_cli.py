@@ -269,3 +269,82 @@ def test_ctrl_z_suspends_amux_with_the_harness_and_fg_resumes_both(tmp_path):
         assert child.exitstatus == 0
     finally:
         child.close(force=True)
+
+
+SPAWN_ORDER_HOOK = '''
+import os, sys
+
+class _RecordSpawnOrder:
+    """When amux first imports aiohttp, write down the harnesses (child processes) already running."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("aiohttp."):  # a real import (the preflight only looks for "aiohttp")
+            sys.meta_path.remove(self)
+            children = []
+            for tid in os.listdir("/proc/self/task"):
+                with open(f"/proc/self/task/{tid}/children") as listing:
+                    children += listing.read().split()
+            commands = []
+            for pid in children:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    commands.append(cmdline.read().decode(errors="replace"))
+            with open(os.environ["SPAWN_ORDER_FILE"], "w") as record:
+                record.write("\\n".join(commands) or "no children")
+        return None
+
+if os.environ.get("SPAWN_ORDER_FILE"):
+    sys.meta_path.insert(0, _RecordSpawnOrder())
+'''
+
+
+async def test_proxied_launch_spawns_the_harness_before_importing_aiohttp(tmp_path):
+    """The proxy's port and token are known before aiohttp is imported; the harness starts, then the
+    proxy starts serving. Deterministic: the harness cannot exit before the proxy answers it."""
+    hook_dir = tmp_path / "hook"
+    hook_dir.mkdir()
+    (hook_dir / "sitecustomize.py").write_text(SPAWN_ORDER_HOOK)
+    record = tmp_path / "spawn-order.txt"
+    async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
+        env = make_env(tmp_path, upstream_config(upstream), SPAWN_ORDER_FILE=str(record))
+        env["PYTHONPATH"] = os.pathsep.join([str(hook_dir), env["PYTHONPATH"]])
+        probe = ("import json, os, urllib.request as u; r = u.Request(os.environ['OPENAI_BASE_URL'] + "
+                 "'/chat/completions', json.dumps({'model': 'x', 'messages': [{'role': 'user', 'content': 'hi'}]})"
+                 ".encode(), {'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY'], 'Content-Type': "
+                 "'application/json'}); print(json.load(u.urlopen(r))['choices'][0]['message']['content'])")
+        code, out, err = await amux("launch", "shell", "--with-proxy", "--", sys.executable, "-c", probe,
+                                    env=env, cwd=tmp_path)
+    assert code == 0, err
+    assert out.strip() == "ok"  # asked before the proxy served: it waited in the backlog and was answered
+    assert "chat/completions" in record.read_text()
+
+
+BREAK_AIOHTTP_HOOK = '''
+import sys
+
+class _BreakAiohttp:
+    """aiohttp is found (the preflight passes) but cannot be imported: the proxy fails after the spawn."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("aiohttp."):
+            raise ImportError(f"{name} is broken on purpose")
+        return None
+
+sys.meta_path.insert(0, _BreakAiohttp())
+'''
+
+
+async def test_proxy_failing_after_the_spawn_ends_the_harness_with_a_clear_error(tmp_path):
+    hook_dir = tmp_path / "hook"
+    hook_dir.mkdir()
+    (hook_dir / "sitecustomize.py").write_text(BREAK_AIOHTTP_HOOK)
+    mark = uuid.uuid4().hex
+    async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
+        env = make_env(tmp_path, upstream_config(upstream), TEST_MARK=mark)
+        env["PYTHONPATH"] = os.pathsep.join([str(hook_dir), env["PYTHONPATH"]])
+        # The harness would sleep far longer than the launch may take: only amux ending it lets the launch return.
+        code, out, err = await amux("launch", "shell", "--with-proxy", "--", "sleep", "600", env=env, cwd=tmp_path,
+                                    timeout=60)
+    assert code == 1, err
+    assert "proxy could not start serving, so the harness was stopped" in err and "broken on purpose" in err
+    assert "Traceback" not in err
+    assert marked_processes(mark) == set()

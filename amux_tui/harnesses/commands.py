@@ -49,14 +49,16 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
         plan = await prepare_launch(adapter, provider, model, dry_run=True, strict=False, **options)
         print(json.dumps(plan.to_public_dict(), indent=2))
         return 0
-    server = await start_proxy() if decision.route == "proxy" else None
+    # The proxy takes its port now and serves once the harness is spawned: importing aiohttp
+    # (~170 ms) overlaps the harness's own start-up, and nothing asks the proxy before that.
+    server = await open_proxy() if decision.route == "proxy" else None
     plan: LaunchPlan | None = None
     try:
         plan = await _prepare_offering_pull(adapter, provider, model, server, options)
         _announce(plan)
         from .runner import run_plan
 
-        return await run_plan(plan)
+        return await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None)
     finally:
         if plan is not None:
             await cleanup_launch(plan, server)
@@ -64,8 +66,9 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
             await server.stop()
 
 
-async def start_proxy() -> ProxyServer:
-    """Check that the proxy can start (printing the exact fix if not), then start it on loopback."""
+async def open_proxy() -> ProxyServer:
+    """Check that the proxy can start (printing the exact fix if not), then bind it on loopback:
+    its URL is known and sessions can be registered; `serve_proxy` starts answering."""
     try:
         from ..proxy.preflight import check_proxy_can_start
         from ..proxy.server import ProxyServer
@@ -77,12 +80,22 @@ async def start_proxy() -> ProxyServer:
         raise LaunchError("amux's proxy cannot start: " + "; ".join(problems), exit_code=EXIT_FAILURE)
     server = ProxyServer(host="127.0.0.1", port=0)
     try:
-        await server.start()
+        server.bind()
     except OSError as exc:
         raise LaunchError(f"amux's proxy cannot listen on 127.0.0.1: {exc}",
                           fix="free a loopback port, or check that this process may bind sockets",
                           exit_code=EXIT_FAILURE) from None
     return server
+
+
+async def serve_proxy(server: ProxyServer) -> None:
+    """Serve the bound proxy; connections made meanwhile wait in its backlog and are answered."""
+    try:
+        await server.start()
+    except (ImportError, OSError) as exc:
+        fix = "reinstall amux in its environment: pip install -e ." if isinstance(exc, ImportError) else None
+        raise LaunchError(f"amux's proxy could not start serving, so the harness was stopped: {exc}",
+                          fix=fix, exit_code=EXIT_FAILURE) from None
 
 
 async def _prepare_offering_pull(adapter, provider, model, server, options) -> LaunchPlan:  # noqa: ANN001

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 from .errors import EXIT_FAILURE, LaunchError
 from .reaper import become_subreaper, descendants, end_processes, session_processes
@@ -103,12 +103,16 @@ def exit_code_of(returncode: int) -> int:
 
 
 async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = None,
-                   reap_adopted: bool = True) -> int:
+                   reap_adopted: bool = True, after_spawn: Callable[[], Awaitable[None]] | None = None) -> int:
     """Run the harness in this terminal until it exits; return its exit code.
 
     SIGINT/SIGTERM/SIGHUP sent to amux end the harness's process group (SIGINT first asks it
     nicely), and everything the session left behind is ended afterwards. ``reap_adopted`` also
     ends orphans adopted by this process (right for ``amux launch``, which runs one session).
+
+    ``after_spawn`` runs once the harness is started, while it boots (``amux launch`` starts
+    serving its proxy there). If it raises, the harness's process group is ended and a
+    `LaunchError` says why.
     """
     loop = asyncio.get_running_loop()
     subreaper = become_subreaper() if reap_adopted else False
@@ -138,6 +142,8 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
         loop.add_signal_handler(signal.SIGCHLD, terminal.on_child_changed)
         handled.append(signal.SIGCHLD)
     try:
+        if after_spawn is not None:
+            await _after_spawn(after_spawn, process)
         returncode = await process.wait()
     finally:
         for sig in handled:
@@ -152,6 +158,18 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
     if signalled:
         return 128 + signalled[0]
     return exit_code_of(returncode)
+
+
+async def _after_spawn(step: Callable[[], Awaitable[None]], process: asyncio.subprocess.Process) -> None:
+    """Run ``step``; if it fails, the harness must not outlive it (nor keep the terminal)."""
+    try:
+        await step()
+    except BaseException as exc:
+        await _end_harness(process, signal.SIGTERM)
+        if isinstance(exc, LaunchError) or not isinstance(exc, Exception):
+            raise
+        raise LaunchError(f"amux stopped the harness: its session could not be set up: {exc}",
+                          exit_code=EXIT_FAILURE) from exc
 
 
 async def _end_harness(process: asyncio.subprocess.Process, sig: int) -> None:

@@ -8,24 +8,32 @@
     await server.stop()
 
 The dashboard runs one server for all its sessions; ``amux proxy`` runs one for one session.
+
+Importing this module does not import aiohttp (170 ms): `bind` takes the port with the stdlib and
+sessions can be registered right away; `start` imports the app and serves the bound socket. So
+``amux launch --with-proxy`` spawns the harness between the two, and a request that arrives
+before `start` waits in the socket's backlog instead of failing.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from ..providers.resolved import ResolvedProvider
-from .app import create_app
 from .sessions import Session, SessionRegistration, SessionTable
 from .traffic import DEFAULT_CAPACITY, JsonLinesSink, TrafficLog
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 SHUTDOWN_GRACE = 2.0
 """Seconds in-flight requests get to finish when the server stops."""
+BACKLOG = 128
+"""Connections the kernel queues between `bind` and `start` (and under load)."""
 
 
 class NotLoopbackError(ValueError):
@@ -55,10 +63,20 @@ class ProxyServer:
         self.requested_port = port
         self.port: int | None = None
         self.sessions = SessionTable()
-        self.app = create_app(self.sessions)
         self.traffic_capacity = traffic_capacity
         self.sink = JsonLinesSink(log_path) if log_path else None
+        self._app: web.Application | None = None
+        self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
+
+    @property
+    def app(self) -> web.Application:
+        """The aiohttp application (made, and aiohttp imported, on first use)."""
+        if self._app is None:
+            from .app import create_app
+
+            self._app = create_app(self.sessions)
+        return self._app
 
     async def __aenter__(self) -> ProxyServer:
         await self.start()
@@ -78,27 +96,49 @@ class ProxyServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def bind(self) -> int:
+        """Take the port and start queueing connections, without serving yet (cheap: no aiohttp).
+        `port`, `url` and `register_session` work from here on. Raises OSError when the port is taken."""
+        if self._socket is None:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does: quick restarts
+                sock.bind((self.host, self.requested_port))
+                sock.listen(BACKLOG)
+            except BaseException:
+                sock.close()
+                raise
+            self._socket = sock
+            self.port = sock.getsockname()[1]
+        assert self.port is not None
+        return self.port
+
     async def start(self) -> None:
-        """Bind and serve. Raises OSError when the port is taken."""
+        """Bind (unless `bind` did) and serve. Raises OSError when the port is taken."""
         if self._runner is not None:
             return
+        self.bind()
+        from aiohttp import web
+
         # handler_cancellation: a client that hangs up cancels its handler, which cancels the upstream call.
         runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, self.host, self.requested_port)
-            await site.start()
+            await web.SockSite(runner, self._socket, backlog=BACKLOG).start()
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
-        self.port = runner.addresses[0][1]
 
     async def stop(self) -> None:
         """Stop serving (in-flight requests get `SHUTDOWN_GRACE`), close the upstream pool, flush logs."""
         runner, self._runner = self._runner, None
+        sock, self._socket = self._socket, None
         if runner is not None:
             await runner.cleanup()
+        if sock is not None:
+            sock.close()  # bound but never served, or already closed with the site (closing twice is harmless)
         if self.sink is not None:
             await self.sink.aclose()
 

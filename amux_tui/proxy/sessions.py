@@ -11,12 +11,15 @@ import hmac
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from ..config.overrides import deep_merge
 from ..providers.resolved import ResolvedProvider
-from .protocols.options import DEFAULT_OPTIONS, TranslateOptions
 from .traffic import TrafficLog
+
+if TYPE_CHECKING:
+    from .protocols.options import TranslateOptions
 
 TOKEN_PREFIX = "amux-"
 _DUMMY_SECRET = secrets.token_urlsafe(32)
@@ -34,8 +37,16 @@ class Session:
     label: str | None = None
     model_aliases: dict[str, str] = field(default_factory=dict)
     secret: str = field(default="", repr=False)
-    translate_options: TranslateOptions = DEFAULT_OPTIONS
-    """What the launcher knows about the model (its output limit) that translation must respect."""
+    max_output_tokens: int | None = None
+    """The model's real output limit, when the launcher knows it: translation clamps requests to it."""
+
+    @cached_property
+    def translate_options(self) -> TranslateOptions:
+        """What translation must respect. Built on first use: a session is registered before the
+        harness starts (`amux launch --with-proxy`), when the translators are not imported yet."""
+        from .protocols.options import DEFAULT_OPTIONS, TranslateOptions
+
+        return TranslateOptions(max_tokens_cap=self.max_output_tokens) if self.max_output_tokens else DEFAULT_OPTIONS
 
     @property
     def token(self) -> str:
@@ -119,9 +130,8 @@ class SessionTable:
             session_id = secrets.token_hex(8)
         if params:
             provider = replace(provider, params=deep_merge(provider.params, dict(params)))
-        options = TranslateOptions(max_tokens_cap=max_output_tokens) if max_output_tokens else DEFAULT_OPTIONS
         session = Session(session_id, provider, model, traffic or TrafficLog(), label, dict(model_aliases or {}),
-                          secrets.token_urlsafe(32), options)
+                          secrets.token_urlsafe(32), max_output_tokens or None)
         self._sessions[session_id] = session
         return session
 
