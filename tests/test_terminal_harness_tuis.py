@@ -117,6 +117,8 @@ def gemini_launch(binary: str, up: UpstreamServer, home: Path, work: Path) -> tu
         "GOOGLE_GEMINI_BASE_URL": up.root_url,
         "GEMINI_CLI_TRUST_WORKSPACE": "true",
         "GOOGLE_API_KEY": None,
+        # As amux's Gemini adapter does: with CI set (as in CI runs) Gemini CLI's TUI exits at once.
+        "CI": None,
     }
     return [binary, "-m", "fixture-model"], env
 
