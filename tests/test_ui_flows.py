@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.css.query import NoMatches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fixtures.ui.drive import wait_until  # noqa: E402
 from fixtures.ui.screen_text import screen_text  # noqa: E402
 from upstreams import Reply, UpstreamServer  # noqa: E402
 
@@ -27,23 +27,6 @@ from amux_tui.ui.widgets.sessions.traffic_panel import TrafficPanel  # noqa: E40
 
 CHAT_CLIENT = Path(__file__).resolve().parent / "fixtures" / "ui" / "chat_client.py"
 SIZE = (110, 32)
-
-
-async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "condition") -> None:
-    async def poll() -> None:
-        while True:
-            try:
-                if predicate():
-                    return
-            except NoMatches:
-                pass
-            await asyncio.sleep(0.05)
-
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}; screen:\n{screen_text(pilot.app)}") from None
-    await pilot.pause()
 
 
 def terminal_text(pane: SessionPane) -> str:

@@ -12,11 +12,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from textual.css.query import NoMatches
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures.ui.screen_text import screen_text  # noqa: E402
+from fixtures.ui.drive import wait_until  # noqa: E402
 from harness_bins import require_binary  # noqa: E402
 from upstreams import Reply, UpstreamServer  # noqa: E402
 
@@ -37,23 +36,6 @@ def marked_processes(mark: str) -> set[int]:
             except OSError:
                 pass
     return found
-
-
-async def wait_until(pilot, predicate, timeout: float, what: str) -> None:
-    async def poll() -> None:
-        while True:
-            try:
-                if predicate():
-                    return
-            except NoMatches:
-                pass
-            await asyncio.sleep(0.1)
-
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}:\n{screen_text(pilot.app)}") from None
-    await pilot.pause()
 
 
 @pytest.mark.harness
