@@ -5,7 +5,7 @@ the PTY as controlling terminal. From then on nothing blocks: output is read
 with ``loop.add_reader`` on the non-blocking master, taking everything that is
 available in one go; input is written without blocking (the rest waits for
 ``add_writer``); exit is noticed through a pidfd. ``close()`` ends the whole
-process tree (see :mod:`.process_tree`) with SIGHUP, SIGTERM, then SIGKILL.
+process tree (see :mod:`amux_tui.processes`) with SIGHUP, SIGTERM, then SIGKILL.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ptyprocess
 
-from amux_tui import __version__
-
-from . import process_tree
+from amux_tui import __version__, processes
 
 #: The environment variable marking every process of one terminal session.
 SESSION_MARKER = "AMUX_TERMINAL_SESSION"
@@ -156,7 +154,7 @@ class PtySession:
         program = shutil.which(self.argv[0], path=self.env.get("PATH"))
         if program is None:
             raise FileNotFoundError(f"command not found: {self.argv[0]!r}")
-        process_tree.become_subreaper()
+        processes.become_subreaper()
         self._process = ptyprocess.PtyProcess.spawn(
             [program, *self.argv[1:]], cwd=self.cwd, env=self.env,
             dimensions=(self.lines, self.columns), preexec_fn=_restore_signals,
@@ -193,7 +191,7 @@ class PtySession:
         """Collect the child's status if it has exited (only ever here)."""
         if self.returncode is not None:
             return self.returncode
-        code = process_tree.reap(self.pid)
+        code = processes.reap(self.pid)
         if code is None:
             return None
         self.returncode = code
@@ -255,9 +253,9 @@ class PtySession:
         self._stop_io()
         return self.returncode
 
-    def _members(self) -> dict[int, process_tree.ProcessInfo]:
-        marker = f"{SESSION_MARKER}={self._marker}".encode()
-        return process_tree.session_members(self.pid, marker, root_reaped=self.returncode is not None)
+    def _members(self) -> dict[int, processes.ProcessInfo]:
+        marker = processes.marker(SESSION_MARKER, self._marker)
+        return processes.session_members(self.pid, marker, root_reaped=self.returncode is not None)
 
     async def _terminate_tree(self, *, grace: float) -> None:
         loop = asyncio.get_running_loop()
@@ -274,7 +272,7 @@ class PtySession:
                     break
                 await asyncio.sleep(0.02)
                 self._reap_members(alive)
-                alive = {pid: info for pid, info in alive.items() if process_tree.still_running(info)}
+                alive = {pid: info for pid, info in alive.items() if processes.still_running(info)}
         await self._reap_stragglers()
 
     async def _reap_stragglers(self) -> None:
@@ -284,31 +282,24 @@ class PtySession:
             zombies = [info for info in self._members().values() if info.zombie]
             for info in zombies:
                 if info.ppid == own:
-                    process_tree.reap(info.pid)
+                    processes.reap(info.pid)
             if not zombies:
                 return
             await asyncio.sleep(0.02)
 
-    def _signal(self, members: Mapping[int, process_tree.ProcessInfo], sig: int) -> None:
+    def _signal(self, members: Mapping[int, processes.ProcessInfo], sig: int) -> None:
         if self.returncode is None:
             try:
                 os.killpg(self.pid, sig)
             except OSError:
                 pass
-        for pid, info in members.items():
-            if process_tree.same_process(info):
-                try:
-                    os.kill(pid, sig)
-                    if sig != signal.SIGKILL:
-                        os.kill(pid, signal.SIGCONT)  # a stopped process must run to see it
-                except OSError:
-                    pass
+        processes.signal_processes(members, sig)
 
-    def _reap_members(self, members: Mapping[int, process_tree.ProcessInfo]) -> None:
+    def _reap_members(self, members: Mapping[int, processes.ProcessInfo]) -> None:
         self._reap_child()
         for pid in members:
             if pid != self.pid:
-                process_tree.reap(pid)
+                processes.reap(pid)
 
     # -- output ------------------------------------------------------------------
 
