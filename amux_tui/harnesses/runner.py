@@ -4,7 +4,7 @@ The harness inherits stdin/stdout/stderr (it is the user's terminal, so no PTY l
 process group of its own, and becomes the terminal's foreground group: Ctrl-C, Ctrl-Z and the
 rest of job control go to it, not to amux. amux stays in the same event loop (serving the proxy
 session, if any), waits for it, and afterwards takes the terminal back, restores its modes, and
-ends everything the session left behind (`reaper`).
+ends everything the session left behind (`amux_tui.processes`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,17 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
+from amux_tui import processes
+
 from .errors import EXIT_FAILURE, LaunchError
-from .reaper import become_subreaper, descendants, end_processes, session_processes
 from .resolve import LaunchPlan
 
 INTERRUPT_GRACE = 2.0
 TERMINATE_GRACE = 3.0
 STRAY_GRACE = 1.0
+
+#: The environment variable marking every process of one ``amux launch`` session.
+SESSION_MARKER = "AMUX_SESSION_ID"
 
 
 @contextlib.contextmanager
@@ -115,7 +119,7 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
     `LaunchError` says why.
     """
     loop = asyncio.get_running_loop()
-    subreaper = become_subreaper() if reap_adopted else False
+    subreaper = processes.become_subreaper() if reap_adopted else False
     try:
         process = await asyncio.create_subprocess_exec(
             *plan.argv, env=plan.full_env(base_env), cwd=str(plan.cwd), process_group=0)
@@ -151,10 +155,11 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
         terminal.take_back()
         if ending is not None:
             ending.cancel()
-        strays = session_processes(plan.session_id, process.pid)
+        marker = processes.marker(SESSION_MARKER, plan.session_id) if plan.session_id else None
+        strays = processes.session_members(process.pid, marker, root_reaped=process.returncode is not None)
         if subreaper:
-            strays |= descendants(os.getpid())
-        await end_processes(strays, grace=STRAY_GRACE)
+            strays.update(processes.descendants(os.getpid()))
+        await processes.end_processes(strays, grace=STRAY_GRACE)
     if signalled:
         return 128 + signalled[0]
     return exit_code_of(returncode)
