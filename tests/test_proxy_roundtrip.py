@@ -131,7 +131,7 @@ async def test_tool_round_trip(inbound, upstream, stream):
     assert records[1].input_tokens == 50 and records[1].output_tokens == 9
 
 
-# --- what the real harnesses send (shapes from /work/shared/harness-wire-notes.md) ---------------
+# --- what the real harnesses send (shapes from ../shared/harness-wire-notes.md) ---------------
 
 CLAUDE_CODE = {
     "model": "claude-sonnet-4-5-20250929", "max_tokens": 32000, "stream": True,

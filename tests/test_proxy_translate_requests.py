@@ -32,7 +32,7 @@ SCHEMA = {
     "additionalProperties": False,
 }
 
-# Shaped like Claude Code 2.1's second turn (see /work/shared/harness-wire-notes.md).
+# Shaped like Claude Code 2.1's second turn (see ../shared/harness-wire-notes.md).
 CLAUDE_CODE = {
     "model": "claude-sonnet-4-5",
     "max_tokens": 32000,
