@@ -211,3 +211,16 @@ async def test_a_connection_closed_before_the_answer_is_retried_once(answer_on, 
         assert json.loads(raw)["content"][0]["text"] == "second try"
     else:
         assert error_shape_ok("anthropic-messages", json.loads(raw), 502)
+
+
+async def test_oversized_body_is_413_and_recorded_as_413(monkeypatch):
+    import amux_tui.proxy.app as proxy_app
+
+    monkeypatch.setattr(proxy_app, "MAX_REQUEST_BYTES", 1024)
+    async with UpstreamServer("openai-chat", [Reply(text="never")]) as up, proxy_for(up.provider()) as (_, session):
+        body = request_body("openai-chat", "x" * 4096)
+        status, raw = await post(session, "openai-chat", body)
+        assert status == 413, raw[:300]
+        assert not up.requests
+        records = session.traffic.records()
+        assert [record.status for record in records] == [413]

@@ -65,6 +65,10 @@ async def recorded(request: web.Request, session: Session, record: RequestRecord
     except (asyncio.CancelledError, ConnectionResetError):
         traffic.finish(record, status=499, error="the client went away")
         raise
+    except web.HTTPException as exc:
+        # aiohttp's own answers (413 for a body over the size limit...) are not proxy bugs.
+        traffic.finish(record, status=exc.status, error=exc.reason)
+        raise
     except BaseException as exc:
         traffic.finish(record, status=500, error=f"internal error: {type(exc).__name__}")
         raise
