@@ -22,7 +22,7 @@ from .locations import (
 )
 from .preflight import PreflightReport, run_preflight
 from .registry import get_adapter
-from .resolve import LaunchPlan, ProxyMode, RouteDecision, decide_route, resume_arguments
+from .resolve import SESSION_MARKER, LaunchPlan, ProxyMode, RouteDecision, decide_route, resume_arguments
 
 if TYPE_CHECKING:
     from ..proxy.server import ProxyServer
@@ -131,7 +131,7 @@ def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str, d
     found = report.binary or (find_binary(argv[0], inherited) if argv else None)
     if found:
         argv[0] = found  # the full path: $AMUX_HARNESS_BIN may not be on PATH
-    env = {**setup.env, "AMUX_SESSION_ID": session_id}
+    env = {**setup.env, SESSION_MARKER: session_id}
     uses_session_dir = any(_inside(seed.path, session_dir) for seed in setup.files)
     secret_values = tuple(v for v in (endpoint.token if endpoint else None, provider.api_key) if v)
     facts: dict[str, Any] = report.to_public_dict()

@@ -88,6 +88,10 @@ def resume_arguments(adapter: HarnessAdapter, resume: str | None) -> list[str]:
     return adapter.resume_args(resume or None)
 
 
+SESSION_MARKER = "AMUX_SESSION_ID"
+"""The variable every harness process of a session carries, so its strays can be found."""
+
+
 @dataclass
 class LaunchPlan:
     """Everything needed to start one harness session. ``env`` holds secrets: show `to_public_dict`."""

@@ -18,14 +18,11 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from amux_tui import processes
 
 from .errors import EXIT_FAILURE, LaunchError
-from .resolve import LaunchPlan
+from .resolve import SESSION_MARKER, LaunchPlan
 
 INTERRUPT_GRACE = 2.0
 TERMINATE_GRACE = 3.0
 STRAY_GRACE = 1.0
-
-#: The environment variable marking every process of one ``amux launch`` session.
-SESSION_MARKER = "AMUX_SESSION_ID"
 
 
 @contextlib.contextmanager
