@@ -6,8 +6,9 @@ The names below are loaded on first use (PEP 562): importing ``providers.resolve
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy_exports import lazy_exports
 
 _EXPORTS = {
     "PRESETS": "presets", "Preset": "presets", "preset_for": "presets",
@@ -23,10 +24,4 @@ if TYPE_CHECKING:
     from .resolved import ResolvedProvider, mask_secret
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
