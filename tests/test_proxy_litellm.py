@@ -213,3 +213,58 @@ async def test_litellm_record_never_shows_provider_secrets():
     assert call["extra_headers"] == {"X-Team": "ml", "X-Vendor-Token": "[redacted]"}
     assert call["messages"][-1]["content"] == "my token budget is tiny"
     assert call["max_retries"] == 0
+
+
+# --- the session's output-token limit -------------------------------------------------------------
+
+def _asking_for(inbound: str, field: str | None, tokens: int) -> dict:
+    """A request of ``inbound`` asking for ``tokens`` output tokens under the field its protocol names."""
+    body = request_body(inbound, "hi")
+    if inbound == "gemini":
+        body["generationConfig"] = {"maxOutputTokens": tokens}
+    else:
+        body[field] = tokens
+    return body
+
+
+CAP_FIELDS = [(inbound, field) for inbound, field in [
+    ("anthropic-messages", "max_tokens"), ("openai-chat", "max_tokens"), ("openai-chat", "max_completion_tokens"),
+    ("openai-responses", "max_output_tokens"), ("gemini", "maxOutputTokens")] if inbound in VIA_LITELLM]
+
+
+def _sent_limit(sent: dict) -> int:
+    """The output limit LiteLLM put on the wire (it may name it either way for an OpenAI endpoint)."""
+    named = {key: sent[key] for key in ("max_tokens", "max_completion_tokens") if key in sent}
+    assert len(named) == 1, sent
+    return next(iter(named.values()))
+
+
+@pytest.mark.parametrize("inbound,field", CAP_FIELDS)
+async def test_litellm_requests_are_clamped_to_the_sessions_output_limit(inbound, field):
+    async with UpstreamServer("openai-chat", [Reply(text="short")]) as up, \
+            proxy_for(litellm_provider(up), "fixture-model", max_output_tokens=4096) as (_, session):
+        status, raw = await post(session, inbound, _asking_for(inbound, field, 32000))
+    assert status == 200, raw[:500]
+    assert _sent_limit(up.requests[0].json) == 4096
+    assert "32000" not in session.traffic.records()[0].upstream_text()
+
+
+@pytest.mark.parametrize("inbound,field", CAP_FIELDS)
+async def test_litellm_keeps_a_limit_below_the_sessions_cap(inbound, field):
+    async with UpstreamServer("openai-chat", [Reply(text="short")]) as up, \
+            proxy_for(litellm_provider(up), "fixture-model", max_output_tokens=4096) as (_, session):
+        status, raw = await post(session, inbound, _asking_for(inbound, field, 1000))
+    assert status == 200, raw[:500]
+    assert _sent_limit(up.requests[0].json) == 1000
+
+
+async def test_litellm_chat_caller_naming_both_limits_gets_both_clamped():
+    body = {**request_body("openai-chat", "hi"), "max_tokens": 9000, "max_completion_tokens": 32000}
+    async with UpstreamServer("openai-chat", [Reply(text="short")]) as up, \
+            proxy_for(litellm_provider(up), "fixture-model", max_output_tokens=4096) as (_, session):
+        status, raw = await post(session, "openai-chat", body)
+    assert status == 200, raw[:500]
+    sent = up.requests[0].json
+    assert all(sent[key] <= 4096 for key in ("max_tokens", "max_completion_tokens") if key in sent), sent
+    shown = json.loads(session.traffic.records()[0].upstream_text())
+    assert (shown["max_tokens"], shown["max_completion_tokens"]) == (4096, 4096)

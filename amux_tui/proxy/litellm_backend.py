@@ -28,6 +28,8 @@ _loading: asyncio.Future[ModuleType] | None = None
 
 # Chat body fields that are LiteLLM call arguments of their own (or ours to set).
 _NOT_FORWARDED = frozenset({"model", "messages", "stream", "stream_options"})
+# The two names a chat caller may give its output limit (OpenAI's reasoning models take the second).
+_CHAT_LIMIT_FIELDS = ("max_tokens", "max_completion_tokens")
 
 
 async def load_litellm() -> ModuleType:
@@ -80,6 +82,19 @@ def litellm_failure(exc: BaseException) -> ProxyError:
     return ProxyError(status, message)
 
 
+def capped_chat_body(body: dict[str, Any], cap: int | None) -> dict[str, Any]:
+    """A chat caller's body with its output limit clamped to ``cap``, as translation clamps it
+    (silently, only lowering: a smaller limit the caller asked for is kept)."""
+    chat_body = dict(body)
+    if cap is None:
+        return chat_body
+    for name in _CHAT_LIMIT_FIELDS:
+        value = chat_body.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > cap:
+            chat_body[name] = cap
+    return chat_body
+
+
 def call_arguments(session: Session, chat_body: dict[str, Any], model: str, *, stream: bool) -> dict[str, Any]:
     """Keyword arguments for ``litellm.acompletion``: the chat body's options, the provider's
     params untouched, its key and base when it has them."""
@@ -105,7 +120,7 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
     report = protocols.TranslationReport()
     record.dropped = report.dropped
     if inbound == "openai-chat":
-        chat_body = dict(body)
+        chat_body = capped_chat_body(body, session.translate_options.max_tokens_cap)
     else:
         chat_body = protocols.translate_request(body, source=inbound, target="openai-chat", model=model, report=report,
                                                 options=session.translate_options)
