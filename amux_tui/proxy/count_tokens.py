@@ -23,7 +23,7 @@ from .sessions import Session
 from .state import HTTP, SESSION
 from .traffic import RequestRecord, redact_url
 from .translate import encode
-from .upstream import protocol_request_headers, env_proxy, timeout_for, upstream_url
+from .upstream import protocol_request_headers, send_upstream, timeout_for, upstream_url
 
 _ANTHROPIC_COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 
@@ -87,14 +87,23 @@ async def _post(request: web.Request, session: Session, record: RequestRecord, p
     data = encode(payload)
     record.upstream_url, record.upstream_body = shown_url, data
     try:
-        async with request.app[HTTP].post(url, data=data, headers=protocol_request_headers(session.provider, protocol),
-                                          timeout=timeout_for(session.params), proxy=env_proxy(url)) as upstream:
+        # send_upstream, as every route: a pooled connection the server closed unanswered is retried once.
+        upstream = await send_upstream(request.app[HTTP], "POST", url, data=data,
+                                       headers=protocol_request_headers(session.provider, protocol),
+                                       timeout=timeout_for(session.params))
+        try:
             raw = await upstream.read()
-            record.first_byte()
-            if upstream.status >= 400:
-                raise upstream_status_error(protocol, upstream.status, raw, upstream.headers)
+        except BaseException:
+            upstream.close()
+            raise
+        finally:
+            upstream.release()
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise upstream_failure(exc, shown_url) from None
+    record.first_byte()
+    if upstream.status >= 400:
+        record.response.add(raw)  # the provider's own error, as translation records it
+        raise upstream_status_error(protocol, upstream.status, raw, upstream.headers)
     try:
         return json.loads(raw)
     except ValueError:
