@@ -9,6 +9,11 @@ amux/baseline, and whether LiteLLM was imported by then.
 
     python bench/dashboard.py [--runs 7]
 
+Then the first probes (local detection, health, the model list; every address refuses at once):
+in a fresh headless app per run, the longest event-loop stall from the moment providers.json was
+read until every probe answered, against the longest stall of the same app idle just after (the
+TLS set-up of the probes' HTTP clients must not stall the loop), and how long the probes took.
+
 The session figures (RSS with four live sessions, event-loop lag while they stream and the
 proxy serves) come from bench/dashboard_sessions.py.
 """
@@ -19,6 +24,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +55,51 @@ class Hello(App):
 
 Hello().run()
 """
+
+PROBING_APP = """
+import asyncio, sys, time
+from amux_tui.ui.app import AmuxApp
+from amux_tui.ui.options import DashboardOptions
+
+PROBES = {"providers-detect", "providers-health", "providers-models"}
+
+async def longest_stall(until, tick=0.001):
+    loop, longest = asyncio.get_running_loop(), 0.0
+    while not until():
+        before = loop.time()
+        await asyncio.sleep(tick)
+        longest = max(longest, loop.time() - before - tick)
+    return longest * 1000
+
+async def main():
+    app = AmuxApp(DashboardOptions(config_path=sys.argv[1], detect_local=True, harness_search_path=sys.argv[2]))
+    async with app.run_test(size=(80, 24)):
+        while app.catalog_load is None:  # providers.json is read just after the first frame
+            await asyncio.sleep(0.001)
+        started, seen = time.perf_counter(), set()
+        def probed():  # every probe worker ran and is gone (finished workers leave app.workers)
+            running = {w.group for w in app.workers if w.group in PROBES and not w.is_finished}
+            seen.update(running)
+            return seen == PROBES and not running
+        probing = await longest_stall(probed)
+        took = (time.perf_counter() - started) * 1000
+        idle_end = time.perf_counter() + took / 1000
+        idle = await longest_stall(lambda: time.perf_counter() > idle_end)
+        print(f"{probing:.2f} {idle:.2f} {took:.1f}")
+
+asyncio.run(main())
+"""
+
+PROBING_CONFIG = {
+    "version": 1,
+    "default_provider": "plain",
+    "providers": {
+        "plain": {"type": "openai", "api_base": "http://127.0.0.1:9/v1", "api_key": "sk-bench-0000000000",
+                  "models": ["m1"]},
+        "tls": {"type": "anthropic", "api_base": "https://127.0.0.1:9", "api_key": "sk-bench-0000000001",
+                "models": ["m2"]},
+    },
+}
 
 CONFIG = {
     "version": 1,
@@ -120,7 +171,30 @@ def main() -> int:
         print(f"  {label:26}  {wall:8.1f} {wall / b_wall:5.2f}x   {cpu:7.1f} {cpu / b_cpu:5.2f}x")
     print("  target: amux's first paint <= 400 ms on an idle machine")
     print(f"  litellm imported by first paint: {litellm_seen}")
+    first_probes(args.runs)
     return 0 if not litellm_seen else 1
+
+
+def first_probes(runs: int) -> None:
+    """The first round of probes, each run in a fresh interpreter (the TLS context is built once per process)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        config = tmp_path / "providers.json"
+        config.write_text(json.dumps(PROBING_CONFIG))
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+        env.update(XDG_STATE_HOME=str(tmp_path / "state"))
+        argv = [sys.executable, "-c", PROBING_APP, str(config), str(tmp_path)]  # no harness binaries to ask
+        rows = []
+        for _ in range(runs):
+            done = subprocess.run(argv, env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=30)
+            if done.returncode != 0:
+                raise SystemExit(f"the probing app failed:\n{done.stderr}")
+            rows.append([float(value) for value in done.stdout.split()[-3:]])
+    probing, idle, took = (statistics.median(row[i] for row in rows) for i in range(3))
+    print(f"first probes (detection, health, models; local addresses that refuse), median of {runs}:")
+    print(f"  longest event-loop stall while probing {probing:6.1f} ms, idle just after {idle:5.1f} ms"
+          f"   ratio {probing / idle:.1f}x")
+    print(f"  probes answered {took:.0f} ms after providers.json was read")
 
 
 if __name__ == "__main__":

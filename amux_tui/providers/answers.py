@@ -3,18 +3,65 @@ error (the key scrubbed, terminal control characters escaped) for messages and `
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+import os
+import threading
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..config.problems import printable
 from .resolved import mask_secret
 
+if TYPE_CHECKING:
+    import ssl
+
+# One SSL context for every probe client: building one loads the whole CA bundle (~30-40 ms of CPU),
+# and httpx builds one per client (and per proxy mount) unless it is handed one. Keyed by the
+# variables httpx reads when it builds its own, so SSL_CERT_FILE / SSL_CERT_DIR work as they do there.
+_contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()  # the context may be built in a worker thread (see `prepare_ssl_context`)
+
+
+def _context_key() -> tuple[str | None, str | None]:
+    return os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None
+
+
+def shared_ssl_context() -> ssl.SSLContext:
+    """The SSL context probe clients share, built on first use exactly as httpx builds its default
+    (certifi's CA bundle, or $SSL_CERT_FILE / $SSL_CERT_DIR). Blocks while it is built: in the event
+    loop, `await prepare_ssl_context()` first (or use `open_client`)."""
+    key = _context_key()
+    context = _contexts.get(key)
+    if context is None:
+        with _contexts_lock:
+            context = _contexts.get(key)
+            if context is None:
+                context = _contexts[key] = httpx.create_ssl_context()
+    return context
+
+
+async def prepare_ssl_context() -> ssl.SSLContext:
+    """The shared context, built in a worker thread when it is not there yet: OpenSSL loads the CA
+    bundle without the GIL, so the event loop keeps painting and answering meanwhile."""
+    context = _contexts.get(_context_key())
+    if context is not None:
+        return context
+    return await asyncio.to_thread(shared_ssl_context)
+
+
 def make_client(timeout: float) -> httpx.AsyncClient:
-    """The client for probing providers. It honours HTTP(S)_PROXY and NO_PROXY like any tool; extra
-    mounted transports would cost an SSL context each (a tenth of a second) for an edge case."""
-    return httpx.AsyncClient(timeout=timeout)
+    """The client for probing providers, over the shared SSL context (built here if it is not yet:
+    async code uses `open_client`). It honours HTTP(S)_PROXY, ALL_PROXY and NO_PROXY like any tool;
+    proxy transports share the context too."""
+    return httpx.AsyncClient(timeout=timeout, verify=shared_ssl_context())
+
+
+async def open_client(timeout: float) -> httpx.AsyncClient:
+    """`make_client`, with the shared SSL context built off the event loop first."""
+    await prepare_ssl_context()
+    return make_client(timeout)
 
 
 def response_json(response: httpx.Response) -> Any | None:

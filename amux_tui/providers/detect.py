@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from ..config.loader import load_config
-from .answers import make_client, response_json
+from .answers import open_client, response_json
 from .endpoints import ollama_server_url
 from .presets import PRESETS, Preset
 from .registry import ProviderRegistry, preset_api_base
@@ -41,7 +41,7 @@ async def detect_local_providers(registry: ProviderRegistry | None = None, *, ti
                   and preset_api_base(preset, env) not in known_bases]
     if not candidates:
         return []
-    async with make_client(timeout) as client:
+    async with await open_client(timeout) as client:
         found = await asyncio.gather(*(_probe(preset, env, client, timeout) for preset in candidates))
     return [provider for provider in found if provider is not None]
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import httpx
 
-from .answers import error_summary, is_auth_failure, make_client, response_json, transport_problem
+from .answers import error_summary, is_auth_failure, open_client, response_json, transport_problem
 from .endpoints import model_list_endpoint
 from .resolved import ResolvedProvider
 
@@ -52,7 +52,7 @@ async def check_health(provider: ResolvedProvider, *, client: httpx.AsyncClient 
                             f"reached through LiteLLM ({provider.litellm_prefix or provider.type}); "
                             "no model-list endpoint to probe")
     if client is None:
-        async with make_client(timeout) as owned:
+        async with await open_client(timeout) as owned:
             return await check_health(provider, client=owned, timeout=timeout)
     started = time.perf_counter()
     try:
@@ -69,7 +69,7 @@ async def check_health(provider: ResolvedProvider, *, client: httpx.AsyncClient 
 
 async def check_all(providers: Iterable[ResolvedProvider], *, timeout: float = 3.0) -> list[HealthResult]:
     """Probe every provider at once over one client; results in the order given."""
-    async with make_client(timeout) as client:
+    async with await open_client(timeout) as client:
         return list(await asyncio.gather(*(check_health(p, client=client, timeout=timeout) for p in providers)))
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
-from .answers import error_summary, make_client, response_json, transport_problem
+from .answers import error_summary, open_client, response_json, transport_problem
 from .endpoints import ModelListEndpoint, model_list_endpoint, ollama_server_url
 from .resolved import ResolvedProvider
 
@@ -58,7 +58,7 @@ async def list_models(provider: ResolvedProvider, *, client: httpx.AsyncClient |
         return _configured(provider, f"{provider.name} is reached through LiteLLM "
                                      f"({provider.litellm_prefix or provider.type}), which amux cannot ask for models")
     if client is None:
-        async with make_client(timeout) as owned:
+        async with await open_client(timeout) as owned:
             return await list_models(provider, client=owned, timeout=timeout)
     try:
         async with asyncio.timeout(timeout):

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .answers import error_summary, make_client, response_json, transport_problem
+from .answers import error_summary, open_client, response_json, transport_problem
 from .registry import ollama_base_from_host
 
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
@@ -110,8 +110,9 @@ class OllamaManager:
 
     async def version(self) -> str | None:
         """The answering server's version, None when nothing (or something else) answers."""
+        client = await self._http()
         try:
-            response = await self._http().get(self.base_url + "/api/version", timeout=self.timeout)
+            response = await client.get(self.base_url + "/api/version", timeout=self.timeout)
         except (httpx.HTTPError, OSError):
             return None
         body = response_json(response) if response.is_success else None
@@ -212,9 +213,10 @@ class OllamaManager:
         """Pull ``model``, yielding progress as it streams; raises OllamaError on failure."""
         timeout = httpx.Timeout(self.timeout, read=PULL_READ_TIMEOUT)
         finished = False
+        client = await self._http()
         try:
-            async with self._http().stream("POST", self.base_url + "/api/pull", json={"model": model, "stream": True},
-                                           timeout=timeout) as response:
+            async with client.stream("POST", self.base_url + "/api/pull", json={"model": model, "stream": True},
+                                     timeout=timeout) as response:
                 if not response.is_success:
                     await response.aread()
                     raise OllamaError(f"cannot pull {model}: {error_summary(response)}")
@@ -236,14 +238,19 @@ class OllamaManager:
 
     # --- plumbing -----------------------------------------------------------------------------
 
-    def _http(self) -> httpx.AsyncClient:
+    async def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = make_client(self.timeout)
+            client = await open_client(self.timeout)
+            if self._client is None:  # another call may have made one while the SSL context was built
+                self._client = client
+            else:
+                await client.aclose()
         return self._client
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        client = await self._http()
         try:
-            response = await self._http().request(method, self.base_url + path, timeout=self.timeout, **kwargs)
+            response = await client.request(method, self.base_url + path, timeout=self.timeout, **kwargs)
         except (httpx.HTTPError, OSError) as exc:
             raise OllamaError(f"no Ollama answers at {self.base_url}: {transport_problem(exc, self.timeout)[1]} "
                               "(start it: amux ollama serve)") from None

@@ -7,6 +7,7 @@ after its first frame: importing this module costs nothing at start-up.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,22 +60,35 @@ class ProviderCatalog:
         self.env = env
         self.detect_local_servers = detect_local
         self._http: Any = None
+        self._opening: asyncio.Future[Any] | None = None
 
-    @property
-    def http(self):
-        """One HTTP client for every health probe and model listing, made on first use: a client per
-        probe builds an SSL context each time (tens of milliseconds of the event loop, per provider,
-        every health round)."""
+    async def http(self):
+        """One HTTP client for every health probe and model listing, made on first use (after the first
+        frame: the probes start then), over the providers room's shared SSL context, which is built
+        in a worker thread so the loop keeps painting meanwhile."""
         if self._http is None:
-            from ...providers.answers import make_client
+            if self._opening is None:  # the first round's probes all ask at once: one client for all
+                from ...providers.answers import open_client
 
-            self._http = make_client(PROBE_TIMEOUT)
+                self._opening = asyncio.ensure_future(open_client(PROBE_TIMEOUT))
+            opening = self._opening
+            try:
+                # shielded: a probe worker cancelled meanwhile (a new round) must not cancel it for the others
+                self._http = await asyncio.shield(opening)
+            except Exception:
+                if self._opening is opening:  # e.g. an unreadable $SSL_CERT_FILE: shown, tried again next round
+                    self._opening = None
+                raise
         return self._http
 
     async def aclose(self) -> None:
-        http, self._http = self._http, None
-        if http is not None:
-            await http.aclose()
+        opening, self._opening, self._http = self._opening, None, None
+        if opening is None:
+            return
+        if not opening.done():
+            opening.cancel()  # no client was made yet
+        elif not opening.cancelled() and opening.exception() is None:
+            await opening.result().aclose()
 
     @property
     def config_path(self) -> Path:
@@ -113,7 +127,7 @@ class ProviderCatalog:
         except ImportError:
             return HealthView("unknown", None, "health checks are not available in this build")
         try:
-            result = await check_health(provider, client=self.http)
+            result = await check_health(provider, client=await self.http())
         except Exception as exc:  # a probe must never take the dashboard down
             return HealthView("error", None, f"{type(exc).__name__}: {exc}")
         return HealthView(_status_of(result.status), result.latency_ms, result.detail or "")
@@ -125,7 +139,7 @@ class ProviderCatalog:
         except ImportError:
             return ModelsView(configured, provider.default_model, False, "live listing not available")
         try:
-            listing = await list_models(provider, client=self.http)
+            listing = await list_models(provider, client=await self.http())
         except Exception as exc:
             return ModelsView(configured, provider.default_model, False, f"{type(exc).__name__}: {exc}")
         names = tuple(_model_names(listing))
