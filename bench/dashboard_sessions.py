@@ -9,7 +9,11 @@ it wakes. The same probe runs first on the idle dashboard (no sessions): the bas
 probe runs while a person flips through the tabs (Ctrl+Right every 0.2 s) with the sessions still
 streaming: every switch changes the focus and the keys shown.
 
-    python bench/dashboard_sessions.py [--seconds 8]
+Then the first proxied launch of a fresh dashboard (its own interpreter, aiohttp not imported yet,
+the upstream in this process): how long until the harness runs, and the longest event-loop stall
+until the proxy serves, against a direct launch in the same dashboard just before (the baseline).
+
+    python bench/dashboard_sessions.py [--seconds 8] [--launch-runs 5]
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -51,6 +56,58 @@ while True:
             headers={"Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], "Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as r:
             r.read()
+"""
+
+
+FIRST_LAUNCH_APP = r"""
+import asyncio, os, sys, time
+from pathlib import Path
+from amux_tui.ui.app import AmuxApp
+from amux_tui.ui.backend.sessions import LaunchChoice
+from amux_tui.ui.options import DashboardOptions
+
+stamps = Path(sys.argv[2])
+
+async def longest_stall(done, tick=0.001):
+    loop, longest = asyncio.get_running_loop(), 0.0
+    while not done():
+        before = loop.time()
+        await asyncio.sleep(tick)
+        longest = max(longest, loop.time() - before - tick)
+    return longest * 1000
+
+def stamped(path):
+    try:
+        return int(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+async def launch(app, name, proxied):
+    # The harness writes the time it runs, then waits to be ended.
+    stamp = stamps / name
+    command = ("/bin/sh", "-c", f"date +%s%N > {stamp}.tmp && mv {stamp}.tmp {stamp} && exec sleep 60")
+    preview = app.sessions.preview(LaunchChoice("shell", app.registry.get("up"), "fixture-model", command,
+                                                always_proxy=proxied))
+    assert preview.ok, preview.error
+    started = time.time_ns()
+    app._main_screen().launch(preview)
+    serving = lambda: not proxied or (app.sessions.proxy is not None and app.sessions.proxy.running)
+    stall = await longest_stall(lambda: stamped(stamp) is not None and serving())
+    return (stamped(stamp) - started) / 1e6, stall, (time.time_ns() - started) / 1e6
+
+async def main():
+    app = AmuxApp(DashboardOptions(config_path=sys.argv[1], env=dict(os.environ), detect_local=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while app.catalog_load is None:
+            await asyncio.sleep(0.01)
+        await pilot.pause(0.5)
+        await launch(app, "warm-up", False)  # the launch code's imports, the preflight cache
+        direct = await launch(app, "direct", False)
+        proxied = await launch(app, "proxied", True)
+        print(*direct[:2], *proxied)
+        await app.action_quit()
+
+asyncio.run(main())
 """
 
 
@@ -136,12 +193,42 @@ async def run(seconds: float, rate: float) -> None:
     print(f"  machine load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
+async def first_launch(runs: int) -> None:
+    """A fresh dashboard's first proxied launch (each run in a new interpreter), after a direct one."""
+    rows = []
+    async with UpstreamServer("openai-chat", [], api_key="bench-key") as upstream:
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "providers.json"
+            config.write_text(json.dumps({"version": 1, "providers": {"up": {
+                "type": "vllm", "api_base": upstream.base_url, "api_key": "bench-key", "models": ["fixture-model"]}}}))
+            env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "XDG_STATE_HOME": str(Path(tmp) / "state"),
+                   "TERM": "xterm-256color"}
+            for run_number in range(runs):
+                stamps = Path(tmp) / f"run-{run_number}"
+                stamps.mkdir()
+                done = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", FIRST_LAUNCH_APP, str(config), stamps],
+                                               env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=60)
+                if done.returncode != 0:
+                    raise SystemExit(f"the launching dashboard failed:\n{done.stderr[-2000:]}")
+                rows.append([float(value) for value in done.stdout.split()[-5:]])
+    direct, direct_stall, proxied, proxied_stall, serving = (statistics.median(r[i] for r in rows) for i in range(5))
+    print(f"first proxied launch of a fresh dashboard, median of {runs} (after a direct launch, the baseline):")
+    print(f"  launch -> harness running: direct {direct:6.1f} ms, proxied {proxied:6.1f} ms"
+          f"   ratio {proxied / direct:.2f}x")
+    print(f"  longest event-loop stall until it runs (proxied: and the proxy serves): direct {direct_stall:5.1f} ms,"
+          f" proxied {proxied_stall:5.1f} ms   ratio {proxied_stall / direct_stall:.2f}x")
+    print(f"  proxy serving {serving:.0f} ms after the launch ({serving / proxied:.2f}x the time to the harness running)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rate", type=float, default=50.0, help="lines per second each session prints")
+    parser.add_argument("--launch-runs", type=int, default=5, help="fresh dashboards for the first-launch figures")
     args = parser.parse_args()
     asyncio.run(run(args.seconds, args.rate))
+    if args.launch_runs:
+        asyncio.run(first_launch(args.launch_runs))
     return 0
 
 

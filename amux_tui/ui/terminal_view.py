@@ -103,6 +103,16 @@ class TerminalView(MouseForwarding, Widget, can_focus=True):
             return self.terminal_view
 
     @dataclass
+    class Started(Message):
+        """The program was spawned (or failed to start, and shows why): it runs from here on."""
+
+        terminal_view: TerminalView
+
+        @property
+        def control(self) -> TerminalView:
+            return self.terminal_view
+
+    @dataclass
     class Exited(Message):
         """The program exited; its output is all on screen. Negative codes are signals."""
 
@@ -189,6 +199,7 @@ class TerminalView(MouseForwarding, Widget, can_focus=True):
         if width and height:
             self.terminal.resize(width, height)
         self.terminal.start()  # a program that cannot start shows why and exits 127
+        self.post_message(self.Started(self))
 
     async def close(self, grace: float = 0.5) -> int | None:
         """End the program and everything it started; returns its exit code."""

@@ -2,12 +2,19 @@
 
 The harnesses room decides how a harness reaches a provider (`prepare_launch` → a `LaunchPlan`
 routed native, direct by protocol, or through the proxy). The proxy (`ProxyServer`) runs in the
-app's own event loop and is started on the first proxied launch, never before. This module only
-keeps the live sessions and their closers, so quitting can end every process group and the proxy.
+app's own event loop, one for all sessions, made on the first proxied launch, never before. Like
+``amux launch --with-proxy``, a proxied launch only binds its port (cheap: its URL is known and the
+session registered), the harness is spawned, and then `serve_proxy` imports aiohttp (in a worker
+thread) and serves while the harness boots; a request arriving before waits in the port's backlog.
+This module also keeps the live sessions and their closers, so quitting can end every process group
+and the proxy.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +23,9 @@ from typing import Any, Literal
 from ...providers.resolved import ResolvedProvider
 
 Route = Literal["native", "direct", "proxy"]
+
+SERVING_MODULES = ("aiohttp.web", "amux_tui.proxy.app")
+"""What `ProxyServer.start` imports, most of its cost (~0.3 s): imported in a worker thread first."""
 
 ROUTE_WORDS: dict[str, str] = {
     "native": "native: the harness talks to the provider itself",
@@ -88,6 +98,8 @@ class LiveSession:
     traffic: Any = None
     """The proxy's TrafficLog for this session (None when not proxied)."""
     proxy_session_id: str | None = None
+    proxy_server: Any = None
+    """The ProxyServer this session is registered with (None when not proxied)."""
     number: int = 0
     """Position in launch order (1, 2, ...), per dashboard."""
     title: str = ""
@@ -127,13 +139,20 @@ class LiveSession:
         )
 
 
+def _import_serving_code() -> None:
+    for name in SERVING_MODULES:
+        importlib.import_module(name)
+
+
 class SessionManager:
-    """Live sessions, and the proxy started on the first proxied launch."""
+    """Live sessions, and the proxy made on the first proxied launch."""
 
     def __init__(self, env: Mapping[str, str], *, cwd: str | None = None):
         self.env = dict(env)
         self.cwd = cwd
         self.proxy: Any = None
+        """The shared ProxyServer: bound from the first proxied launch on, serving once `serve_proxy` ran."""
+        self._starting: Any = None
         self._sessions: dict[str, LiveSession] = {}
         self._numbers = itertools.count(1)
 
@@ -156,11 +175,12 @@ class SessionManager:
 
     async def start(self, preview: LaunchPreview) -> LiveSession:
         """Prepare the launch (preflight, proxy registration when proxied, session files) and return
-        the session to run in a terminal. Raises the harnesses room's LaunchError with its fix."""
+        the session to run in a terminal. Raises the harnesses room's LaunchError with its fix.
+        A proxied session's proxy may not serve yet: call `serve_proxy` once its harness is spawned."""
         from ...harnesses.launch import prepare_launch
 
         choice = preview.choice
-        proxy = await self.ensure_proxy() if preview.route == "proxy" else None
+        proxy = await self.bound_proxy() if preview.route == "proxy" else None
         plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
                                     proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
                                     cwd=self.cwd, label=choice.harness)
@@ -170,19 +190,63 @@ class SessionManager:
             traffic = proxy_session.traffic if proxy_session is not None else None
         session = LiveSession(choice.harness, choice.provider.name, choice.model, plan.route, list(plan.argv),
                               plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic,
-                              proxy_session_id=plan.proxy_session_id, number=next(self._numbers))
+                              proxy_session_id=plan.proxy_session_id, proxy_server=proxy,
+                              number=next(self._numbers))
         self._sessions[session.id] = session
         return session
 
-    async def ensure_proxy(self):
-        """The shared proxy, started in this event loop on first use."""
+    async def bound_proxy(self):
+        """The shared proxy, bound on first use (no aiohttp yet): sessions can be registered with it.
+        Raises LaunchError (with the fix) when it cannot listen on loopback."""
         if self.proxy is None:
-            from ...proxy.server import ProxyServer
+            from ...harnesses.commands import open_proxy
 
-            proxy = ProxyServer(host="127.0.0.1", port=0)
-            await proxy.start()
-            self.proxy = proxy
+            proxy = await open_proxy()
+            if self.proxy is None:
+                self.proxy = proxy
+            else:  # another launch bound one meanwhile: one proxy for all
+                await proxy.stop()
         return self.proxy
+
+    async def serve_proxy(self, session: LiveSession) -> None:
+        """Serve ``session``'s proxy; call it once the session's harness is spawned.
+
+        The first call starts it (aiohttp imported in a worker thread: the loop keeps painting);
+        calls while it starts, or once it serves, return at once: their harnesses' requests wait in
+        the backlog like the first one's. When it cannot serve, raises LaunchError after stopping it
+        (requests waiting for it fail at once) and ending every session registered with it (their
+        harnesses could only wait); the next proxied launch binds a new one.
+        """
+        proxy = session.proxy_server
+        if proxy is None or proxy.running or self._starting is proxy:
+            return
+        from ...harnesses.commands import serve_proxy
+        from ...harnesses.errors import EXIT_FAILURE, LaunchError
+
+        if proxy is not self.proxy:  # it failed for another session before this one's harness started
+            await self._end_sessions_of(proxy)
+            raise LaunchError(f"amux's proxy stopped before {session.label} could use it, so the harness was "
+                              "stopped", fix="launch it again", exit_code=EXIT_FAILURE)
+        self._starting = proxy
+        try:
+            with contextlib.suppress(ImportError):  # serve_proxy says what to do about it
+                await asyncio.to_thread(_import_serving_code)
+            await serve_proxy(proxy)
+        except Exception:
+            if self.proxy is proxy:
+                self.proxy = None
+            await proxy.stop()
+            await self._end_sessions_of(proxy)
+            raise
+        finally:
+            if self._starting is proxy:
+                self._starting = None
+
+    async def _end_sessions_of(self, proxy) -> None:  # noqa: ANN001
+        for session in [s for s in self._sessions.values() if s.proxy_server is proxy and s.running]:
+            if session.closer is not None:
+                with contextlib.suppress(Exception):  # keep ending the others
+                    await session.closer()
 
     def get(self, session_id: str) -> LiveSession | None:
         return self._sessions.get(session_id)
@@ -207,7 +271,7 @@ class SessionManager:
         if plan is not None:
             from ...harnesses.launch import cleanup_launch
 
-            await cleanup_launch(plan, self.proxy)
+            await cleanup_launch(plan, session.proxy_server)
 
     async def close_all(self) -> None:
         """End every session's process group, then the proxy. Safe to call twice."""

@@ -114,9 +114,19 @@ class MainScreen(Screen):
         try:
             session = await self.app.sessions.start(preview)
         except Exception as exc:  # the rooms' errors say what to fix
-            self.notify(str(exc), title="Launch failed", severity="error", timeout=10)
+            self.notify(_error_text(exc), title="Launch failed", severity="error", timeout=10, markup=False)
             return
         await self.add_session_tab(session.id, session.label, SessionPane(session, id=f"{session.id}-pane"))
+
+    @work(group="proxy-serve")
+    async def serve_proxy(self, session) -> None:
+        """A proxied session's harness was spawned: the shared proxy serves from now on (it was only
+        bound, so the harness did not wait for aiohttp). A screen worker: closing the tab meanwhile
+        must not cancel it. If it cannot serve, its sessions were ended; say why."""
+        try:
+            await self.app.sessions.serve_proxy(session)
+        except Exception as exc:
+            self.notify(_error_text(exc), title="Proxy failed", severity="error", timeout=15, markup=False)
 
     @work(group="session-close")
     async def close_session(self, session) -> None:
@@ -257,3 +267,9 @@ class MainScreen(Screen):
             return self.get_pane(pane_id).query_one(SessionPane)
         except NoMatches:
             return None
+
+
+def _error_text(exc: Exception) -> str:
+    """The error's message, and its fix when it names one (the harnesses room's LaunchError)."""
+    fix = getattr(exc, "fix", None)
+    return f"{exc}\nfix: {fix}" if fix else str(exc)

@@ -92,6 +92,11 @@ class SessionPane(Vertical):
         self.session.terminal_busy = event.busy
         self.refresh_status()
 
+    @on(TerminalView.Started)
+    def _started(self, event: TerminalView.Started) -> None:
+        if self.session.route == "proxy":
+            self.screen.serve_proxy(self.session)  # bound, not serving yet: the harness did not wait for it
+
     @on(TerminalView.Exited)
     def _exited(self, event: TerminalView.Exited) -> None:
         self.app.sessions.mark_exited(self.session, event.exit_code)
