@@ -7,6 +7,8 @@ style). The first presented value that is a live session's token wins.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiohttp import web
 
 from .errors import Handler, ProxyError
@@ -15,15 +17,15 @@ from .state import SESSION, SESSIONS
 _KEY_HEADERS = ("x-api-key", "x-goog-api-key", "api-key")
 
 
-def presented_tokens(request: web.BaseRequest) -> list[str]:
-    """Every credential the request carries, in the order they are tried."""
-    found = [value.strip() for name in _KEY_HEADERS if (value := request.headers.get(name))]
-    authorization = request.headers.get("authorization")
+def presented_tokens(headers: Mapping[str, str], query: Mapping[str, str]) -> list[str]:
+    """Every credential a request carries (``headers`` case-insensitive), in the order they are tried."""
+    found = [value.strip() for name in _KEY_HEADERS if (value := headers.get(name))]
+    authorization = headers.get("authorization")
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             found.append(value.strip())
-    key = request.query.get("key")
+    key = query.get("key")
     if key:
         found.append(key.strip())
     return found
@@ -34,7 +36,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     """Every matched route needs a live session's token; the session goes to ``request[SESSION]``."""
     if getattr(request.match_info, "http_exception", None) is not None:
         return await handler(request)  # no such route: 404/405, nothing to protect
-    session = request.app[SESSIONS].authenticate(presented_tokens(request))
+    session = request.app[SESSIONS].authenticate(presented_tokens(request.headers, request.query))
     if session is None:
         raise ProxyError(401, "missing or invalid amux session token: send the token amux printed as the API key",
                          "authentication_error")

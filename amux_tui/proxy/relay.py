@@ -19,7 +19,7 @@ from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
 from .upstream import HOP_BY_HOP, send_upstream, timeout_for
-from .usage import usage_from_answer
+from .usage import record_usage
 
 _NOT_RELAYED = HOP_BY_HOP | {"content-length"}
 WHOLE_BODY_LIMIT = 4 * 1024 * 1024
@@ -69,7 +69,7 @@ async def relay(request: web.Request, session: Session, record: RequestRecord, *
         await response.write_eof()
         if upstream.status >= 400 and record.error is None:
             record.error = capture.data()[:500].decode("utf-8", "replace")
-        _record_usage(record, is_sse)
+        record_usage(record, is_sse)
         return response
     except BaseException:
         upstream.close()
@@ -94,13 +94,6 @@ async def _relay_whole(upstream: aiohttp.ClientResponse, record: RequestRecord, 
     record.response.add(body)
     if upstream.status >= 400:
         record.error = body[:500].decode("utf-8", "replace")
-    _record_usage(record, False)
+    record_usage(record, False)
     return response
 
-
-def _record_usage(record: RequestRecord, is_sse: bool) -> None:
-    capture = record.response
-    data = capture.data() + (b"\n" + capture.tail() if capture.truncated else b"")
-    tokens_in, tokens_out = usage_from_answer(data, sse=is_sse)
-    record.input_tokens = tokens_in if tokens_in is not None else record.input_tokens
-    record.output_tokens = tokens_out if tokens_out is not None else record.output_tokens

@@ -7,7 +7,10 @@ captured head and tail are scanned here for the usage fields of any of the four 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .traffic import RequestRecord
 
 _INPUT_KEYS = ("input_tokens", "prompt_tokens", "promptTokenCount")
 _OUTPUT_KEYS = ("output_tokens", "completion_tokens", "candidatesTokenCount")
@@ -63,3 +66,12 @@ def _first_int(usage: dict[str, Any], keys: tuple[str, ...]) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     return None
+
+
+def record_usage(record: RequestRecord, is_sse: bool) -> None:
+    """Fill the record's token counts from its captured answer (head and tail), where it names them."""
+    capture = record.response
+    data = capture.data() + (b"\n" + capture.tail() if capture.truncated else b"")
+    tokens_in, tokens_out = usage_from_answer(data, sse=is_sse)
+    record.input_tokens = tokens_in if tokens_in is not None else record.input_tokens
+    record.output_tokens = tokens_out if tokens_out is not None else record.output_tokens
