@@ -14,9 +14,10 @@ from aiohttp import web
 
 from .auth import auth_middleware
 from .errors import error_middleware
+from .fastlane.pool import UpstreamPool
 from .inbound import add_routes
 from .sessions import SessionTable
-from .state import HTTP, ROUTE_PROTOCOLS, SESSIONS
+from .state import HTTP, POOL, ROUTE_PROTOCOLS, SESSIONS
 from .upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
@@ -36,6 +37,15 @@ async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def upstream_pool_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The fast lane's connections to upstreams (see `fastlane`), closed at clean-up."""
+    pool = app[POOL] = UpstreamPool()
+    try:
+        yield
+    finally:
+        pool.close()
+
+
 async def flush_traffic_logs(app: web.Application) -> None:
     sinks = {id(session.traffic.sink): session.traffic.sink for session in app[SESSIONS] if session.traffic.sink}
     for sink in sinks.values():
@@ -49,5 +59,6 @@ def create_app(sessions: SessionTable | None = None) -> web.Application:
     app[ROUTE_PROTOCOLS] = {}
     add_routes(app)
     app.cleanup_ctx.append(http_client_ctx)
+    app.cleanup_ctx.append(upstream_pool_ctx)
     app.on_shutdown.append(flush_traffic_logs)
     return app

@@ -125,7 +125,12 @@ class ProxyServer:
         runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
         await runner.setup()
         try:
-            await web.SockSite(runner, self._socket, backlog=BACKLOG).start()
+            from .app import MAX_REQUEST_BYTES
+            from .fastlane.front import FastLaneSite, fast_lane_for
+
+            site = FastLaneSite(runner, self._socket, fast_lane_for(self.app), max_body=MAX_REQUEST_BYTES,
+                                backlog=BACKLOG, grace=SHUTDOWN_GRACE)
+            await site.start()
         except BaseException:
             await runner.cleanup()
             raise

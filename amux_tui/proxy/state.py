@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from .fastlane.pool import UpstreamPool
 from .sessions import Session, SessionTable
 from .traffic import RequestRecord
 
@@ -14,6 +15,8 @@ SESSIONS = web.AppKey("amux_sessions", SessionTable)
 """Live sessions; shared with `ProxyServer`."""
 HTTP = web.AppKey("amux_http", aiohttp.ClientSession)
 """The one pooled client for every upstream call (made and closed by `app.http_client_ctx`)."""
+POOL = web.AppKey("amux_pool", UpstreamPool)
+"""The fast lane's pooled upstream connections (made and closed by `app.upstream_pool_ctx`)."""
 ROUTE_PROTOCOLS = web.AppKey("amux_route_protocols", dict[Any, str])
 """Route object → the protocol its callers speak (for errors in the caller's own format)."""
 

@@ -1,0 +1,205 @@
+"""The listening side: every connection starts on the lane, and moves to aiohttp for good at the
+first request the lane does not take.
+
+`FrontConnection` reads request heads itself. A plain passthrough request is served right
+there (`FastLane.serve`); at any other request the connection, with every byte it has buffered,
+is handed to aiohttp's own protocol (`web.Server()`), which serves it and the rest of the
+connection as if it had accepted it. The hand-over happens only between requests, so no answer
+is ever split between the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+from aiohttp import web
+
+from ..errors import ProxyError
+from ..state import POOL, SESSIONS
+from .head import HEAD_LIMIT, RequestHead, read_request_head
+from .passthrough import FastLane, RelayedAnswer, Target, error_answer
+
+PIPELINE_LIMIT = 1024 * 1024
+"""Bytes of later requests buffered while one is served, before reading pauses."""
+
+
+class FrontConnection(asyncio.Protocol):
+    """One client connection while it is on the lane."""
+
+    def __init__(self, lane: FastLane, connections: set[FrontConnection], max_body: int,
+                 aiohttp_protocol: Callable[[], asyncio.Protocol]):
+        self.lane = lane
+        self.connections = connections
+        self.max_body = max_body
+        self.aiohttp_protocol = aiohttp_protocol
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.task: asyncio.Task[None] | None = None
+        self.answer: RelayedAnswer | None = None
+        self.closing = False
+        """No new request after the one in flight (the client asked, or the server stops)."""
+        self._pending: tuple[RequestHead, Target] | None = None
+        self._read_paused = False
+
+    # asyncio.Protocol ---------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # asyncio turns Nagle off only for sockets made with proto=IPPROTO_TCP, and ours comes
+            # from a stdlib socket (`ProxyServer.bind`): left on, each streamed piece after the
+            # first waits for the client's delayed ACK, 40 ms.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.task is None:
+            self._take_request()
+        elif len(self.buffer) > PIPELINE_LIMIT and not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        if self.task is not None:
+            self.task.cancel()  # the client went away: stop the upstream call too
+
+    def pause_writing(self) -> None:
+        upstream = self.answer.upstream if self.answer is not None else None
+        if upstream is not None:
+            upstream.pause_reading()  # a slow client slows the upstream, not our memory
+
+    def resume_writing(self) -> None:
+        upstream = self.answer.upstream if self.answer is not None else None
+        if upstream is not None:
+            upstream.resume_reading()
+
+    # for the exchange -----------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def send_error(self, protocol: str, failure: ProxyError, *, close: bool) -> None:
+        self.write(error_answer(protocol, failure, close=close))
+
+    def close(self) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def close_when_idle(self) -> None:
+        self.closing = True
+        if self.task is None:
+            self.close()
+
+    # requests -------------------------------------------------------------------------------------
+
+    def _take_request(self) -> None:
+        if self.closing:
+            return
+        if self._pending is None:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > HEAD_LIMIT:
+                    self._hand_off()
+                return
+            head = read_request_head(self.buffer, end, self.max_body)
+            target = self.lane.route(head) if head is not None else None
+            if head is None or target is None:
+                self._hand_off()
+                return
+            self._pending = (head, target)
+        head, target = self._pending
+        size = head.size + head.content_length
+        if len(self.buffer) < size:
+            return
+        body = bytes(self.buffer[head.size:size])
+        del self.buffer[:size]
+        self._pending = None
+        self.closing = head.close
+        self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target))
+        self.task.add_done_callback(self._served)
+
+    def _served(self, task: asyncio.Task[None]) -> None:
+        self.task = None
+        self.answer = None
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.closing:
+            self.close()
+            return
+        if self._read_paused:
+            self._read_paused = False
+            self.transport.resume_reading()
+        if self.buffer:
+            self._take_request()
+
+    def _hand_off(self) -> None:
+        """Give the connection, and what it has sent so far, to aiohttp."""
+        transport = self.transport
+        assert transport is not None
+        self.connections.discard(self)
+        handler = self.aiohttp_protocol()
+        transport.set_protocol(handler)
+        handler.connection_made(transport)
+        if self.buffer:
+            handler.data_received(bytes(self.buffer))
+            self.buffer.clear()
+
+
+class FastLaneSite(web.BaseSite):
+    """`web.SockSite` with the lane in front: serves a bound socket; stopping waits up to
+    ``grace`` seconds for relays in flight before closing their connections."""
+
+    def __init__(self, runner: web.AppRunner, sock: socket.socket, lane: FastLane, *, max_body: int,
+                 backlog: int = 128, grace: float = 2.0):
+        super().__init__(runner, backlog=backlog)
+        self._sock = sock
+        self._lane = lane
+        self._max_body = max_body
+        self._grace = grace
+        self._connections: set[FrontConnection] = set()
+
+    @property
+    def name(self) -> str:
+        host, port = self._sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    async def start(self) -> None:
+        await super().start()
+        aiohttp_protocol = self._runner.server
+        assert aiohttp_protocol is not None
+        lane, connections, max_body = self._lane, self._connections, self._max_body
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: FrontConnection(lane, connections, max_body, aiohttp_protocol), sock=self._sock,
+            backlog=self._backlog)
+
+    async def stop(self) -> None:
+        await super().stop()  # no new connections
+        for connection in list(self._connections):
+            connection.close_when_idle()
+        busy = [connection.task for connection in self._connections if connection.task is not None]
+        if busy:
+            await asyncio.wait(busy, timeout=self._grace)
+        for connection in list(self._connections):
+            connection.close()
+
+
+def fast_lane_for(app: web.Application) -> FastLane:
+    """The lane for a started ``app`` (its sessions and upstream pool); it yields to every other route."""
+    return FastLane(app[SESSIONS], app[POOL], protocol_segments(app))
+
+
+def protocol_segments(app: web.Application) -> frozenset[str]:
+    """First path segments of the app's fixed routes: a request under them is never passthrough."""
+    segments = set()
+    for resource in app.router.resources():
+        first = resource.canonical.lstrip("/").split("/", 1)[0]
+        if first and not first.startswith("{"):
+            segments.add(first)
+    return frozenset(segments)
