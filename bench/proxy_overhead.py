@@ -197,18 +197,25 @@ async def latencies(http: aiohttp.ClientSession, send: Call, count: int, warmup:
     return times
 
 
-async def interleaved(http: aiohttp.ClientSession, sends: dict[str, Call], count: int) -> dict[str, list[float]]:
-    """Latencies of several targets measured in alternation, so drift hits all of them alike."""
-    for send in sends.values():
-        for _ in range(30):
-            await send(http)
-    times: dict[str, list[float]] = {name: [] for name in sends}
-    for _ in range(count):
+async def interleaved(sends: dict[str, Call], count: int) -> dict[str, list[float]]:
+    """Latencies of several targets measured in alternation, so drift hits all of them alike.
+    Each target has its own client (its own keep-alive connections), as each harness has: a
+    connection that carried a translated request stays with aiohttp, off the passthrough lane."""
+    clients = {name: aiohttp.ClientSession() for name in sends}
+    try:
         for name, send in sends.items():
-            started = time.perf_counter()
-            await send(http)
-            times[name].append((time.perf_counter() - started) * 1000)
-    return times
+            for _ in range(30):
+                await send(clients[name])
+        times: dict[str, list[float]] = {name: [] for name in sends}
+        for _ in range(count):
+            for name, send in sends.items():
+                started = time.perf_counter()
+                await send(clients[name])
+                times[name].append((time.perf_counter() - started) * 1000)
+        return times
+    finally:
+        for client in clients.values():
+            await client.close()
 
 
 def pct(values: list[float], q: float) -> float:
@@ -266,24 +273,23 @@ class Figures:
 async def measure(target: Target, direct: Target, args: argparse.Namespace, *, passthrough: bool) -> Figures:
     figures = Figures(target.name)
     n = args.requests
-    async with aiohttp.ClientSession() as http:
-        for stream in (False, True):
-            label = "stream" if stream else "json"
-            direct_call = call(direct.chat_url, direct.headers_chat, chat_body(8, stream))
-            sends = {"direct": direct_call,
-                     "translated": call(target.anthropic_url, target.headers_anthropic, anthropic_body(8, stream))}
-            if passthrough:
-                sends["passthrough"] = call(target.chat_url, target.headers_chat, chat_body(8, stream))
-            times = await interleaved(http, sends, n)
-            for case in sends:
-                if case != "direct":
-                    figures.added[f"{case} {label}"] = (pct(times[case], 0.5) - pct(times["direct"], 0.5),
-                                                        pct(times[case], 0.99) - pct(times["direct"], 0.99))
-        long_runs = max(10, n // 15)
-        times = await interleaved(http, {
-            "direct": call(direct.chat_url, direct.headers_chat, chat_body(500, True)),
-            "translated": call(target.anthropic_url, target.headers_anthropic, anthropic_body(500, True))}, long_runs)
-        figures.per_chunk_us = (statistics.median(times["translated"]) - statistics.median(times["direct"])) * 1000 / 500
+    for stream in (False, True):
+        label = "stream" if stream else "json"
+        direct_call = call(direct.chat_url, direct.headers_chat, chat_body(8, stream))
+        sends = {"direct": direct_call,
+                 "translated": call(target.anthropic_url, target.headers_anthropic, anthropic_body(8, stream))}
+        if passthrough:
+            sends["passthrough"] = call(target.chat_url, target.headers_chat, chat_body(8, stream))
+        times = await interleaved(sends, n)
+        for case in sends:
+            if case != "direct":
+                figures.added[f"{case} {label}"] = (pct(times[case], 0.5) - pct(times["direct"], 0.5),
+                                                    pct(times[case], 0.99) - pct(times["direct"], 0.99))
+    long_runs = max(10, n // 15)
+    times = await interleaved({
+        "direct": call(direct.chat_url, direct.headers_chat, chat_body(500, True)),
+        "translated": call(target.anthropic_url, target.headers_anthropic, anthropic_body(500, True))}, long_runs)
+    figures.per_chunk_us = (statistics.median(times["translated"]) - statistics.median(times["direct"])) * 1000 / 500
     cpu_before = tree_cpu_seconds(target.pid) if target.pid else 0.0
     for clients in (32, 64):
         figures.rps[clients] = await throughput(
