@@ -149,14 +149,17 @@ async def test_retry_after_reaches_the_caller(inbound, upstream):
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_a_bug_is_a_500_in_the_callers_format_without_traceback_or_secrets(protocol, monkeypatch, caplog):
     from amux_tui.proxy import exchange
+    from amux_tui.proxy.fastlane import lane
 
     async with UpstreamServer(protocol) as up, proxy_for(up.provider()) as (_, session):
         secret = session.token
 
-        async def broken(*args, **kwargs):
+        def broken(*args, **kwargs):
             raise RuntimeError(f"boom with {secret} and {up.api_key}")
 
-        monkeypatch.setattr(exchange, "relay_same_protocol", broken)
+        # Same-protocol requests are relayed by the fast lane; the aiohttp route builds them the same way.
+        monkeypatch.setattr(lane, "same_protocol_request", broken)
+        monkeypatch.setattr(exchange, "same_protocol_request", broken)
         status, raw = await post(session, protocol, request_body(protocol, "hi"))
         assert status == 500
         body = json.loads(raw)

@@ -31,6 +31,11 @@ def presented_tokens(headers: Mapping[str, str], query: Mapping[str, str]) -> li
     return found
 
 
+def unauthenticated() -> ProxyError:
+    return ProxyError(401, "missing or invalid amux session token: send the token amux printed as the API key",
+                      "authentication_error")
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every matched route needs a live session's token; the session goes to ``request[SESSION]``."""
@@ -38,7 +43,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)  # no such route: 404/405, nothing to protect
     session = request.app[SESSIONS].authenticate(presented_tokens(request.headers, request.query))
     if session is None:
-        raise ProxyError(401, "missing or invalid amux session token: send the token amux printed as the API key",
-                         "authentication_error")
+        raise unauthenticated()
     request[SESSION] = session
     return await handler(request)

@@ -98,8 +98,12 @@ def _compact(value: object) -> str:
 
 def guess_protocol(request: web.Request) -> str:
     """The caller's protocol when no route says it (unknown paths): from its path and headers."""
-    path, headers = request.path, request.headers
-    if "/v1beta/" in path or ":generateContent" in path or "x-goog-api-key" in headers or "key" in request.query:
+    return guess_protocol_of(request.path, request.headers, request.query)
+
+
+def guess_protocol_of(path: str, headers: Mapping[str, str], query: Mapping[str, str]) -> str:
+    """`guess_protocol` from the parts (``headers`` case-insensitive)."""
+    if "/v1beta/" in path or ":generateContent" in path or "x-goog-api-key" in headers or "key" in query:
         return "gemini"
     if "/messages" in path or "anthropic-version" in headers or "x-api-key" in headers:
         return "anthropic-messages"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from . import protocols
 from .errors import ProxyError
@@ -31,6 +32,11 @@ from .upstream import protocol_request_headers, upstream_url
 async def read_object(request: web.Request) -> tuple[bytes, dict[str, Any]]:
     """The request body as bytes and as a JSON object; 400 (caller's format) when it is not one."""
     raw = await request.read()
+    return raw, parse_object(raw)
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """``raw`` as a JSON object, or a 400 `ProxyError` saying what is wrong with it."""
     if not raw.strip():
         raise ProxyError(400, "the request body is empty: send a JSON object", "invalid_request_error")
     try:
@@ -43,7 +49,7 @@ async def read_object(request: web.Request) -> tuple[bytes, dict[str, Any]]:
     if not isinstance(body, dict):
         raise ProxyError(400, f"the request body must be a JSON object, not {type(body).__name__}",
                          "invalid_request_error")
-    return raw, body
+    return body
 
 
 def new_record(request: web.Request, inbound: str) -> RequestRecord:
@@ -88,10 +94,16 @@ async def read_model_request(request: web.Request, session: Session, record: Req
     """Read the body into ``record`` and pick the model: raw bytes, the object, the session's model."""
     raw, body = await read_object(request)
     record.request_body = raw
+    return raw, body, choose_model(session, record, inbound, body, url_model)
+
+
+def choose_model(session: Session, record: RequestRecord, inbound: str, body: dict[str, Any],
+                 url_model: str | None) -> str:
+    """The model to call (`Session.resolve_model` of the one asked for), noted in ``record``."""
     asked = url_model if inbound == "gemini" else requested_model(body)
     model = session.resolve_model(asked)
     record.requested_model, record.model = asked, model
-    return raw, body, model
+    return model
 
 
 async def forward(request: web.Request, inbound: str, *, url_model: str | None = None,
@@ -122,8 +134,20 @@ async def forward(request: web.Request, inbound: str, *, url_model: str | None =
 async def relay_same_protocol(request: web.Request, session: Session, record: RequestRecord, *, inbound: str,
                               raw: bytes, body: dict[str, Any], model: str, stream: bool,
                               action: str | None = None) -> web.StreamResponse:
-    """The provider speaks the caller's API: relay, changing only credentials and the model name
-    (in the URL for Gemini; in the body, re-encoded once, only when it differs)."""
+    """The provider speaks the caller's API: relay, changing only credentials and the model name."""
+    url, headers, data = same_protocol_request(session, record, inbound=inbound, raw=raw, body=body, model=model,
+                                               stream=stream, action=action, client_headers=request.headers,
+                                               client_query=request.query.items())
+    return await relay(request, session, record, method="POST", url=url, headers=headers, body=data,
+                       protocol=inbound)
+
+
+def same_protocol_request(session: Session, record: RequestRecord, *, inbound: str, raw: bytes, body: dict[str, Any],
+                          model: str, stream: bool, action: str | None, client_headers: Mapping[str, str],
+                          client_query: Iterable[tuple[str, str]]) -> tuple[str, CIMultiDict[str], bytes]:
+    """URL, headers and body of a same-protocol relay: the model name changes (in the URL for Gemini;
+    in the body, re-encoded once, only when it differs), the credentials are the provider's, and
+    the caller's query (``?beta=true``, ``alt=sse``, ``api-version``) is kept minus its ``key``."""
     record.upstream = inbound
     if inbound == "gemini":
         method = action or ("streamGenerateContent" if stream else "generateContent")
@@ -131,13 +155,7 @@ async def relay_same_protocol(request: web.Request, session: Session, record: Re
     else:
         data = raw if body.get("model") == model else encode({**body, "model": model})
         url = upstream_url(session.provider, inbound, model, stream=stream, action=action)
-    url = with_callers_query(url, request)
-    headers = protocol_request_headers(session.provider, inbound, request.headers)
-    return await relay(request, session, record, method="POST", url=url, headers=headers, body=data,
-                       protocol=inbound)
-
-
-def with_callers_query(url: str, request: web.Request) -> str:
-    """Keep the caller's query (``?beta=true``, ``alt=sse``, ``api-version``) minus its ``key``."""
-    query = [(name, value) for name, value in request.query.items() if name != "key"]
-    return f"{url}?{urlencode(query)}" if query else url
+    query = [(name, value) for name, value in client_query if name != "key"]
+    if query:
+        url = f"{url}?{urlencode(query)}"
+    return url, protocol_request_headers(session.provider, inbound, client_headers), data

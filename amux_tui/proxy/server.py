@@ -30,6 +30,8 @@ from .traffic import DEFAULT_CAPACITY, JsonLinesSink, TrafficLog
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from .fastlane.lane import FastLane
+
 SHUTDOWN_GRACE = 2.0
 """Seconds in-flight requests get to finish when the server stops."""
 BACKLOG = 128
@@ -68,6 +70,8 @@ class ProxyServer:
         self._app: web.Application | None = None
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
+        self.fast_lane: FastLane | None = None
+        """The lane relaying passthrough and same-protocol requests (`fastlane`), once started."""
 
     @property
     def app(self) -> web.Application:
@@ -128,8 +132,9 @@ class ProxyServer:
             from .app import MAX_REQUEST_BYTES
             from .fastlane.front import FastLaneSite, fast_lane_for
 
-            site = FastLaneSite(runner, self._socket, fast_lane_for(self.app), max_body=MAX_REQUEST_BYTES,
-                                backlog=BACKLOG, grace=SHUTDOWN_GRACE)
+            self.fast_lane = fast_lane_for(self.app)
+            site = FastLaneSite(runner, self._socket, self.fast_lane, max_body=MAX_REQUEST_BYTES, backlog=BACKLOG,
+                                grace=SHUTDOWN_GRACE)
             await site.start()
         except BaseException:
             await runner.cleanup()

@@ -19,7 +19,8 @@ from aiohttp import web
 from ..errors import ProxyError
 from ..state import POOL, SESSIONS
 from .head import HEAD_LIMIT, RequestHead, read_request_head
-from .passthrough import FastLane, RelayedAnswer, Target, error_answer
+from .lane import FastLane, RelayedAnswer, error_answer
+from .routes import Refusal, Target
 
 PIPELINE_LIMIT = 1024 * 1024
 """Bytes of later requests buffered while one is served, before reading pauses."""
@@ -40,7 +41,7 @@ class FrontConnection(asyncio.Protocol):
         self.answer: RelayedAnswer | None = None
         self.closing = False
         """No new request after the one in flight (the client asked, or the server stops)."""
-        self._pending: tuple[RequestHead, Target] | None = None
+        self._pending: tuple[RequestHead, Target | Refusal] | None = None
         self._read_paused = False
 
     # asyncio.Protocol ---------------------------------------------------------------------------
@@ -100,30 +101,35 @@ class FrontConnection(asyncio.Protocol):
     # requests -------------------------------------------------------------------------------------
 
     def _take_request(self) -> None:
-        if self.closing:
-            return
-        if self._pending is None:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buffer) > HEAD_LIMIT:
+        """Start serving the next buffered request, if it is all here (refusals are answered at once)."""
+        while not self.closing and self.task is None:
+            if self._pending is None:
+                end = self.buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(self.buffer) > HEAD_LIMIT:
+                        self._hand_off()
+                    return
+                head = read_request_head(self.buffer, end, self.max_body)
+                target = self.lane.route(head) if head is not None else None
+                if head is None or target is None:
                     self._hand_off()
+                    return
+                self._pending = (head, target)
+            head, target = self._pending
+            size = head.size + head.content_length
+            if len(self.buffer) < size:
                 return
-            head = read_request_head(self.buffer, end, self.max_body)
-            target = self.lane.route(head) if head is not None else None
-            if head is None or target is None:
-                self._hand_off()
-                return
-            self._pending = (head, target)
-        head, target = self._pending
-        size = head.size + head.content_length
-        if len(self.buffer) < size:
-            return
-        body = bytes(self.buffer[head.size:size])
-        del self.buffer[:size]
-        self._pending = None
-        self.closing = head.close
-        self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target))
-        self.task.add_done_callback(self._served)
+            body = bytes(self.buffer[head.size:size])
+            del self.buffer[:size]
+            self._pending = None
+            self.closing = head.close
+            if isinstance(target, Refusal):
+                self.send_error(target.protocol, target.failure, close=head.close)
+                if self.closing:
+                    self.close()
+                continue
+            self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target))
+            self.task.add_done_callback(self._served)
 
     def _served(self, task: asyncio.Task[None]) -> None:
         self.task = None

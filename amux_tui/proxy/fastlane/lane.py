@@ -1,13 +1,10 @@
-"""Passthrough on the fast lane: which requests it takes, and serving one.
+"""Serving a request the fast lane took (`routes`): the same record, relay and errors as the
+aiohttp routes, without their per-request machinery.
 
-`FastLane.route` accepts a request only when the aiohttp route would have served it the same
-way: a ``/{provider}/...`` path that no protocol route claims, a live session's token, that
-session's provider, reachable over plain HTTP(S) without an environment proxy. Everything
-else (401s, 404s, LiteLLM providers, proxies) is aiohttp's, so the answers stay the same.
-
-`serve` records the request exactly as `inbound.passthrough` does and relays the answer through a
-`RelayedAnswer`: the upstream's status and headers (minus hop-by-hop ones), its body bytes
-untouched (re-framed as chunks when the upstream chunked them or sent no length).
+`FastLane.serve` records the request as `inbound.passthrough` / `exchange.forward` do, relays
+it over a pooled connection (`pool`) and writes the answer through a `RelayedAnswer`: the
+upstream's status and headers (minus hop-by-hop ones) and its body bytes untouched, re-framed as
+chunks when the upstream chunked them or sent no length.
 """
 
 from __future__ import annotations
@@ -16,22 +13,21 @@ import asyncio
 import json
 import logging
 import traceback
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
-from multidict import CIMultiDict, MultiDict
+from multidict import CIMultiDict
 
-from ..auth import presented_tokens
 from ..errors import ProxyError, scrub, stream_error_event
+from ..exchange import choose_model, parse_object, same_protocol_request
 from ..protocols.errors import error_body
 from ..sessions import Session, SessionTable
 from ..traffic import RequestRecord, redact_headers, redact_url
-from ..upstream import HOP_BY_HOP, env_proxy, passthrough_headers, passthrough_url, timeout_for
+from ..upstream import HOP_BY_HOP, passthrough_headers, timeout_for
 from ..usage import record_usage
 from .head import RequestHead
 from .pool import UpstreamClosed, UpstreamConnection, UpstreamMalformed, UpstreamPool, UpstreamTimeout
+from .routes import Refusal, Target, route_request
 
 if TYPE_CHECKING:
     from .front import FrontConnection
@@ -42,21 +38,6 @@ _NOT_RELAYED = frozenset(name.encode() for name in HOP_BY_HOP)
 _UPSTREAM_FAILURES = (UpstreamClosed, UpstreamTimeout, UpstreamMalformed, OSError)
 
 
-@dataclass(slots=True)
-class Target:
-    """Where a request the lane took goes."""
-
-    session: Session
-    protocol: str
-    url: str
-    scheme: str
-    host: str
-    port: int
-    request_target: str
-    """Path and query as sent upstream."""
-    host_header: str
-
-
 class FastLane:
     """Routing and serving for the fast lane of one proxy app."""
 
@@ -65,42 +46,25 @@ class FastLane:
         self.pool = pool
         self.protocol_segments = protocol_segments
         """First path segments the protocol routes own (``v1``, ``v1beta``, ``messages``...)."""
+        self.relayed = 0
+        """Requests served here (a figure for tests and benches: the lane must not be bypassed unnoticed)."""
 
-    def route(self, head: RequestHead) -> Target | None:
-        segment, slash, tail = head.path[1:].partition("/")
-        if not slash or not segment or segment in self.protocol_segments:
-            return None
-        query = head.query() if head.query_string else {}
-        session = self.sessions.authenticate(presented_tokens(head.headers, query))
-        if session is None:
-            return None
-        provider = session.provider
-        if segment != provider.name or provider.via_litellm or not provider.primary_format:
-            return None
-        url = passthrough_url(provider, tail, MultiDict(head.query_items()) if head.query_string else {})
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc or env_proxy(url):
-            return None
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            return None
-        request_target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        return Target(session, provider.primary_format, url, parts.scheme, parts.hostname, port, request_target,
-                      parts.netloc)
+    def route(self, head: RequestHead) -> Target | Refusal | None:
+        """Where ``head``'s request goes, its refusal, or None when it is aiohttp's."""
+        return route_request(self.sessions, self.protocol_segments, head)
 
     async def serve(self, front: FrontConnection, head: RequestHead, body: bytes, target: Target) -> None:
         """Relay one request and record it in its session's traffic log."""
         session, protocol = target.session, target.protocol
         record = RequestRecord(route=f"{head.method} {redact_url(head.target)}", inbound=protocol,
                                request_headers=redact_headers(head.headers))
-        record.upstream, record.model = "passthrough", session.model
-        record.request_body = record.upstream_body = body or None
-        record.upstream_url = shown_url = redact_url(target.url)
+        self.relayed += 1
         session.traffic.begin(record)
         answer = front.answer = RelayedAnswer(front, record, protocol, close=head.close)
+        shown_url = ""
         try:
-            request = upstream_request(head.method, target, passthrough_headers(session.provider, head.headers), body)
+            request = self._upstream_request(head, body, target, record)
+            shown_url = record.upstream_url or ""
             await self._exchange(target, request, answer, session)
         except _UPSTREAM_FAILURES as exc:
             failure = _failure(exc, shown_url)
@@ -111,7 +75,7 @@ class FastLane:
                 front.send_error(protocol, failure, close=head.close)
                 session.traffic.finish(record, status=failure.status, error=failure.message)
             return
-        except ProxyError as failure:  # a provider config that cannot go into a request
+        except ProxyError as failure:  # a malformed body (400), a provider header that cannot be sent
             front.send_error(protocol, failure, close=head.close)
             session.traffic.finish(record, status=failure.status, error=failure.message)
             return
@@ -132,6 +96,28 @@ class FastLane:
             record.error = record.response.data()[:500].decode("utf-8", "replace")
         record_usage(record, answer.is_sse)
         session.traffic.finish(record, status=record.status)
+
+    def _upstream_request(self, head: RequestHead, body: bytes, target: Target, record: RequestRecord) -> bytes:
+        """The bytes to send, with the record filled in as the aiohttp route fills it."""
+        session, route = target.session, target.route
+        if route is None:
+            record.upstream, record.model = "passthrough", session.model
+            record.request_body = record.upstream_body = body or None
+            headers = passthrough_headers(session.provider, head.headers)
+            data = body
+        else:
+            record.request_body = body
+            parsed = parse_object(body)
+            model = choose_model(session, record, route.inbound, parsed, route.url_model)
+            if route.action is None:
+                record.cost_model = session.provider.litellm_model(model)
+                record.stream = route.url_stream or parsed.get("stream") is True
+            target.url, headers, data = same_protocol_request(
+                session, record, inbound=route.inbound, raw=body, body=parsed, model=model, stream=record.stream,
+                action=route.action, client_headers=head.headers, client_query=head.query_items())
+            record.upstream_body = data
+        record.upstream_url = redact_url(target.url)
+        return upstream_request(head.method, target, headers, data)
 
     async def _exchange(self, target: Target, request: bytes, answer: RelayedAnswer, session: Session) -> None:
         """Send on a pooled connection; once more on a new one when a reused connection turns out to
@@ -160,7 +146,7 @@ class FastLane:
 
 def upstream_request(method: str, target: Target, headers: CIMultiDict[str], body: bytes) -> bytes:
     """The request's bytes: HTTP/1.1, the provider's host, the relayed headers, the body as is."""
-    lines = [f"{method} {target.request_target} HTTP/1.1", f"Host: {target.host_header}"]
+    lines = [f"{method} {target.request_target()} HTTP/1.1", f"Host: {target.host_header}"]
     for name, value in headers.items():
         if "\r" in value or "\n" in value:
             raise ProxyError(500, f"the {name} header for the provider contains a line break: fix it in providers.json")
