@@ -5,7 +5,8 @@ another (``python -m amux_tui.cli proxy`` with a temporary config), and this pro
 client. Every figure is proxy minus direct (or proxy / direct), measured side by side:
 
 * added latency p50/p99: Anthropic Messages in → OpenAI chat upstream (translation), streamed
-  and not; OpenAI chat through ``/{provider}/...`` (passthrough), streamed and not
+  and not; OpenAI chat through ``/{provider}/...`` (passthrough) and through ``/v1/chat/completions``
+  to the OpenAI-chat provider (same-protocol relay), streamed and not
 * cost per streamed chunk on a 500-chunk stream of distinct chunks
 * requests per second with 32 and 64 concurrent clients
 * the proxy's resident memory (from /proc), and 64 concurrent streams checked for lost or
@@ -86,6 +87,7 @@ class Target:
     headers_anthropic: dict[str, str] = field(default_factory=dict)
     headers_chat: dict[str, str] = field(default_factory=dict)
     pid: int | None = None
+    same_protocol_url: str | None = None  # OpenAI chat in, OpenAI-chat provider: relayed on its protocol route
 
 
 async def start_process(*argv: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
@@ -114,7 +116,7 @@ async def start_amux(upstream_base: str, workdir: Path) -> tuple[asyncio.subproc
     url, token = ready["url"], ready["token"]
     return proc, Target("amux", f"{url}/v1/messages", f"{url}/bench/v1/chat/completions",
                         {"x-api-key": token, "anthropic-version": "2023-06-01"},
-                        {"Authorization": f"Bearer {token}"}, proc.pid)
+                        {"Authorization": f"Bearer {token}"}, proc.pid, f"{url}/v1/chat/completions")
 
 
 def _pythonpath() -> str:
@@ -280,6 +282,8 @@ async def measure(target: Target, direct: Target, args: argparse.Namespace, *, p
                  "translated": call(target.anthropic_url, target.headers_anthropic, anthropic_body(8, stream))}
         if passthrough:
             sends["passthrough"] = call(target.chat_url, target.headers_chat, chat_body(8, stream))
+            if target.same_protocol_url:
+                sends["same-protocol"] = call(target.same_protocol_url, target.headers_chat, chat_body(8, stream))
         times = await interleaved(sends, n)
         for case in sends:
             if case != "direct":
@@ -310,7 +314,7 @@ async def direct_throughput(direct: Target, args: argparse.Namespace) -> dict[in
 def report(amux: Figures, direct_rps: dict[int, float], peers: list[Figures]) -> None:
     print("\nadded latency vs direct (ms; p50 / p99):")
     for case, (p50, p99) in amux.added.items():
-        line = f"  amux {case:<18} +{p50:6.2f} / +{p99:6.2f}"
+        line = f"  amux {case:<20} +{p50:6.2f} / +{p99:6.2f}"
         for peer in peers:
             if case in peer.added:
                 peer_p50, peer_p99 = peer.added[case]
@@ -375,6 +379,7 @@ def check_targets(amux: Figures, direct_rps: dict[int, float], peers: list[Figur
         ("translation adds <= 1.2 ms p50", p50 <= 1.2), ("translation adds <= 5 ms p99", p99 <= 5.0),
         ("<= 10 µs per chunk", (amux.per_chunk_us or 0) <= 10),
         ("passthrough adds < 0.5 ms p50", amux.added["passthrough json"][0] < 0.5),
+        ("same-protocol relay adds < 0.5 ms p50", amux.added["same-protocol json"][0] < 0.5),
         ("RSS <= 100 MB", (amux.rss_mb or 0) <= 100),
         ("no lost or interleaved stream", amux.intact is not None and amux.intact[1] == 0),
     ]
