@@ -11,7 +11,9 @@ is ever split between the two.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import time
 from collections.abc import Callable
 
 from aiohttp import web
@@ -24,6 +26,9 @@ from .routes import Refusal, Target
 
 PIPELINE_LIMIT = 1024 * 1024
 """Bytes of later requests buffered while one is served, before reading pauses."""
+IDLE_SECONDS = 75.0
+"""A connection with no request in flight and no byte for this long is closed (aiohttp's keep-alive
+default): clients reconnect at will, an abandoned or half-sent request must not hold a socket."""
 
 
 class FrontConnection(asyncio.Protocol):
@@ -43,6 +48,7 @@ class FrontConnection(asyncio.Protocol):
         """No new request after the one in flight (the client asked, or the server stops)."""
         self._pending: tuple[RequestHead, Target | Refusal] | None = None
         self._read_paused = False
+        self.last_active = time.monotonic()
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -58,6 +64,7 @@ class FrontConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        self.last_active = time.monotonic()
         if self.task is None:
             self._take_request()
         elif len(self.buffer) > PIPELINE_LIMIT and not self._read_paused:
@@ -134,6 +141,7 @@ class FrontConnection(asyncio.Protocol):
     def _served(self, task: asyncio.Task[None]) -> None:
         self.task = None
         self.answer = None
+        self.last_active = time.monotonic()
         if self.transport is None or self.transport.is_closing():
             return
         if self.closing:
@@ -170,6 +178,7 @@ class FastLaneSite(web.BaseSite):
         self._max_body = max_body
         self._grace = grace
         self._connections: set[FrontConnection] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
@@ -184,8 +193,22 @@ class FastLaneSite(web.BaseSite):
         self._server = await asyncio.get_running_loop().create_server(
             lambda: FrontConnection(lane, connections, max_body, aiohttp_protocol), sock=self._sock,
             backlog=self._backlog)
+        self._sweeper = asyncio.create_task(self._close_idle_connections())
+
+    async def _close_idle_connections(self) -> None:
+        while True:
+            await asyncio.sleep(IDLE_SECONDS / 5)
+            now = time.monotonic()
+            for connection in list(self._connections):
+                if connection.task is None and now - connection.last_active > IDLE_SECONDS:
+                    connection.close()
 
     async def stop(self) -> None:
+        sweeper, self._sweeper = self._sweeper, None
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         await super().stop()  # no new connections
         for connection in list(self._connections):
             connection.close_when_idle()

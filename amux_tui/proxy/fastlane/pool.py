@@ -143,6 +143,7 @@ class UpstreamConnection(asyncio.Protocol):
     _close_delimited = False
     _trailing = False
     _keep_alive = False
+    _paused = False
 
     async def exchange(self, request: bytes, sink: AnswerSink, read_timeout: float) -> None:
         """Send ``request`` and feed the answer to ``sink``; raises `UpstreamClosed`,
@@ -179,10 +180,13 @@ class UpstreamConnection(asyncio.Protocol):
 
     def pause_reading(self) -> None:
         if self.transport is not None and not self.closed:
+            self._paused = True
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
         if self.transport is not None and not self.closed:
+            self._paused = False
+            self._last_read = time.monotonic()  # a slow client's wait is not the upstream's silence
             self.transport.resume_reading()
 
     def close(self) -> None:
@@ -191,7 +195,7 @@ class UpstreamConnection(asyncio.Protocol):
             self.transport.close()
 
     def _check_read_timeout(self) -> None:
-        idle = time.monotonic() - self._last_read
+        idle = 0.0 if self._paused else time.monotonic() - self._last_read
         if idle >= self._read_timeout:
             self._timer = None
             self._finish(UpstreamTimeout(f"no answer byte for {self._read_timeout:g} s"))
