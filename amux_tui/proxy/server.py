@@ -38,6 +38,13 @@ BACKLOG = 128
 """Connections the kernel queues between `bind` and `start` (and under load)."""
 
 
+def import_serving_code() -> None:
+    """Import what `ProxyServer.start` serves with (aiohttp, the app, the fast lane): a few tenths of a
+    second of blocking work. Safe in a worker thread, so a loop that must keep painting can do it first."""
+    from . import app  # noqa: F401
+    from .fastlane import front  # noqa: F401
+
+
 class NotLoopbackError(ValueError):
     """The proxy refuses to listen where another machine could reach it."""
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import itertools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -23,9 +22,6 @@ from typing import Any, Literal
 from ...providers.resolved import ResolvedProvider
 
 Route = Literal["native", "direct", "proxy"]
-
-SERVING_MODULES = ("aiohttp.web", "amux_tui.proxy.app")
-"""What `ProxyServer.start` imports, most of its cost (~0.3 s): imported in a worker thread first."""
 
 ROUTE_WORDS: dict[str, str] = {
     "native": "native: the harness talks to the provider itself",
@@ -139,11 +135,6 @@ class LiveSession:
         )
 
 
-def _import_serving_code() -> None:
-    for name in SERVING_MODULES:
-        importlib.import_module(name)
-
-
 class SessionManager:
     """Live sessions, and the proxy made on the first proxied launch."""
 
@@ -230,7 +221,9 @@ class SessionManager:
         self._starting = proxy
         try:
             with contextlib.suppress(ImportError):  # serve_proxy says what to do about it
-                await asyncio.to_thread(_import_serving_code)
+                from ...proxy.server import import_serving_code
+
+                await asyncio.to_thread(import_serving_code)
             await serve_proxy(proxy)
         except Exception:
             if self.proxy is proxy:
