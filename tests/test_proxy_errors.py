@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import socket
+import struct
 
 import aiohttp
 import pytest
@@ -174,9 +175,10 @@ async def test_a_bug_is_a_500_in_the_callers_format_without_traceback_or_secrets
     assert session.traffic.records()[0].status == 500
 
 
-async def _closing_server(answer_on: set[int]) -> tuple[asyncio.AbstractServer, list[int]]:
-    """A raw HTTP server that hangs up without answering, except on the connection numbers in
-    ``answer_on`` (0-based), which get a chat completion: what a keep-alive timeout looks like."""
+async def _closing_server(answer_on: set[int], *, reset: bool = False) -> tuple[asyncio.AbstractServer, list[int]]:
+    """A raw HTTP server that hangs up without answering (with a reset when ``reset``), except on the
+    connection numbers in ``answer_on`` (0-based), which get a chat completion: what a keep-alive
+    timeout looks like."""
     seen: list[int] = []
     body = json.dumps({"id": "x", "object": "chat.completion", "model": "m", "choices": [
         {"index": 0, "message": {"role": "assistant", "content": "second try"}, "finish_reason": "stop"}]}).encode()
@@ -191,15 +193,18 @@ async def _closing_server(answer_on: set[int]) -> tuple[asyncio.AbstractServer, 
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
                          + str(len(body)).encode() + b"\r\n\r\n" + body)
             await writer.drain()
+        elif reset:
+            writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     return server, seen
 
 
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
 @pytest.mark.parametrize("answer_on,expected", [({1}, 200), (set(), 502)])
-async def test_a_connection_closed_before_the_answer_is_retried_once(answer_on, expected):
-    server, seen = await _closing_server(answer_on)
+async def test_a_connection_closed_before_the_answer_is_retried_once(answer_on, expected, reset):
+    server, seen = await _closing_server(answer_on, reset=reset)
     port = server.sockets[0].getsockname()[1]
     provider = UpstreamServer("openai-chat").provider(api_base=f"http://127.0.0.1:{port}/v1")
     try:

@@ -170,9 +170,12 @@ def env_proxy(url: str) -> str | None:
 
 async def send_upstream(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> aiohttp.ClientResponse:
     """``http.request`` that retries once when the upstream closed the connection before answering:
-    a pooled keep-alive connection the server had just timed out (the body is bytes, so it can be
-    sent again; the OpenAI and Anthropic SDKs retry the same case)."""
+    a pooled keep-alive connection the server had just timed out, seen as a disconnect or, when the
+    close raced our write, a reset or broken pipe (the body is bytes, so it can be sent again; the
+    OpenAI and Anthropic SDKs retry the same cases). A failure to connect is not retried."""
     try:
         return await http.request(method, url, proxy=env_proxy(url), **kwargs)
-    except aiohttp.ServerDisconnectedError:
+    except aiohttp.ClientConnectorError:
+        raise
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
         return await http.request(method, url, proxy=env_proxy(url), **kwargs)
