@@ -286,3 +286,162 @@ def _model_of(record: RecordedRequest, body: dict[str, Any]) -> str:
 
 def _error(protocol: str, status: int, message: str, headers: Sequence[tuple[str, str]] = ()) -> web.Response:
     return web.json_response(error_body(protocol, status, message), status=status, headers=dict(headers))
+
+
+# --- byte-exact HTTP/1.1 on raw sockets (for tests of connection handling) ----------------------
+
+@dataclass
+class RawRequest:
+    """One request a `RawUpstream` read: the connection's number (0-based), head and body bytes."""
+
+    connection: int
+    head: bytes
+    body: bytes
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """What a `RawUpstream` writes: ``data`` as is; then ``close`` the connection, or ``hang``
+    (write nothing more until the client closes it)."""
+
+    data: bytes
+    close: bool = False
+    hang: bool = False
+
+
+class RawUpstream:
+    """A hand-written HTTP/1.1 server on 127.0.0.1: ``answer(request)`` gives the `RawReply` for
+    each request (None: close the connection without answering). Counts connections and the ones
+    the client closed (``closed_by_client``)."""
+
+    def __init__(self, answer: Callable[[RawRequest], RawReply | None], ssl_context: Any = None):
+        self.answer = answer
+        self.ssl_context = ssl_context
+        self.requests: list[RawRequest] = []
+        self.connections = 0
+        self.closed_by_client = 0
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> RawUpstream:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await asyncio.wait_for(self._server.wait_closed(), 5)
+
+    @property
+    def origin(self) -> str:
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.01)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        number = self.connections
+        self.connections += 1
+        self._writers.add(writer)
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    self.closed_by_client += 1
+                    return
+                length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                request = RawRequest(number, head, await reader.readexactly(length))
+                self.requests.append(request)
+                reply = self.answer(request)
+                if reply is None:
+                    return
+                writer.write(reply.data)
+                await writer.drain()
+                if reply.hang:
+                    if not await reader.read(65536):
+                        self.closed_by_client += 1
+                    return
+                if reply.close:
+                    return
+        except ConnectionError:
+            self.closed_by_client += 1
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+
+def http_answer(status: int = 200, body: bytes = b"", *, headers: Sequence[tuple[str, str]] = (),
+                length: bool = True, version: str = "1.1") -> bytes:
+    """An HTTP answer's bytes: ``Content-Length`` framing unless ``length`` is False (then the body
+    ends with the connection)."""
+    lines = [f"HTTP/{version} {status} {'OK' if status < 400 else 'Error'}",
+             *(f"{name}: {value}" for name, value in headers)]
+    if length:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+@dataclass
+class RawAnswer:
+    """An answer read off a raw socket by `read_http_answer`; ``complete`` is False when the
+    connection ended before the answer did."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    complete: bool
+    keep_alive: bool
+
+    def header(self, name: str) -> str | None:
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+async def read_http_answer(reader: asyncio.StreamReader, *, head_request: bool = False) -> RawAnswer | None:
+    """The next final (non-1xx) answer on ``reader``, parsed by llhttp; None when the connection
+    ended before any byte of it. Reads no byte past the answer's end."""
+    import httptools
+
+    class Collect:
+        def __init__(self) -> None:
+            self.headers: list[tuple[str, str]] = []
+            self.body = bytearray()
+            self.done = self.head_done = self.keep_alive = False
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+        def on_headers_complete(self) -> bool | None:
+            self.head_done = True
+            return True if head_request else None  # a HEAD answer has no body, whatever its length says
+
+        def on_body(self, data: bytes) -> None:
+            self.body += data
+
+        def on_message_complete(self) -> None:
+            self.done = True
+            self.keep_alive = parser.should_keep_alive()  # llhttp forgets it once the message ended
+
+    while True:
+        collect = Collect()
+        parser = httptools.HttpResponseParser(collect)
+        seen = False
+        while not collect.done:
+            data = await reader.read(1)  # one byte at a time: never read into the next answer
+            if not data:
+                if not seen:
+                    return None
+                return RawAnswer(parser.get_status_code() if collect.head_done else 0, collect.headers,
+                                 bytes(collect.body), False, False)
+            seen = True
+            parser.feed_data(data)
+        status = parser.get_status_code()
+        if status >= 200:
+            return RawAnswer(status, collect.headers, bytes(collect.body), True, collect.keep_alive)
