@@ -329,6 +329,31 @@ async def test_a_request_split_into_many_writes_is_served():
     assert read_answer_text("openai-chat", answer.body, False) == "pieces"
 
 
+async def test_idle_lane_connections_are_closed_but_not_one_in_the_middle_of_a_stream(monkeypatch):
+    from amux_tui.proxy.fastlane import front
+
+    monkeypatch.setattr(front, "IDLE_SECONDS", 0.3)
+    reply = Reply(text="one two three four five six seven", delay=0.1)  # lasts longer than the idle limit
+    async with UpstreamServer("openai-chat", [Reply(text="quick"), reply]) as up, \
+            proxy_for(up.provider("fx")) as (server, session):
+        headers = json_headers("openai-chat", session.token)
+        async with raw_connection(server) as (idle_reader, idle_writer), \
+                raw_connection(server) as (half_reader, half_writer), \
+                raw_connection(server) as (stream_reader, stream_writer):
+            idle_writer.write(raw_request("POST", PASS, headers, CHAT))
+            assert (await next_answer(idle_reader)).status == 200
+            half_writer.write(raw_request("POST", PASS, headers, CHAT)[:-5])  # the body never completes
+            streamed = json.dumps(request_body("openai-chat", "hi", stream=True)).encode()
+            stream_writer.write(raw_request("POST", PASS, headers, streamed))
+            answer = await next_answer(stream_reader)
+            assert answer.complete and read_answer_text("openai-chat", answer.body, True) == reply.text
+            assert await asyncio.wait_for(idle_reader.read(), WAIT) == b""
+            assert await asyncio.wait_for(half_reader.read(), WAIT) == b""
+            assert await asyncio.wait_for(stream_reader.read(), WAIT) == b""  # idle once its answer ended
+        assert server.fast_lane.relayed == 2
+    assert len(up.requests) == 2
+
+
 # --- 3. what the lane leaves to aiohttp ------------------------------------------------------------
 
 CHAT = json.dumps(request_body("openai-chat", "hi")).encode()

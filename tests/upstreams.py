@@ -37,6 +37,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -301,12 +303,13 @@ class RawRequest:
 
 @dataclass(frozen=True)
 class RawReply:
-    """What a `RawUpstream` writes: ``data`` as is; then ``close`` the connection, or ``hang``
-    (write nothing more until the client closes it)."""
+    """What a `RawUpstream` writes: ``data`` as is; then ``close`` the connection, ``reset`` it
+    (RST instead of FIN), or ``hang`` (write nothing more until the client closes it)."""
 
     data: bytes
     close: bool = False
     hang: bool = False
+    reset: bool = False
 
 
 class RawUpstream:
@@ -365,6 +368,11 @@ class RawUpstream:
                     return
                 writer.write(reply.data)
                 await writer.drain()
+                if reply.reset:
+                    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                                               struct.pack("ii", 1, 0))
+                    writer.transport.abort()
+                    return
                 if reply.hang:
                     if not await reader.read(65536):
                         self.closed_by_client += 1
