@@ -153,7 +153,7 @@ def comparable(record) -> dict:
     return fields
 
 
-async def _chunked(data: bytes) -> AsyncIterator[bytes]:
+async def chunked_body(data: bytes) -> AsyncIterator[bytes]:
     yield data  # an async iterable body: aiohttp's client sends it chunked, which the lane hands to aiohttp
 
 
@@ -173,7 +173,7 @@ async def test_lane_record_equals_the_aiohttp_record(protocol, stream, kind, rep
         headers = dict(json_headers(protocol, s.token))
         answers = []
         async with aiohttp.ClientSession(auto_decompress=False) as http:
-            for data in (body, _chunked(body)):
+            for data in (body, chunked_body(body)):
                 async with http.post(url, data=data, headers=headers) as resp:
                     answers.append((resp.status, await resp.read()))
         assert server.fast_lane.relayed == 1  # the first went by the lane, the chunked one by aiohttp
@@ -253,14 +253,15 @@ async def test_keep_alive_connection_carries_lane_then_aiohttp_then_more():
             proxy_for(up.provider("fx")) as (server, session):
         chat = json.dumps(request_body("openai-chat", "hi")).encode()
         anthropic = json.dumps(request_body("anthropic-messages", "hi")).encode()
+        chat_headers = json_headers("openai-chat", session.token)
         async with raw_connection(server) as (reader, writer):
-            writer.write(raw_request("POST", "/fx/v1/chat/completions", json_headers("openai-chat", session.token), chat))
+            writer.write(raw_request("POST", "/fx/v1/chat/completions", chat_headers, chat))
             first = await next_answer(reader)
             assert server.fast_lane.relayed == 1
             writer.write(raw_request("POST", "/v1/messages", json_headers("anthropic-messages", session.token),
                                      anthropic))
             second = await next_answer(reader)
-            writer.write(raw_request("POST", "/fx/v1/chat/completions", json_headers("openai-chat", session.token), chat))
+            writer.write(raw_request("POST", "/fx/v1/chat/completions", chat_headers, chat))
             third = await next_answer(reader)
         assert server.fast_lane.relayed == 1  # after the hand-off the connection stays aiohttp's
     assert [a.status for a in (first, second, third)] == [200, 200, 200]
@@ -312,6 +313,42 @@ async def test_connection_close_from_the_client_answers_then_closes(path, protoc
     assert answer.complete and not answer.keep_alive
     assert answer.header("Connection") == "close"
     assert len(up.requests) == (1 if token_ok else 0)
+    assert [record.status for record in session.traffic.records()] == ([200] if token_ok else [])
+
+
+async def test_after_a_lane_error_the_connection_serves_the_next_request():
+    async with UpstreamServer("openai-chat", [Reply(text="after the error")]) as up, \
+            proxy_for(up.provider("fx")) as (server, session):
+        headers = json_headers("openai-chat", session.token)
+        async with raw_connection(server) as (reader, writer):
+            writer.write(raw_request("POST", "/v1/chat/completions", headers, b"{broken")
+                         + raw_request("POST", "/v1/chat/completions", headers, CHAT))
+            first, second = await next_answer(reader), await next_answer(reader)
+        assert server.fast_lane.relayed == 2
+    assert first.status == 400 and first.keep_alive
+    assert error_shape_ok("openai-chat", json.loads(first.body), 400)
+    assert second.status == 200 and read_answer_text("openai-chat", second.body, False) == "after the error"
+
+
+async def test_a_pipeline_beyond_the_read_limit_pauses_then_resumes():
+    """More than `PIPELINE_LIMIT` bytes of later requests arrive while a slow stream is served: reading
+    pauses, and every request is still answered in order."""
+    from amux_tui.proxy.fastlane.front import PIPELINE_LIMIT
+
+    big = json.dumps(request_body("openai-chat", "x" * (PIPELINE_LIMIT // 2))).encode()
+    script = [Reply(text="slow stream first", delay=0.05), Reply(text="big one"), Reply(text="big two"),
+              Reply(text="big three")]
+    async with UpstreamServer("openai-chat", script) as up, proxy_for(up.provider("fx")) as (server, session):
+        headers = json_headers("openai-chat", session.token)
+        streamed = json.dumps(request_body("openai-chat", "hi", stream=True)).encode()
+        async with raw_connection(server) as (reader, writer):
+            writer.write(raw_request("POST", PASS, headers, streamed)
+                         + b"".join(raw_request("POST", PASS, headers, big) for _ in range(3)))
+            answers = [await next_answer(reader) for _ in range(4)]
+        assert server.fast_lane.relayed == 4
+    assert [read_answer_text("openai-chat", a.body, i == 0) for i, a in enumerate(answers)] == \
+        ["slow stream first", "big one", "big two", "big three"]
+    assert [len(request.body) for request in up.requests[1:]] == [len(big)] * 3
 
 
 async def test_a_request_split_into_many_writes_is_served():
@@ -367,7 +404,8 @@ ODD_REQUESTS = {
     "HTTP/1.0": (raw_request("POST", PASS, [("Authorization", "Bearer TOKEN")], CHAT, version="HTTP/1.0"), 200, True),
     "obs-fold": (raw_request("POST", PASS, [("Authorization", "Bearer TOKEN"), ("X-Folded", "a\r\n b")], CHAT),
                  400, False),
-    "duplicate length": (raw_request("POST", PASS, [("Authorization", "Bearer TOKEN"), ("Content-Length", str(len(CHAT))),
+    "duplicate length": (raw_request("POST", PASS, [("Authorization", "Bearer TOKEN"),
+                                                    ("Content-Length", str(len(CHAT))),
                                                     ("Content-Length", str(len(CHAT)))], CHAT), 400, False),
     "long header line": (raw_request("POST", PASS, [("Authorization", "Bearer TOKEN"), ("X-Long", "a" * 8200)], CHAT),
                          400, False),
@@ -403,7 +441,8 @@ async def test_hand_off_keeps_the_bytes_already_buffered():
             proxy_for(up.provider("fx")) as (server, session):
         headers = [("Authorization", f"Bearer {session.token}")]
         async with raw_connection(server) as (reader, writer):
-            writer.write(raw_request("POST", PASS, headers, CHAT) + raw_request("POST", PASS, headers, CHAT, chunked=True))
+            writer.write(raw_request("POST", PASS, headers, CHAT)
+                         + raw_request("POST", PASS, headers, CHAT, chunked=True))
             first, second = await next_answer(reader), await next_answer(reader)
         assert server.fast_lane.relayed == 1
     assert read_answer_text("openai-chat", first.body, False) == "lane"

@@ -36,7 +36,8 @@ PLAIN = (b"POST /fx/v1/chat/completions?beta=true&x=a+b&x=2&flag HTTP/1.1\r\nHos
 def test_a_plain_head_is_read_whole():
     head = parse(PLAIN)
     assert head is not None
-    assert (head.method, head.path, head.query_string) == ("POST", "/fx/v1/chat/completions", "beta=true&x=a+b&x=2&flag")
+    assert (head.method, head.path) == ("POST", "/fx/v1/chat/completions")
+    assert head.query_string == "beta=true&x=a+b&x=2&flag"
     assert head.target == "/fx/v1/chat/completions?beta=true&x=a+b&x=2&flag"
     assert head.headers["authorization"] == "Bearer t"
     assert head.headers["X-Empty"] == "" and head.headers["x-tabbed"] == "v"
