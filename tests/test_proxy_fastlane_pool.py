@@ -74,6 +74,48 @@ async def test_sequential_requests_share_one_upstream_connection(client):
     assert up.connections == 1 and len(up.requests) == 5
 
 
+async def test_concurrent_requests_open_connections_that_later_requests_reuse():
+    async with lane_to(lambda request: RawReply(ok("together"), delay=0.2)) as (up, server, session):
+        async with aiohttp.ClientSession() as http:
+            for _ in range(2):
+                answers = await asyncio.wait_for(asyncio.gather(*(chat(session, http) for _ in range(6))), WAIT)
+                assert [status for status, _ in answers] == [200] * 6
+                assert up.connections == 6  # one per request in flight, then kept
+        assert server.fast_lane.relayed == 12
+    assert len(up.requests) == 12
+
+
+async def test_a_connection_idle_past_the_keep_alive_limit_is_closed_not_reused(monkeypatch):
+    from amux_tui.proxy.fastlane import pool
+
+    monkeypatch.setattr(pool, "KEEPALIVE_SECONDS", 0.2)
+    async with lane_to(numbered(lambda n: ok(f"n{n}"))) as (up, server, session):
+        async with aiohttp.ClientSession() as http:
+            assert (await chat(session, http))[0] == 200
+            await asyncio.sleep(0.3)
+            assert (await chat(session, http))[0] == 200
+        await up.wait_for(lambda: up.closed_by_client >= 1)  # the stale one was closed by the proxy
+    assert up.connections == 2
+
+
+@pytest.mark.parametrize("status", [204, 304])
+async def test_a_bodiless_answer_keeps_both_connections(status):
+    replies = iter([RawReply(b"HTTP/1.1 %d Nothing\r\nETag: x\r\n\r\n" % status), RawReply(ok("next"))])
+    async with lane_to(lambda request: next(replies)) as (up, server, session):
+        headers = json_headers("openai-chat", session.token)
+        async with raw_connection(server) as (reader, writer):
+            writer.write(raw_request("DELETE", "/fx/v1/files/f-1", headers, None))
+            first = await next_answer(reader)
+            writer.write(raw_request("GET", "/fx/v1/models", headers, None))
+            second = await next_answer(reader)
+        assert server.fast_lane.relayed == 2
+    assert (first.status, first.body, first.header("ETag")) == (status, b"", "x")
+    assert first.header("Content-Length") is None and first.header("Transfer-Encoding") is None
+    assert read_answer_text("openai-chat", second.body, False) == "next"
+    assert up.connections == 1
+    assert up.requests[0].head.startswith(b"DELETE /v1/files/f-1 HTTP/1.1") and not up.requests[0].body
+
+
 @pytest.mark.parametrize("how", ["closes after answering", "closes at the next request", "resets at the next request"])
 async def test_an_idle_connection_the_upstream_closed_is_replaced(how):
     def answer(request: RawRequest) -> RawReply | None:

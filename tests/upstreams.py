@@ -303,13 +303,15 @@ class RawRequest:
 
 @dataclass(frozen=True)
 class RawReply:
-    """What a `RawUpstream` writes: ``data`` as is; then ``close`` the connection, ``reset`` it
-    (RST instead of FIN), or ``hang`` (write nothing more until the client closes it)."""
+    """What a `RawUpstream` writes: ``data`` as is (after ``delay`` seconds); then ``close`` the
+    connection, ``reset`` it (RST instead of FIN), or ``hang`` (write nothing more until the client
+    closes it)."""
 
     data: bytes
     close: bool = False
     hang: bool = False
     reset: bool = False
+    delay: float = 0.0
 
 
 class RawUpstream:
@@ -366,6 +368,8 @@ class RawUpstream:
                 reply = self.answer(request)
                 if reply is None:
                     return
+                if reply.delay:
+                    await asyncio.sleep(reply.delay)
                 writer.write(reply.data)
                 await writer.drain()
                 if reply.reset:
