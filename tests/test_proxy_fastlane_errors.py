@@ -5,6 +5,7 @@ server while the lane relays."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hmac
 import json
@@ -339,3 +340,26 @@ async def test_stop_lets_a_lane_stream_finish_within_the_grace():
                    for choice in data["choices"])
     assert text == "one two three four five six"
     assert session.traffic.records()[-1].status == 200 and not session.traffic.records()[-1].error
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "fastlane/front.py FrontConnection._take_request starts the record (FastLane.serve) only once the whole "
+    "body arrived: a client that hangs up mid-upload leaves no record; the aiohttp route records it 499"))
+async def test_a_client_that_hangs_up_mid_upload_is_recorded_as_aiohttp_records_it():
+    async with UpstreamServer("openai-chat") as up, proxy_for(up.provider("fx")) as (server, session):
+        body = json.dumps(request_body("openai-chat", "hi" * 1000)).encode()
+        for chunked in (False, True):  # the lane, then aiohttp
+            async with raw_connection(server) as (reader, writer):
+                data = raw_request("POST", "/fx/v1/chat/completions", json_headers("openai-chat", session.token), body,
+                                   chunked=chunked)
+                writer.write(data[:-500])
+                await writer.drain()
+                await asyncio.sleep(0.1)  # the head is read: each side knows where the request goes
+                writer.transport.abort()
+        with contextlib.suppress(TimeoutError):  # bounded: a missing record fails below
+            async with asyncio.timeout(2):
+                while len(session.traffic.records()) < 2 or session.traffic.in_flight:
+                    await asyncio.sleep(0.01)
+        assert not up.requests
+    assert [(record.status, record.error) for record in session.traffic.records()] == \
+        [(499, "the client went away")] * 2
