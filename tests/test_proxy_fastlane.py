@@ -235,13 +235,17 @@ async def test_lane_record_equals_the_aiohttp_record(protocol, stream, kind, rep
     assert len(session_records) == 2
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("kind", ["route", "passthrough", "unknown session"])
-async def test_a_bad_token_gets_the_same_401_from_the_lane_as_from_aiohttp(kind):
-    async with UpstreamServer("anthropic-messages") as up, proxy_for(up.provider("fx")) as (server, session):
+async def test_a_bad_token_gets_the_same_401_from_the_lane_as_from_aiohttp(protocol, kind):
+    async with UpstreamServer(protocol) as up, proxy_for(up.provider("fx")) as (server, session):
         token = session.token[:-2] + "xx" if kind != "unknown session" else "amux-0000000000000000-nope"
-        path = "/v1/messages?beta=true" if kind == "route" else "/fx/v1/messages"
-        headers = json_headers("anthropic-messages", token)
-        body = json.dumps(request_body("anthropic-messages", "hi")).encode()
+        if kind == "route":
+            path = route(session.base_url, protocol).removeprefix(session.base_url)
+        else:
+            path = "/fx" + passthrough_path(protocol)
+        headers = json_headers(protocol, token)
+        body = json.dumps(request_body(protocol, "hi")).encode()
         async with raw_connection(server) as (reader, writer):
             writer.write(raw_request("POST", path, headers, body))
             lane = await next_answer(reader)
@@ -251,7 +255,7 @@ async def test_a_bad_token_gets_the_same_401_from_the_lane_as_from_aiohttp(kind)
         assert server.fast_lane.relayed == 0
     assert lane.status == aio.status == 401
     assert json.loads(lane.body) == json.loads(aio.body)
-    assert error_shape_ok("anthropic-messages", json.loads(lane.body), 401)
+    assert error_shape_ok(protocol, json.loads(lane.body), 401)
     assert lane.header("Content-Type").startswith("application/json")
     assert lane.keep_alive and aio.keep_alive
     assert not up.requests and not session.traffic.records()

@@ -251,6 +251,22 @@ async def test_a_slow_reader_is_not_taken_for_a_silent_upstream():
     assert record.status == 200 and record.error is None
 
 
+async def test_an_ipv6_upstream_gets_its_bracketed_host():
+    try:
+        up = await RawUpstream(lambda request: RawReply(ok("over v6")), host="::1").__aenter__()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    try:
+        provider = UpstreamServer("openai-chat").provider("fx", api_base=up.origin + "/v1")
+        async with proxy_for(provider) as (server, session), aiohttp.ClientSession() as http:
+            status, raw = await asyncio.wait_for(chat(session, http), WAIT)
+            assert server.fast_lane.relayed == 1
+    finally:
+        await up.__aexit__(None, None, None)
+    assert status == 200 and read_answer_text("openai-chat", raw, False) == "over v6"
+    assert f"host: [::1]:{up.port}\r\n".encode() in up.requests[0].head.lower()
+
+
 # --- 8. HTTPS upstreams -------------------------------------------------------------------------------
 
 

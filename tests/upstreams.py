@@ -315,13 +315,15 @@ class RawReply:
 
 
 class RawUpstream:
-    """A hand-written HTTP/1.1 server on 127.0.0.1: ``answer(request)`` gives the `RawReply` for
+    """A hand-written HTTP/1.1 server on 127.0.0.1 (or ``host``): ``answer(request)`` gives the `RawReply` for
     each request (None: close the connection without answering). Counts connections and the ones
     the client closed (``closed_by_client``)."""
 
-    def __init__(self, answer: Callable[[RawRequest], RawReply | None], ssl_context: Any = None):
+    def __init__(self, answer: Callable[[RawRequest], RawReply | None], ssl_context: Any = None, *,
+                 host: str = "127.0.0.1"):
         self.answer = answer
         self.ssl_context = ssl_context
+        self.host = host
         self.requests: list[RawRequest] = []
         self.connections = 0
         self.closed_by_client = 0
@@ -330,7 +332,7 @@ class RawUpstream:
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def __aenter__(self) -> RawUpstream:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
+        self._server = await asyncio.start_server(self._serve, self.host, 0, ssl=self.ssl_context)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -343,7 +345,8 @@ class RawUpstream:
 
     @property
     def origin(self) -> str:
-        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}"
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         async with asyncio.timeout(timeout):
