@@ -18,7 +18,7 @@ from .fastlane.pool import UpstreamPool
 from .inbound import add_routes
 from .sessions import SessionTable
 from .state import HTTP, POOL, ROUTE_PROTOCOLS, SESSIONS
-from .upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from .upstream import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, USER_AGENT
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 """Long agent conversations with images get big; aiohttp's 1 MiB default is far too small."""
@@ -32,7 +32,7 @@ async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=DEFAULT_CONNECT_TIMEOUT, sock_read=DEFAULT_READ_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False,
-                                     cookie_jar=aiohttp.DummyCookieJar()) as http:
+                                     cookie_jar=aiohttp.DummyCookieJar(), headers={"User-Agent": USER_AGENT}) as http:
         app[HTTP] = http
         yield
 

@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 import aiohttp
 from aiohttp import web
 
+from .fastlane.pool import UpstreamClosed, UpstreamMalformed
 from .protocols.errors import TranslationError, error_body, parse_error_body
 from .protocols.sse import format_event
 from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSIONS
@@ -46,15 +47,20 @@ class ProxyError(Exception):
 
 
 def upstream_failure(exc: BaseException, where: str) -> ProxyError:
-    """Map a client-side exception talking to ``where`` (a redacted URL) to what the caller sees."""
+    """Map a client-side exception talking to ``where`` (a redacted URL) to what the caller sees:
+    aiohttp's, or the fast lane's own (`fastlane.pool`) and the OS errors of connecting."""
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return ProxyError(504, f"the upstream {where} did not answer in time")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ProxyError(502, f"cannot connect to the upstream {where}: {exc.os_error.strerror or exc}")
-    if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError)):
+    if isinstance(exc, (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, UpstreamClosed)):
         return ProxyError(502, f"the upstream {where} closed the connection before the answer was complete")
+    if isinstance(exc, UpstreamMalformed):
+        return ProxyError(502, f"the upstream {where} failed: its answer cannot be relayed ({exc})")
     if isinstance(exc, aiohttp.ClientError):
         return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}: {exc}")
+    if isinstance(exc, OSError):
+        return ProxyError(502, f"cannot connect to the upstream {where}: {exc.strerror or exc}")
     return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
 
 

@@ -91,9 +91,10 @@ def requested_model(body: dict[str, Any]) -> str | None:
 
 async def read_model_request(request: web.Request, session: Session, record: RequestRecord, inbound: str,
                              url_model: str | None) -> tuple[bytes, dict[str, Any], str]:
-    """Read the body into ``record`` and pick the model: raw bytes, the object, the session's model."""
-    raw, body = await read_object(request)
-    record.request_body = raw
+    """Read the body into ``record`` and pick the model: raw bytes, the object, the session's model.
+    A body that is not a JSON object stays in the record too: the 400 is easier to debug with it."""
+    raw = record.request_body = await request.read()
+    body = parse_object(raw)
     return raw, body, choose_model(session, record, inbound, body, url_model)
 
 

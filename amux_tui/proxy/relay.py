@@ -18,13 +18,9 @@ from .errors import stream_error_event, upstream_failure
 from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
-from .upstream import HOP_BY_HOP, send_upstream, timeout_for
+from .upstream import HOP_BY_HOP, WHOLE_BODY_LIMIT, send_upstream, timeout_for
 from .usage import record_usage
 
-_NOT_RELAYED = HOP_BY_HOP | {"content-length"}
-WHOLE_BODY_LIMIT = 4 * 1024 * 1024
-"""A plain (not event-stream) answer up to this size is read whole and sent in one write: headers
-and body in one packet instead of two is most of a small request's cost on a busy machine."""
 
 
 async def relay(request: web.Request, session: Session, record: RequestRecord, *, method: str, url: str,
@@ -80,7 +76,7 @@ async def relay(request: web.Request, session: Session, record: RequestRecord, *
 
 def _copy_headers(upstream: aiohttp.ClientResponse, response: web.StreamResponse) -> None:
     for name, value in upstream.headers.items():
-        if name.lower() not in _NOT_RELAYED:
+        if name.lower() not in HOP_BY_HOP:
             response.headers.add(name, value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import time
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from multidict import CIMultiDict
 
+from .. import __version__
 from ..providers.resolved import ResolvedProvider
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -23,6 +25,16 @@ DEFAULT_READ_TIMEOUT = 600.0
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                         "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
+WHOLE_BODY_LIMIT = 4 * 1024 * 1024
+"""A plain (not event-stream) answer up to this size is read whole and sent in one write: headers
+and body in one packet instead of two is most of a small request's cost on a busy machine, and an
+answer cut mid-body becomes a clean 502 instead of a truncated 200."""
+RETRY_WINDOW = 0.25
+"""A pooled connection that closes unanswered this soon after the request went out was already
+closing (a keep-alive timeout racing our write), so the request is sent once more on a new one.
+Later, the upstream may have acted on it: the failure is reported rather than risk a second call."""
+USER_AGENT = f"amux/{__version__}"
+"""Sent upstream when the client sent none (some CDNs refuse requests without one)."""
 FORWARDED_ON_PROTOCOL_ROUTES = ("anthropic-version", "anthropic-beta", "openai-beta")
 """Client headers worth keeping when a protocol route relays to a provider speaking the same API."""
 
@@ -172,10 +184,14 @@ async def send_upstream(http: aiohttp.ClientSession, method: str, url: str, **kw
     """``http.request`` that retries once when the upstream closed the connection before answering:
     a pooled keep-alive connection the server had just timed out, seen as a disconnect or, when the
     close raced our write, a reset or broken pipe (the body is bytes, so it can be sent again; the
-    OpenAI and Anthropic SDKs retry the same cases). A failure to connect is not retried."""
+    OpenAI and Anthropic SDKs retry the same cases), only within `RETRY_WINDOW`. A failure to connect
+    is not retried."""
+    sent = time.monotonic()
     try:
         return await http.request(method, url, proxy=env_proxy(url), **kwargs)
     except aiohttp.ClientConnectorError:
         raise
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+        if time.monotonic() - sent > RETRY_WINDOW:
+            raise
         return await http.request(method, url, proxy=env_proxy(url), **kwargs)

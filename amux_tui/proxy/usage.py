@@ -23,7 +23,7 @@ def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None
     if not sse:
         try:
             return usage_from_object(json.loads(data))
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or absurdly nested
             return None, None
     tokens_in = tokens_out = None
     for line in data.splitlines():
@@ -31,7 +31,7 @@ def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None
             continue
         try:
             event = json.loads(line[5:])
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # a capture can end in the middle of an event
         found_in, found_out = usage_from_object(event)
         tokens_in = found_in if found_in is not None else tokens_in

@@ -1,17 +1,18 @@
 """The listening side: every connection starts on the lane, and moves to aiohttp for good at the
 first request the lane does not take.
 
-`FrontConnection` reads request heads itself. A plain passthrough request is served right
-there (`FastLane.serve`); at any other request the connection, with every byte it has buffered,
-is handed to aiohttp's own protocol (`web.Server()`), which serves it and the rest of the
-connection as if it had accepted it. The hand-over happens only between requests, so no answer
-is ever split between the two.
+`FrontConnection` reads request heads itself. A request the lane takes (`routes`) is served
+right there (`FastLane.serve`); at any other request the connection, with every byte it has
+buffered, is handed to aiohttp's own protocol (`web.Server()`), which serves it and the rest of
+the connection as if it had accepted it. The hand-over happens only between requests, so no
+answer is ever split between the two.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import time
 from collections.abc import Callable
@@ -20,15 +21,18 @@ from aiohttp import web
 
 from ..errors import ProxyError
 from ..state import POOL, SESSIONS
+from .answer import RelayedAnswer, error_answer
 from .head import HEAD_LIMIT, RequestHead, read_request_head
-from .lane import FastLane, RelayedAnswer, error_answer
+from .lane import FastLane
 from .routes import Refusal, Target
+
+log = logging.getLogger("amux_tui.proxy")
 
 PIPELINE_LIMIT = 1024 * 1024
 """Bytes of later requests buffered while one is served, before reading pauses."""
-IDLE_SECONDS = 75.0
-"""A connection with no request in flight and no byte for this long is closed (aiohttp's keep-alive
-default): clients reconnect at will, an abandoned or half-sent request must not hold a socket."""
+IDLE_SECONDS = 3630.0
+"""A connection with no request in flight and no byte for this long is closed: aiohttp's own
+keep-alive default, so lane and aiohttp connections live alike and clients' pools close first."""
 
 
 class FrontConnection(asyncio.Protocol):
@@ -46,9 +50,18 @@ class FrontConnection(asyncio.Protocol):
         self.answer: RelayedAnswer | None = None
         self.closing = False
         """No new request after the one in flight (the client asked, or the server stops)."""
-        self._pending: tuple[RequestHead, Target | Refusal] | None = None
-        self._read_paused = False
+        self.writing_paused = False
+        """The client is not reading: upstream reads pause until it catches up."""
         self.last_active = time.monotonic()
+        self._pending: tuple[RequestHead, Target | Refusal] | None = None
+        self._scanned = 0
+        """Bytes of ``buffer`` already searched for the end of a head."""
+        self._read_paused = False
+
+    @property
+    def busy(self) -> bool:
+        """A request is being received or served."""
+        return self.task is not None or self._pending is not None or bool(self.buffer)
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -77,11 +90,13 @@ class FrontConnection(asyncio.Protocol):
             self.task.cancel()  # the client went away: stop the upstream call too
 
     def pause_writing(self) -> None:
+        self.writing_paused = True
         upstream = self.answer.upstream if self.answer is not None else None
         if upstream is not None:
             upstream.pause_reading()  # a slow client slows the upstream, not our memory
 
     def resume_writing(self) -> None:
+        self.writing_paused = False
         upstream = self.answer.upstream if self.answer is not None else None
         if upstream is not None:
             upstream.resume_reading()
@@ -100,10 +115,10 @@ class FrontConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
-    def close_when_idle(self) -> None:
+    def abort(self) -> None:
         self.closing = True
-        if self.task is None:
-            self.close()
+        if self.transport is not None:
+            self.transport.abort()
 
     # requests -------------------------------------------------------------------------------------
 
@@ -111,13 +126,15 @@ class FrontConnection(asyncio.Protocol):
         """Start serving the next buffered request, if it is all here (refusals are answered at once)."""
         while not self.closing and self.task is None:
             if self._pending is None:
-                end = self.buffer.find(b"\r\n\r\n")
+                end = self.buffer.find(b"\r\n\r\n", max(0, self._scanned - 3))
                 if end < 0:
+                    self._scanned = len(self.buffer)
                     if len(self.buffer) > HEAD_LIMIT:
                         self._hand_off()
                     return
+                self._scanned = 0
                 head = read_request_head(self.buffer, end, self.max_body)
-                target = self.lane.route(head) if head is not None else None
+                target = self._route(head) if head is not None else None
                 if head is None or target is None:
                     self._hand_off()
                     return
@@ -138,10 +155,21 @@ class FrontConnection(asyncio.Protocol):
             self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target))
             self.task.add_done_callback(self._served)
 
+    def _route(self, head: RequestHead) -> Target | Refusal | None:
+        try:
+            return self.lane.route(head)
+        except Exception:  # noqa: BLE001 - whatever confuses the lane (a provider URL it cannot parse) is aiohttp's
+            log.debug("fast lane: routing %s %s failed; aiohttp serves it", head.method, head.path, exc_info=True)
+            return None
+
     def _served(self, task: asyncio.Task[None]) -> None:
         self.task = None
         self.answer = None
         self.last_active = time.monotonic()
+        if not task.cancelled() and task.exception() is not None:  # serve answers its own bugs; this is a last resort
+            log.error("fast lane: serving failed", exc_info=task.exception())
+            self.abort()
+            return
         if self.transport is None or self.transport.is_closing():
             return
         if self.closing:
@@ -161,14 +189,16 @@ class FrontConnection(asyncio.Protocol):
         handler = self.aiohttp_protocol()
         transport.set_protocol(handler)
         handler.connection_made(transport)
+        if self.writing_paused:
+            handler.pause_writing()
         if self.buffer:
             handler.data_received(bytes(self.buffer))
             self.buffer.clear()
 
 
 class FastLaneSite(web.BaseSite):
-    """`web.SockSite` with the lane in front: serves a bound socket; stopping waits up to
-    ``grace`` seconds for relays in flight before closing their connections."""
+    """`web.SockSite` with the lane in front: serves a bound socket. Stopping gives requests in flight
+    (being received or served) ``grace`` seconds, then cuts what is left."""
 
     def __init__(self, runner: web.AppRunner, sock: socket.socket, lane: FastLane, *, max_body: int,
                  backlog: int = 128, grace: float = 2.0):
@@ -183,7 +213,7 @@ class FastLaneSite(web.BaseSite):
     @property
     def name(self) -> str:
         host, port = self._sock.getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     async def start(self) -> None:
         await super().start()
@@ -197,10 +227,10 @@ class FastLaneSite(web.BaseSite):
 
     async def _close_idle_connections(self) -> None:
         while True:
-            await asyncio.sleep(IDLE_SECONDS / 5)
-            now = time.monotonic()
+            await asyncio.sleep(IDLE_SECONDS / 10)
+            expired = time.monotonic() - IDLE_SECONDS
             for connection in list(self._connections):
-                if connection.task is None and now - connection.last_active > IDLE_SECONDS:
+                if connection.task is None and connection.last_active < expired:
                     connection.close()
 
     async def stop(self) -> None:
@@ -210,13 +240,21 @@ class FastLaneSite(web.BaseSite):
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
         await super().stop()  # no new connections
+        deadline = time.monotonic() + self._grace
+        while True:
+            for connection in list(self._connections):
+                connection.closing = True
+                if not connection.busy:
+                    connection.close()
+            busy = [connection for connection in self._connections if connection.busy]
+            if not busy or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+        tasks = [connection.task for connection in self._connections if connection.task is not None]
         for connection in list(self._connections):
-            connection.close_when_idle()
-        busy = [connection.task for connection in self._connections if connection.task is not None]
-        if busy:
-            await asyncio.wait(busy, timeout=self._grace)
-        for connection in list(self._connections):
-            connection.close()
+            connection.abort()  # a client that stopped reading must not hold the shutdown
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def fast_lane_for(app: web.Application) -> FastLane:

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from multidict import CIMultiDict
 
 HEAD_LIMIT = 64 * 1024
-"""Bytes a request head may take before the lane gives the connection to aiohttp (which answers
-431/400 for real abuse); long agent headers stay far below."""
+"""Bytes a request head may take on the lane; a longer one goes to aiohttp, which takes up to
+`HEADER_LIMIT` lines of `LINE_LIMIT` bytes and answers 400 past that. Agent heads stay far below."""
 LINE_LIMIT = 8190
 """aiohttp's own header line limit: a longer line must get aiohttp's error, not a relay."""
+HEADER_LIMIT = 128
+"""aiohttp's own limit on the number of header lines."""
 RELAYED_METHODS = frozenset({b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"OPTIONS"})
 """HEAD is left out: a HEAD answer's length headers describe a body that never comes."""
 
@@ -46,6 +48,11 @@ class RequestHead:
     def target(self) -> str:
         return f"{self.path}?{self.query_string}" if self.query_string else self.path
 
+    @property
+    def shown_target(self) -> str:
+        """Path and query as aiohttp's ``request.path_qs`` shows them (``+`` in the query is a space)."""
+        return f"{self.path}?{self.query_string.replace('+', ' ')}" if self.query_string else self.path
+
     def query(self) -> dict[str, str]:
         """The query's first value per name (as ``request.query.get`` sees it); only called when the
         target has one, and the target has no escapes to decode (`_TARGET`)."""
@@ -67,8 +74,11 @@ def read_request_head(buffer: bytes | bytearray, end: int, max_body: int) -> Req
     parts = lines[0].split(b" ")
     if len(parts) != 3 or parts[2] != b"HTTP/1.1" or parts[0] not in RELAYED_METHODS:
         return None
-    if len(lines[0]) > LINE_LIMIT or not _TARGET.fullmatch(parts[1]):
+    if len(lines[0]) > LINE_LIMIT or len(lines) - 1 > HEADER_LIMIT or not _TARGET.fullmatch(parts[1]):
         return None
+    path = parts[1].split(b"?", 1)[0]
+    if b"//" in path or b"/./" in path or b"/../" in path or path.endswith((b"/.", b"/..")):
+        return None  # aiohttp normalizes such paths before routing
     headers: CIMultiDict[str] = CIMultiDict()
     content_length: int | None = None
     close = False
@@ -93,5 +103,7 @@ def read_request_head(buffer: bytes | bytearray, end: int, max_body: int) -> Req
         headers.add(name, value)
     if content_length is not None and content_length > max_body:
         return None  # aiohttp answers 413 in the caller's format
+    if "host" not in headers:
+        return None  # HTTP/1.1 requires it; aiohttp answers 400
     path, _, query_string = parts[1].decode("ascii").partition("?")
     return RequestHead(parts[0].decode("ascii"), path, query_string, headers, content_length or 0, close, end + 4)

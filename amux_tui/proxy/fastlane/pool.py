@@ -4,7 +4,8 @@ An `UpstreamConnection` sends one request at a time and hands every piece of the
 llhttp parses it, to the `AnswerSink` of the exchange in progress: the head, then body pieces
 (de-chunked), then the end. The sink writes them to the client straight from
 ``data_received``, so a relayed stream costs no task switch per chunk. Connections go back to
-`UpstreamPool` only when the answer ended cleanly and both sides keep the connection alive.
+`UpstreamPool` only when the answer ended cleanly, both sides keep the connection alive and
+reading is not paused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Protocol
 
 import httptools
@@ -21,6 +21,8 @@ import httptools
 KEEPALIVE_SECONDS = 15.0
 """An idle pooled connection older than this is closed rather than reused (servers time them out)."""
 IDLE_PER_HOST = 64
+SMALL_BODY = 64 * 1024
+"""A body up to this goes out in the same write as its head (one packet); a larger one is not copied."""
 
 
 class UpstreamClosed(ConnectionError):
@@ -28,20 +30,34 @@ class UpstreamClosed(ConnectionError):
 
 
 class UpstreamTimeout(TimeoutError):
-    """No byte from the upstream for the read timeout."""
+    """No byte from the upstream for the read timeout (or no connection in the connect timeout)."""
 
 
 class UpstreamMalformed(ConnectionError):
-    """The upstream's bytes are not HTTP."""
+    """The upstream's bytes are not an HTTP answer the lane can relay."""
 
 
 class AnswerSink(Protocol):
     """Where an upstream answer goes, piece by piece (all called from ``data_received``)."""
 
-    def answer_head(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], chunked: bool) -> None: ...
+    def answer_head(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], framed: bool) -> None: ...
     def answer_body(self, data: bytes) -> None: ...
     def answer_end(self) -> None: ...
     def flush(self) -> None: ...
+
+
+def _framing(headers: list[tuple[bytes, bytes]], status: int) -> str:
+    """``chunked``, ``length`` or ``close`` (the body ends when the connection does), as llhttp reads it."""
+    codings = [token.strip().lower() for name, value in headers if name.lower() == b"transfer-encoding"
+               for token in value.split(b",")]
+    codings = [coding for coding in codings if coding and coding != b"identity"]
+    if codings == [b"chunked"]:
+        return "chunked"
+    if codings:
+        raise UpstreamMalformed(f"transfer coding {b', '.join(codings).decode('latin-1')!r} is not supported")
+    if status in (204, 304) or any(name.lower() == b"content-length" for name, _ in headers):
+        return "length"
+    return "close"
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -52,17 +68,21 @@ class UpstreamConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False
         self.idle_since = time.monotonic()
+        self.bytes_seen = 0
         self._parser = httptools.HttpResponseParser(self)
         self._sink: AnswerSink | None = None
         self._done: asyncio.Future[None] | None = None
-        self._headers: list[tuple[bytes, bytes]] = []
-        self._reason = b""
-        self._head_seen = False
-        self._complete = False
-        self.bytes_seen = 0
-        self._last_read = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._read_timeout = 0.0
+        self._last_read = 0.0
+        self._paused = False
+        self._reset_answer()
+
+    def _reset_answer(self) -> None:
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._reason = b""
+        self._head_seen = self._complete = self._keep_alive = self._trailing = False
+        self._framing = "length"
 
     # asyncio.Protocol ---------------------------------------------------------------------------
 
@@ -77,6 +97,8 @@ class UpstreamConnection(asyncio.Protocol):
         self._last_read = time.monotonic()
         try:
             self._parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            self._finish(exc.__context__ or UpstreamMalformed(str(exc)))
         except httptools.HttpParserError as exc:
             self._finish(UpstreamMalformed(str(exc)))
         sink = self._sink
@@ -88,7 +110,7 @@ class UpstreamConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if self._done is not None and not self._done.done():
-            if self._head_seen and self._close_delimited and not self._complete:
+            if self._head_seen and self._framing == "close" and not self._complete:
                 self._complete = True  # the end of a body without length or chunks is the close itself
                 if self._sink is not None:
                     self._sink.answer_end()
@@ -96,12 +118,6 @@ class UpstreamConnection(asyncio.Protocol):
                 self._finish(None)
             else:
                 self._finish(UpstreamClosed("closed before the answer was complete"))
-
-    def pause_writing(self) -> None:  # we send whole requests; nothing to pause
-        pass
-
-    def resume_writing(self) -> None:
-        pass
 
     # llhttp callbacks -----------------------------------------------------------------------------
 
@@ -120,19 +136,17 @@ class UpstreamConnection(asyncio.Protocol):
         if 100 <= status < 200:
             self._headers, self._reason = [], b""  # an interim answer (103 Early Hints): wait for the real one
             return
+        self._framing = _framing(self._headers, status)
         self._head_seen = True
-        chunked = any(name.lower() == b"transfer-encoding" for name, _ in self._headers)
-        has_length = any(name.lower() == b"content-length" for name, _ in self._headers)
-        self._close_delimited = not chunked and not has_length and status not in (204, 304)
         if self._sink is not None:
-            self._sink.answer_head(status, self._reason, self._headers, chunked or self._close_delimited)
+            self._sink.answer_head(status, self._reason, self._headers, self._framing != "length")
 
     def on_body(self, data: bytes) -> None:
         if self._sink is not None:
             self._sink.answer_body(data)
 
     def on_message_complete(self) -> None:
-        if self._head_seen:
+        if self._head_seen and not self._complete:
             self._complete = True
             self._keep_alive = self._parser.should_keep_alive()  # llhttp forgets it once the message ends
             if self._sink is not None:
@@ -140,25 +154,23 @@ class UpstreamConnection(asyncio.Protocol):
 
     # the exchange ---------------------------------------------------------------------------------
 
-    _close_delimited = False
-    _trailing = False
-    _keep_alive = False
-    _paused = False
-
-    async def exchange(self, request: bytes, sink: AnswerSink, read_timeout: float) -> None:
-        """Send ``request`` and feed the answer to ``sink``; raises `UpstreamClosed`,
-        `UpstreamTimeout` or `UpstreamMalformed`; cancelling it closes the connection."""
+    async def exchange(self, head: bytes, body: bytes, sink: AnswerSink, read_timeout: float) -> None:
+        """Send a request and feed the answer to ``sink``; raises `UpstreamClosed`, `UpstreamTimeout`
+        or `UpstreamMalformed`; cancelling it closes the connection."""
         assert self.transport is not None
         loop = asyncio.get_running_loop()
         self._sink, self._done = sink, loop.create_future()
-        self._headers, self._reason, self._head_seen, self._complete = [], b"", False, False
-        self._close_delimited = self._keep_alive = False
+        self._reset_answer()
         self.bytes_seen = 0
         self._read_timeout = read_timeout
         self._last_read = time.monotonic()
         self._timer = loop.call_later(read_timeout, self._check_read_timeout)
         try:
-            self.transport.write(request)
+            if len(body) <= SMALL_BODY:
+                self.transport.write(head + body)  # one packet
+            else:
+                self.transport.write(head)
+                self.transport.write(body)  # not copied when the socket takes it whole
             await self._done
         except BaseException:
             self.close()
@@ -168,23 +180,21 @@ class UpstreamConnection(asyncio.Protocol):
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-
-    @property
-    def head_seen(self) -> bool:
-        return self._head_seen
+            if self._paused:
+                self.resume_reading()  # paused for a slow client: idle in the pool it must see a close
 
     @property
     def reusable(self) -> bool:
-        return (self._complete and not self.closed and not self._close_delimited and not self._trailing
+        return (self._complete and not self.closed and self._framing != "close" and not self._trailing
                 and self._keep_alive)
 
     def pause_reading(self) -> None:
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and not self._paused:
             self._paused = True
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and self._paused:
             self._paused = False
             self._last_read = time.monotonic()  # a slow client's wait is not the upstream's silence
             self.transport.resume_reading()
@@ -219,17 +229,21 @@ class UpstreamPool:
         self._busy: set[UpstreamConnection] = set()
         self._tls: asyncio.Future[ssl.SSLContext] | None = None
 
-    async def acquire(self, scheme: str, host: str, port: int, connect_timeout: float) -> tuple[UpstreamConnection, bool]:
-        """A connection and whether it was reused (a reused one may turn out closed: retry once)."""
+    async def acquire(self, scheme: str, host: str, port: int, connect_timeout: float, *,
+                      fresh: bool = False) -> tuple[UpstreamConnection, bool]:
+        """A connection and whether it was reused (a reused one may turn out closed: retry once,
+        with ``fresh`` so the retry cannot meet another stale one)."""
         key = (scheme, host, port)
         idle = self._idle.get(key)
-        now = time.monotonic()
-        while idle:
-            connection = idle.pop()
-            if not connection.closed and now - connection.idle_since < KEEPALIVE_SECONDS:
-                self._busy.add(connection)
-                return connection, True
-            connection.close()
+        if idle:
+            expired = time.monotonic() - KEEPALIVE_SECONDS
+            while idle and (idle[0].closed or idle[0].idle_since < expired):
+                idle.popleft().close()  # oldest first: they would hold sockets until the server closes them
+            while idle and not fresh:
+                connection = idle.pop()  # the newest: the least likely to be timed out by the server
+                if not connection.closed:
+                    self._busy.add(connection)
+                    return connection, True
         connection = await self._connect(key, connect_timeout)
         self._busy.add(connection)
         return connection, False
@@ -259,12 +273,13 @@ class UpstreamPool:
     async def _connect(self, key: tuple[str, str, int], connect_timeout: float) -> UpstreamConnection:
         scheme, host, port = key
         tls = await self._tls_context() if scheme == "https" else None
-        factory: Callable[[], UpstreamConnection] = lambda: UpstreamConnection(key)  # noqa: E731
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(connect_timeout):
-                _, connection = await loop.create_connection(factory, host, port, ssl=tls,
-                                                             server_hostname=host if tls else None)
+                # Happy eyeballs as aiohttp does: one blackholed address must not eat the whole timeout.
+                _, connection = await loop.create_connection(
+                    lambda: UpstreamConnection(key), host, port, ssl=tls, server_hostname=host if tls else None,
+                    happy_eyeballs_delay=0.25, interleave=1)
         except TimeoutError:
             raise UpstreamTimeout(f"no connection in {connect_timeout:g} s") from None
         return connection

@@ -58,7 +58,7 @@ class Refusal:
     failure: ProxyError
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Target:
     """Where a request the lane took goes."""
 
@@ -70,13 +70,9 @@ class Target:
     port: int
     host_header: str
     url: str = ""
-    """The whole upstream URL; for a protocol route it is known only once the body named the model."""
+    """The passthrough URL (a protocol route's is known once the body named the model)."""
     route: ProtocolRoute | None = None
     """None for passthrough."""
-
-    def request_target(self) -> str:
-        parts = urlsplit(self.url)
-        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def route_request(sessions: SessionTable, protocol_segments: frozenset[str],
@@ -93,19 +89,16 @@ def route_request(sessions: SessionTable, protocol_segments: frozenset[str],
         protocol = protocol_route.inbound if protocol_route else guess_protocol_of(head.path, head.headers, query)
         return Refusal(protocol, unauthenticated())
     provider = session.provider
+    base = _upstream_base(provider.api_base or "")
+    if base is None:
+        return None
     if protocol_route is not None:
         if not provider.speaks(protocol_route.inbound):  # type: ignore[arg-type]
-            return None
-        base = _upstream_base(provider.api_base or "")
-        if base is None:
             return None
         return Target(session, protocol_route.inbound, *base, route=protocol_route)
     if segment != provider.name or provider.via_litellm or not provider.primary_format:
         return None
     url = passthrough_url(provider, tail, MultiDict(head.query_items()) if head.query_string else {})
-    base = _upstream_base(url)
-    if base is None:
-        return None
     return Target(session, provider.primary_format, *base, url=url)
 
 
@@ -123,15 +116,18 @@ def _protocol_route(head: RequestHead) -> ProtocolRoute | None:
     return ProtocolRoute("gemini", _GEMINI_METHODS[method], model, method == "streamGenerateContent")
 
 
-@functools.lru_cache(maxsize=256)
-def _upstream_base(url: str) -> tuple[str, str, int, str] | None:
-    """(scheme, host, port, Host header) for a URL the lane can reach itself: plain HTTP(S), no
-    credentials in it, no HTTP(S)_PROXY for its host (aiohttp's client speaks to proxies)."""
-    parts: SplitResult = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc or env_proxy(url):
-        return None
+@functools.lru_cache(maxsize=64)
+def _upstream_base(api_base: str) -> tuple[str, str, int, str] | None:
+    """(scheme, host, port, Host header) of a provider the lane can reach itself: plain HTTP(S), no
+    credentials in the URL, no HTTP(S)_PROXY for its host (aiohttp's client speaks to proxies)."""
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        return None
-    return parts.scheme, parts.hostname, port, parts.netloc
+        parts: SplitResult = urlsplit(api_base)
+        default_port = {"http": 80, "https": 443}.get(parts.scheme)
+        if default_port is None or not parts.hostname or "@" in parts.netloc or env_proxy(api_base):
+            return None
+        port = parts.port or default_port
+        host = parts.hostname.encode("idna").decode("ascii")  # what aiohttp sends for a non-ASCII name
+    except (ValueError, UnicodeError):
+        return None  # aiohttp's client says what is wrong with the URL
+    shown = f"[{host}]" if ":" in host else host
+    return parts.scheme, host, port, shown if port == default_port else f"{shown}:{port}"
