@@ -154,6 +154,26 @@ async def test_tool_round_trip_through_the_proxy(harness, upstream_format, provi
     assert all(r.protocol == upstream_format for r in model_requests)
 
 
+SAME_PROTOCOL = [("claude", "anthropic-messages", "anthropic"), ("codex", "openai-responses", "vllm")]
+
+
+@pytest.mark.parametrize("harness,upstream_format,provider_type", SAME_PROTOCOL)
+async def test_tool_round_trip_relayed_through_the_proxy(harness, upstream_format, provider_type, tmp_path):
+    """``--with-proxy`` to a provider of the harness's own protocol: relayed (the proxy's fast lane),
+    with the harness's real HTTP client, keep-alive and streaming; only the key changes."""
+    async with UpstreamServer(upstream_format, tool_round_trip, api_key=KEY) as upstream:
+        prompt = f"Run the shell command `{TOOL_COMMAND}` and tell me what it printed."
+        code, out, _ = await run_amux(tmp_path, harness, config_for(upstream, provider_type, upstream_format),
+                                      "--with-proxy", harness_args=HEADLESS[harness](prompt))
+        model_requests = [r for r in upstream.requests if r.method == "POST"]
+    assert code == 0, out
+    assert "(proxy at http://127.0.0.1:" in out, out
+    assert FINAL in out, out
+    assert any(TOOL_OUTPUT in r.body for r in model_requests), "the tool's output never reached the upstream"
+    key_header = "x-api-key" if upstream_format == "anthropic-messages" else "authorization"
+    assert all(KEY in r.headers[key_header] for r in model_requests), "the proxy puts the provider's key in"
+
+
 @pytest.mark.parametrize("harness,upstream_format,provider_type", PROXIED)
 async def test_upstream_error_reaches_the_user(harness, upstream_format, provider_type, tmp_path):
     """A 400 fails fast in every harness (401 would be retried for minutes by Claude Code)."""
