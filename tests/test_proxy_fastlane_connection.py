@@ -242,8 +242,6 @@ async def test_a_body_over_the_limit_is_413_in_the_callers_format(monkeypatch, p
     assert not up.requests
 
 
-@pytest.mark.xfail(strict=True, reason="fastlane/head.py read_request_head relays an HTTP/1.1 request without Host; "
-                                       "aiohttp answers it 400 (RFC 9112 3.2)")
 async def test_a_request_without_host_gets_aiohttps_400():
     async with UpstreamServer("openai-chat") as up, proxy_for(up.provider("fx")) as (server, session):
         data = raw_request("POST", PASS, [("Authorization", f"Bearer {session.token}")], CHAT)

@@ -16,6 +16,7 @@ import pytest
 
 import amux_tui.proxy.server as server_module
 import amux_tui.proxy.sessions as sessions_module
+from amux_tui.proxy.upstream import WHOLE_BODY_LIMIT
 from proxy_client import PROTOCOLS, auth_headers, error_shape_ok, post, proxy_for, request_body, route, sse_events
 from test_proxy_fastlane import (
     WAIT, chunked_body, comparable, json_headers, next_answer, passthrough_path, raw_connection, raw_request,
@@ -177,46 +178,59 @@ async def test_a_stream_cut_mid_way_ends_with_the_protocols_error_event(protocol
         assert server.fast_lane.relayed == 2
 
 
-@pytest.mark.parametrize("framing", ["length", "chunked", "close"])
-async def test_a_plain_answer_cut_mid_body_reaches_the_client_incomplete(framing):
+def _cut_answer(framing: str) -> bytes:
+    """An upstream answer cut mid-body, framed as named."""
     body = json.dumps({"id": "x", "choices": [{"message": {"content": "y" * 200}}]}).encode()
     if framing == "length":
-        data = http_answer(200, body, headers=[("Content-Type", "application/json")])[:-100]
-    elif framing == "chunked":
-        data = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        return http_answer(200, body, headers=[("Content-Type", "application/json")])[:-100]
+    if framing == "long length":  # past the size held until complete: streamed as it comes
+        return http_answer(200, b"y" * (WHOLE_BODY_LIMIT + 1), headers=[("Content-Type", "application/x")])[:-100]
+    if framing == "chunked":
+        return (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                 b"%x\r\n%b\r\n" % (60, body[:60]))
-    else:  # an event stream announced with a length, cut: not chunked, so no error event can be added
-        data = http_answer(200, b"data: {}\n\n" * 20, headers=[("Content-Type", "text/event-stream")])[:-50]
+    return http_answer(200, b"data: {}\n\n" * 20, headers=[("Content-Type", "text/event-stream")])[:-50]
+
+
+@pytest.mark.parametrize("framing,outcome", [
+    ("length", "502"),  # held until complete: a clean error, as aiohttp reads such answers whole
+    ("long length", "cut"), ("chunked", "cut"),  # the head went out: only a cut can say it failed
+    ("event stream with a length", "error event"),  # streams always go out chunked, so an event can end them
+])
+async def test_an_answer_cut_mid_body_is_an_error_or_a_cut_as_on_aiohttp(framing, outcome):
+    data = _cut_answer(framing)
     async with RawUpstream(lambda request: RawReply(data, close=True)) as up, \
             proxy_for(UpstreamServer("openai-chat").provider("fx", api_base=up.origin + "/v1")) as (server, session):
-        async with raw_connection(server) as (reader, writer):
-            writer.write(raw_request("POST", "/fx/v1/chat/completions", json_headers("openai-chat", session.token),
-                                     b"{}"))
-            answer = await next_answer(reader)
+        seen = []
+        for chunked in (False, True):  # the lane, then aiohttp
+            async with raw_connection(server) as (reader, writer):
+                writer.write(raw_request("POST", "/fx/v1/chat/completions", json_headers("openai-chat", session.token),
+                                         b"{}", chunked=chunked))
+                if framing == "long length":
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+                    rest = await asyncio.wait_for(reader.read(), WAIT)  # until the proxy cuts the connection
+                    seen.append((int(head.split()[1]), len(rest) < WHOLE_BODY_LIMIT + 1, b""))
+                else:
+                    answer = await next_answer(reader)
+                    seen.append((answer.status, not answer.complete, answer.body))
         assert server.fast_lane.relayed == 1
-    assert answer.status == 200 and not answer.complete
-    record = session.traffic.records()[-1]
-    assert record.error and not record.in_flight
-
-
-_USAGE_LOST = pytest.mark.xfail(strict=True, reason=(
-    "fastlane/lane.py FastLane.serve: after an upstream failure once the head was sent it returns without "
-    "record_usage, so the tokens of a broken stream's first events are not recorded; relay.py records them"))
-_BODY_KEPT = pytest.mark.xfail(strict=True, reason=(
-    "fastlane/lane.py _upstream_request sets record.request_body before parse_object raises; the aiohttp "
-    "route (exchange.read_model_request) sets it only after the body parsed, so its record has None"))
+    lane_record, aiohttp_record = session.traffic.records()
+    assert comparable(lane_record) == comparable(aiohttp_record)
+    assert lane_record.error and not lane_record.in_flight
+    for status, cut, body in seen:
+        if outcome == "502":
+            assert status == 502 and not cut
+            assert error_shape_ok("openai-chat", json.loads(body), 502)
+        elif outcome == "cut":
+            assert status == 200 and cut
+        else:
+            assert status == 200 and not cut and ends_with_error_event("openai-chat", body)
 
 
 def _error_cases():
     for protocol in PROTOCOLS:
         for case in ("upstream down", "upstream silent", "malformed body", "stream cut"):
             for kind in ("route", "passthrough"):
-                marks = []
-                if case == "malformed body" and kind == "route":
-                    marks.append(_BODY_KEPT)
-                if case == "stream cut" and protocol in ("anthropic-messages", "openai-responses"):
-                    marks.append(_USAGE_LOST)
-                yield pytest.param(protocol, case, kind, marks=marks, id=f"{protocol}-{case}-{kind}")
+                yield pytest.param(protocol, case, kind, id=f"{protocol}-{case}-{kind}")
 
 
 @pytest.mark.parametrize("protocol,case,kind", list(_error_cases()))

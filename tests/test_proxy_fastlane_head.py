@@ -12,10 +12,10 @@ from typing import Any
 
 import httptools
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from amux_tui.proxy.fastlane.head import LINE_LIMIT, RELAYED_METHODS, read_request_head
+from amux_tui.proxy.fastlane.head import HEADER_LIMIT, LINE_LIMIT, RELAYED_METHODS, read_request_head
 from amux_tui.proxy.server import ProxyServer
 from proxy_client import request_body
 from upstreams import Reply, UpstreamServer, read_http_answer
@@ -49,11 +49,19 @@ def test_a_plain_head_is_read_whole():
 
 @pytest.mark.parametrize("connection,close", [("close", True), ("keep-alive", False), ("Keep-Alive, CLOSE", True)])
 def test_connection_close_is_noticed(connection, close):
-    head = parse(b"GET /fx/v1/models HTTP/1.1\r\nConnection: %b\r\n\r\n" % connection.encode())
+    head = parse(b"GET /fx/v1/models HTTP/1.1\r\nHost: h\r\nConnection: %b\r\n\r\n" % connection.encode())
     assert head is not None and head.close is close and head.content_length == 0
 
 
+def with_host(data: bytes) -> bytes:
+    """``data`` with a Host header after its request line (each refusal must be for its own reason)."""
+    start = len(data) - len(data.lstrip(b"\r\n"))
+    line_end = data.index(b"\r\n", start) + 2
+    return data[:line_end] + b"Host: h\r\n" + data[line_end:]
+
+
 REFUSED = {
+    "no Host": b"GET /fx/x HTTP/1.1\r\nAccept: */*\r\n\r\n",
     "HTTP/1.0": b"GET /fx/x HTTP/1.0\r\n\r\n",
     "HTTP/2 preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
     "HEAD": b"HEAD /fx/x HTTP/1.1\r\n\r\n",
@@ -88,18 +96,26 @@ REFUSED = {
     "length over max": b"POST /fx/x HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1),
     "long header line": b"GET /fx/x HTTP/1.1\r\nX-A: " + b"a" * LINE_LIMIT + b"\r\n\r\n",
     "long request line": b"GET /fx/" + b"a" * LINE_LIMIT + b" HTTP/1.1\r\n\r\n",
+    "too many header lines": b"GET /fx/x HTTP/1.1\r\n" + b"X-A: a\r\n" * HEADER_LIMIT + b"\r\n",
+    "dot segment": b"GET /fx/./x HTTP/1.1\r\n\r\n",
+    "dot-dot segment": b"GET /fx/v1/../x HTTP/1.1\r\n\r\n",
+    "trailing dot-dot": b"GET /fx/v1/.. HTTP/1.1\r\n\r\n",
+    "double slash": b"GET /fx//x HTTP/1.1\r\n\r\n",
 }
 
 
 @pytest.mark.parametrize("name", list(REFUSED))
 def test_anything_unusual_is_left_to_aiohttp(name):
-    assert parse(REFUSED[name]) is None
+    data = REFUSED[name] if name == "no Host" else with_host(REFUSED[name])
+    assert parse(data) is None
 
 
 def test_the_limits_are_inclusive():
-    at_limit = b"GET /fx/x HTTP/1.1\r\nX-A: " + b"a" * (LINE_LIMIT - 5) + b"\r\n\r\n"
-    assert parse(at_limit) is not None
-    assert parse(b"POST /fx/x HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % MAX_BODY).content_length == MAX_BODY
+    assert parse(b"GET /fx/x HTTP/1.1\r\nHost: h\r\nX-A: " + b"a" * (LINE_LIMIT - 5) + b"\r\n\r\n") is not None
+    assert parse(b"GET /fx/x HTTP/1.1\r\nHost: h\r\n" + b"X-A: a\r\n" * (HEADER_LIMIT - 1) + b"\r\n") is not None
+    length = parse(b"POST /fx/x HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n" % MAX_BODY).content_length
+    assert length == MAX_BODY
+    assert parse(b"GET /fx/x.y/.z/..w HTTP/1.1\r\nHost: h\r\n\r\n") is not None  # dots inside names are fine
 
 
 # --- property: never raises; what it takes, llhttp reads the same -----------------------------------
@@ -111,13 +127,24 @@ header_values = st.one_of(st.binary(max_size=20), st.text(st.characters(min_code
                                                           max_size=20).map(str.encode),
                           st.sampled_from([b"close", b"chunked", b"12", b"0", b" 5 ", b"keep-alive, close"]))
 heads = st.builds(
-    lambda method, target, version, headers: b"%b %b %b\r\n" % (method, target, version)
+    lambda method, target, version, host, headers: b"%b %b %b\r\n%b" % (method, target, version, host)
     + b"".join(b"%b:%b\r\n" % (name.encode(), value) for name, value in headers) + b"\r\n",
     st.sampled_from([b"GET", b"POST", b"HEAD", b"DELETE", b"PATCH", b"put", b"OPTIONS"]),
-    st.one_of(st.sampled_from([b"/fx/v1/models", b"/v1/messages", b"/a?b=c&d", b"*", b"/%41"]),
+    st.one_of(st.sampled_from([b"/fx/v1/models", b"/v1/messages", b"/a?b=c&d", b"*", b"/%41", b"/a/./b"]),
               st.binary(min_size=1, max_size=20).map(lambda b: b"/" + b)),
     st.sampled_from([b"HTTP/1.1", b"HTTP/1.0", b"HTTP/1.11", b"http/1.1"]),
+    st.sampled_from([b"Host: 127.0.0.1\r\n", b""]),
     st.lists(st.tuples(header_names, header_values), max_size=6))
+
+printable = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=30).map(str.encode)
+plain_heads = st.builds(
+    lambda method, target, headers: b"%b %b HTTP/1.1\r\nHost: 127.0.0.1\r\n" % (method, target)
+    + b"".join(b"%b:%b\r\n" % (name.encode(), value) for name, value in headers) + b"\r\n",
+    st.sampled_from(sorted(RELAYED_METHODS)),
+    st.text("/abcxyz019-._~!$&'()*+,;=:@?", max_size=25).map(lambda text: b"/" + text.encode()),
+    st.lists(st.tuples(st.text(TOKEN_CHARS, min_size=1, max_size=12), st.one_of(printable, header_values)),
+             max_size=6))
+"""Heads the lane should mostly read: every refusal they meet is a near miss."""
 
 
 class _Llhttp:
@@ -137,12 +164,13 @@ class _Llhttp:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(heads, st.binary(max_size=200)))
+@given(st.one_of(plain_heads, heads, st.binary(max_size=200)))
 def test_any_head_is_read_or_refused_and_llhttp_agrees_with_what_is_read(data):
     end = data.find(b"\r\n\r\n")
     if end < 0:
         data, end = data + b"\r\n\r\n", len(data)
     head = read_request_head(data, end, MAX_BODY)  # must not raise, whatever the bytes
+    event("read" if head is not None else "refused")
     if head is None:
         return
     assert head.method.encode() in RELAYED_METHODS and head.size == end + 4
@@ -152,8 +180,10 @@ def test_any_head_is_read_or_refused_and_llhttp_agrees_with_what_is_read(data):
     parser.feed_data(data[:end + 4])  # raises if llhttp thinks the head is malformed
     assert seen.done
     assert parser.get_method().decode() == head.method
-    assert seen.url.decode() == head.target
-    assert [(n.decode().lower(), v.decode()) for n, v in seen.headers] == \
+    path, _, query = seen.url.decode().partition("?")
+    assert (path, query) == (head.path, head.query_string)
+    # llhttp leaves trailing whitespace in a value; it is not part of the value (RFC 9110 5.5)
+    assert [(n.decode().lower(), v.decode().rstrip(" \t")) for n, v in seen.headers] == \
         [(n.lower(), v) for n, v in head.headers.items()]
     assert parser.should_keep_alive() is not head.close
 
@@ -232,8 +262,11 @@ targets = st.sampled_from(["/fx/v1/chat/completions", "/v1/chat/completions", "/
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(heads, st.binary(max_size=300)), st.booleans(), targets, st.binary(max_size=60))
+@given(st.one_of(heads, st.binary(max_size=300)).filter(lambda data: not data.startswith(b"HEAD ")),
+       st.booleans(), targets, st.binary(max_size=60))
 def test_random_heads_never_get_a_500_or_hang(running, fuzzed, with_token, target, tail):
+    """(HEAD is left out: which answers have a body is aiohttp's business, and its 400 to a malformed
+    HEAD request carries one, which no reader can frame.)"""
     token = running.token if with_token else "amux-nope"
     # half the time a real request (maybe with garbage headers) before the fuzzed bytes
     prefix = (b"POST %b HTTP/1.1\r\nAuthorization: Bearer %b\r\nContent-Type: application/json\r\n"

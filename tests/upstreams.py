@@ -433,9 +433,11 @@ async def read_http_answer(reader: asyncio.StreamReader, *, head_request: bool =
         def on_header(self, name: bytes, value: bytes) -> None:
             self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
-        def on_headers_complete(self) -> bool | None:
+        def on_headers_complete(self) -> None:
             self.head_done = True
-            return True if head_request else None  # a HEAD answer has no body, whatever its length says
+            if head_request:  # a HEAD answer has no body, whatever its length says
+                self.done = True
+                self.keep_alive = parser.should_keep_alive()
 
         def on_body(self, data: bytes) -> None:
             self.body += data
