@@ -356,9 +356,6 @@ async def test_stop_lets_a_lane_stream_finish_within_the_grace():
     assert session.traffic.records()[-1].status == 200 and not session.traffic.records()[-1].error
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fastlane/front.py FrontConnection._take_request starts the record (FastLane.serve) only once the whole "
-    "body arrived: a client that hangs up mid-upload leaves no record; the aiohttp route records it 499"))
 async def test_a_client_that_hangs_up_mid_upload_is_recorded_as_aiohttp_records_it():
     async with UpstreamServer("openai-chat") as up, proxy_for(up.provider("fx")) as (server, session):
         body = json.dumps(request_body("openai-chat", "hi" * 1000)).encode()

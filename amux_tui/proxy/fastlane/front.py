@@ -21,6 +21,7 @@ from aiohttp import web
 
 from ..errors import ProxyError
 from ..state import POOL, SESSIONS
+from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
 from .head import HEAD_LIMIT, RequestHead, read_request_head
 from .lane import FastLane
@@ -53,7 +54,8 @@ class FrontConnection(asyncio.Protocol):
         self.writing_paused = False
         """The client is not reading: upstream reads pause until it catches up."""
         self.last_active = time.monotonic()
-        self._pending: tuple[RequestHead, Target | Refusal] | None = None
+        self._pending: tuple[RequestHead, Target | Refusal, RequestRecord | None] | None = None
+        """A request whose head is read and whose body is still arriving (with its record, if relayed)."""
         self._scanned = 0
         """Bytes of ``buffer`` already searched for the end of a head."""
         self._read_paused = False
@@ -88,6 +90,10 @@ class FrontConnection(asyncio.Protocol):
         self.connections.discard(self)
         if self.task is not None:
             self.task.cancel()  # the client went away: stop the upstream call too
+        if self._pending is not None and self._pending[2] is not None:
+            target, record = self._pending[1], self._pending[2]
+            assert isinstance(target, Target)
+            target.session.traffic.finish(record, status=499, error="the client went away")
 
     def pause_writing(self) -> None:
         self.writing_paused = True
@@ -138,8 +144,9 @@ class FrontConnection(asyncio.Protocol):
                 if head is None or target is None:
                     self._hand_off()
                     return
-                self._pending = (head, target)
-            head, target = self._pending
+                record = self.lane.begin(head, target) if isinstance(target, Target) else None
+                self._pending = (head, target, record)
+            head, target, record = self._pending
             size = head.size + head.content_length
             if len(self.buffer) < size:
                 return
@@ -152,7 +159,8 @@ class FrontConnection(asyncio.Protocol):
                 if self.closing:
                     self.close()
                 continue
-            self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target))
+            assert record is not None
+            self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target, record))
             self.task.add_done_callback(self._served)
 
     def _route(self, head: RequestHead) -> Target | Refusal | None:

@@ -48,19 +48,24 @@ class FastLane:
         self.protocol_segments = protocol_segments
         """First path segments the protocol routes own (``v1``, ``v1beta``, ``messages``...)."""
         self.relayed = 0
-        """Requests served here (a figure for tests and benches: the lane must not be bypassed unnoticed)."""
+        """Requests taken here (a figure for tests: the lane must not be bypassed unnoticed)."""
 
     def route(self, head: RequestHead) -> Target | Refusal | None:
         """Where ``head``'s request goes, its refusal, or None when it is aiohttp's."""
         return route_request(self.sessions, self.protocol_segments, head)
 
-    async def serve(self, front: FrontConnection, head: RequestHead, body: bytes, target: Target) -> None:
-        """Relay one request; its record is finished however this ends."""
-        session, protocol = target.session, target.protocol
-        record = RequestRecord(route=f"{head.method} {redact_url(head.shown_target)}", inbound=protocol,
+    def begin(self, head: RequestHead, target: Target) -> RequestRecord:
+        """The request's record, in its session's log from the moment its head is read (as on aiohttp:
+        the upload counts in its duration, and a client that leaves mid-upload is recorded)."""
+        record = RequestRecord(route=f"{head.method} {redact_url(head.shown_target)}", inbound=target.protocol,
                                request_headers=redact_headers(head.headers))
         self.relayed += 1
-        session.traffic.begin(record)
+        return target.session.traffic.begin(record)
+
+    async def serve(self, front: FrontConnection, head: RequestHead, body: bytes, target: Target,
+                    record: RequestRecord) -> None:
+        """Relay one request; its record (from `begin`) is finished however this ends."""
+        session, protocol = target.session, target.protocol
         answer = front.answer = RelayedAnswer(front, record, protocol, close=head.close)
         status: int | None = None
         error: str | None = None
