@@ -139,28 +139,13 @@ async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch
 
 PROXIED = [("claude", "openai-chat", "vllm"), ("codex", "anthropic-messages", "anthropic"),
            ("gemini", "openai-chat", "vllm"), ("opencode", "anthropic-messages", "anthropic")]
+RELAYED = [("claude", "anthropic-messages", "anthropic"), ("codex", "openai-responses", "vllm")]
+"""``--with-proxy`` to a provider of the harness's own protocol: relayed by the proxy's fast lane,
+with the harness's real HTTP client, keep-alive and streaming; only the key changes."""
 
 
-@pytest.mark.parametrize("harness,upstream_format,provider_type", PROXIED)
+@pytest.mark.parametrize("harness,upstream_format,provider_type", PROXIED + RELAYED)
 async def test_tool_round_trip_through_the_proxy(harness, upstream_format, provider_type, tmp_path):
-    async with UpstreamServer(upstream_format, tool_round_trip, api_key=KEY) as upstream:
-        prompt = f"Run the shell command `{TOOL_COMMAND}` and tell me what it printed."
-        code, out, _ = await run_amux(tmp_path, harness, config_for(upstream, provider_type, upstream_format),
-                                      "--with-proxy", harness_args=HEADLESS[harness](prompt))
-        model_requests = [r for r in upstream.requests if r.method == "POST"]
-    assert code == 0, out
-    assert FINAL in out, out
-    assert any(TOOL_OUTPUT in r.body for r in model_requests), "the tool's output never reached the upstream"
-    assert all(r.protocol == upstream_format for r in model_requests)
-
-
-SAME_PROTOCOL = [("claude", "anthropic-messages", "anthropic"), ("codex", "openai-responses", "vllm")]
-
-
-@pytest.mark.parametrize("harness,upstream_format,provider_type", SAME_PROTOCOL)
-async def test_tool_round_trip_relayed_through_the_proxy(harness, upstream_format, provider_type, tmp_path):
-    """``--with-proxy`` to a provider of the harness's own protocol: relayed (the proxy's fast lane),
-    with the harness's real HTTP client, keep-alive and streaming; only the key changes."""
     async with UpstreamServer(upstream_format, tool_round_trip, api_key=KEY) as upstream:
         prompt = f"Run the shell command `{TOOL_COMMAND}` and tell me what it printed."
         code, out, _ = await run_amux(tmp_path, harness, config_for(upstream, provider_type, upstream_format),
@@ -170,6 +155,7 @@ async def test_tool_round_trip_relayed_through_the_proxy(harness, upstream_forma
     assert "(proxy at http://127.0.0.1:" in out, out
     assert FINAL in out, out
     assert any(TOOL_OUTPUT in r.body for r in model_requests), "the tool's output never reached the upstream"
+    assert all(r.protocol == upstream_format for r in model_requests)
     key_header = "x-api-key" if upstream_format == "anthropic-messages" else "authorization"
     assert all(KEY in r.headers[key_header] for r in model_requests), "the proxy puts the provider's key in"
 

@@ -242,7 +242,9 @@ async def test_a_lane_failure_is_recorded_as_aiohttp_records_it(protocol, case, 
         provider = up.provider("fx")
         if case == "upstream down":
             provider = up.provider("fx", api_base=_base(protocol, f"http://127.0.0.1:{_closed_port()}"))
-        async with proxy_for(provider, params={"timeout": 0.3}) as (server, session):
+        # Only the silent upstream needs a short read timeout; on a loaded machine a first answer can take longer.
+        params = {"timeout": 0.3} if case == "upstream silent" else {}
+        async with proxy_for(provider, params=params) as (server, session):
             body = json.dumps(request_body(protocol, "hi", stream=stream)).encode()
             if case == "malformed body":
                 body = b"{broken"

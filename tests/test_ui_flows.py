@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures.ui.drive import wait_until  # noqa: E402
+from fixtures.ui.drive import alive, wait_until  # noqa: E402
 from fixtures.ui.screen_text import screen_text  # noqa: E402
 from upstreams import Reply, UpstreamServer  # noqa: E402
 
@@ -31,14 +31,6 @@ SIZE = (110, 32)
 
 def terminal_text(pane: SessionPane) -> str:
     return "\n".join(pane.query_one(TerminalView).terminal.screen.display)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture

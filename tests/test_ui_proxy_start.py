@@ -15,7 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures.ui.drive import wait_until  # noqa: E402
+from fixtures.ui.drive import alive, wait_until  # noqa: E402
 from upstreams import Reply, UpstreamServer  # noqa: E402
 
 from amux_tui.proxy.server import ProxyServer  # noqa: E402
@@ -25,14 +25,6 @@ from amux_tui.ui.options import DashboardOptions  # noqa: E402
 
 CHAT_CLIENT = Path(__file__).resolve().parent / "fixtures" / "ui" / "chat_client.py"
 SIZE = (110, 32)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.fixture
