@@ -125,3 +125,29 @@ async def test_provider_headers_cannot_add_a_second_host_or_length():
     assert head.count("\r\nhost:") == 1 and "evil.example" not in head
     assert head.count("content-length:") == 1 and "transfer-encoding" not in head
     assert "x-team: a" in head and request.body == b'{"a": 1}'
+
+
+@pytest.mark.parametrize("path", [PATH, "/v1/chat/completions", "/no/such/route?x=1"])
+@pytest.mark.parametrize("expect", [b"\x80", b"magic"])
+async def test_an_expectation_other_than_100_continue_is_a_417_in_the_callers_format(path, expect):
+    """aiohttp's own expect handler answers 500 for a value that is not UTF-8; nothing reaches it."""
+    async with lane_to(lambda request: RawReply(ok("never"))) as (up, server, session):
+        async with raw_connection(server) as (reader, writer):
+            head = raw_request("POST", path, json_headers("openai-chat", session.token), b"{}")
+            writer.write(head.replace(b"\r\n\r\n", b"\r\nExpect: " + expect + b"\r\n\r\n", 1))
+            answer = await next_answer(reader)
+        assert not up.requests
+    assert answer.status == 417
+    assert "100-continue" in json.loads(answer.body)["error"]["message"]
+
+
+async def test_expect_100_continue_still_works():
+    async with lane_to(lambda request: RawReply(ok("continued"))) as (up, server, session):
+        async with raw_connection(server) as (reader, writer):
+            head = raw_request("POST", PATH, json_headers("openai-chat", session.token), b"{}")
+            body_at = head.index(b"\r\n\r\n") + 4
+            writer.write(head[:body_at - 2] + b"Expect: 100-continue\r\n\r\n")
+            assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)).startswith(b"HTTP/1.1 100")
+            writer.write(head[body_at:])
+            answer = await next_answer(reader)
+    assert answer.status == 200 and b"continued" in answer.body

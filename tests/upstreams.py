@@ -234,7 +234,8 @@ class UpstreamServer:
                      "anthropic-messages": anthropic_json, "gemini": gemini_json}[protocol]
             return web.json_response(build(reply, model), headers=dict(reply.headers))
         if protocol == "openai-chat":
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+            options = body.get("stream_options")  # fuzzed bodies send anything here
+            include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
             events = openai_chat_events(reply, model, include_usage=include_usage)
         else:
             events = {"openai-responses": responses_events, "anthropic-messages": anthropic_events,

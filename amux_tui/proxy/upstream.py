@@ -24,7 +24,9 @@ DEFAULT_READ_TIMEOUT = 600.0
 
 CREDENTIAL_HEADERS = frozenset({"authorization", "x-api-key", "x-goog-api-key", "api-key"})
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-                        "trailers", "transfer-encoding", "upgrade", "host", "content-length"})
+                        "trailers", "transfer-encoding", "upgrade", "host", "content-length", "expect"})
+"""Headers about one connection, not the message: never relayed either way. ``Expect`` included: the
+proxy has already answered ``100-continue`` itself and sends the whole body upstream."""
 WHOLE_BODY_LIMIT = 4 * 1024 * 1024
 """A plain (not event-stream) answer up to this size is read whole and sent in one write: headers
 and body in one packet instead of two is most of a small request's cost on a busy machine, and an
@@ -120,7 +122,14 @@ def passthrough_url(provider: ResolvedProvider, tail: str, query: Mapping[str, s
     ``https://openrouter.ai/api/v1`` + ``chat/completions`` → ``.../api/v1/chat/completions``.
     The session's ``key=`` query parameter is dropped (Gemini's key goes in a header instead).
     """
-    base = (provider.api_base or "").rstrip("/")
+    kept = tuple((name, value) for name, value in query.items() if name != "key")
+    return _passthrough_url(provider.api_base or "", tail, kept)
+
+
+@functools.lru_cache(maxsize=256)
+def _passthrough_url(api_base: str, tail: str, kept: tuple[tuple[str, str], ...]) -> str:
+    """`passthrough_url`, remembered: a harness calls the same few paths all session long."""
+    base = api_base.rstrip("/")
     scheme_host, _, base_path = base.partition("://")[2].partition("/")
     base_parts = [part for part in base_path.split("/") if part]
     tail_parts = [part for part in tail.split("/") if part]
@@ -130,7 +139,6 @@ def passthrough_url(provider: ResolvedProvider, tail: str, query: Mapping[str, s
             overlap = size
             break
     url = base + "/" + "/".join(quote(part, safe=":@-._~!$&'()*+,;=") for part in tail_parts[overlap:])
-    kept = [(name, value) for name, value in query.items() if name != "key"]
     if kept:
         from urllib.parse import urlencode
 

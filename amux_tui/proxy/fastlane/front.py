@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ..errors import ProxyError
+from ..errors import ProxyError, guess_protocol_of
 from ..state import POOL, SESSIONS
 from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
-from .head import HEAD_LIMIT, RequestHead, read_request_head
+from .head import HEAD_LIMIT, RequestHead, read_request_head, refused_expectation
 from .lane import FastLane
 from .routes import Refusal, Target
 
@@ -91,8 +91,9 @@ class FrontConnection(asyncio.Protocol):
         if self.task is not None:
             self.task.cancel()  # the client went away: stop the upstream call too
         if self._pending is not None and self._pending[2] is not None:
-            target, record = self._pending[1], self._pending[2]
+            head, target, record = self._pending
             assert isinstance(target, Target)
+            self.lane.note_headers(record, head)
             target.session.traffic.finish(record, status=499, error="the client went away")
 
     def pause_writing(self) -> None:
@@ -142,7 +143,11 @@ class FrontConnection(asyncio.Protocol):
                 head = read_request_head(self.buffer, end, self.max_body)
                 target = self._route(head) if head is not None else None
                 if head is None or target is None:
-                    self._hand_off()
+                    refused = refused_expectation(self.buffer, end)
+                    if refused is not None:
+                        self._refuse_expectation(*refused)
+                    else:
+                        self._hand_off()
                     return
                 record = self.lane.begin(head, target) if isinstance(target, Target) else None
                 self._pending = (head, target, record)
@@ -160,8 +165,15 @@ class FrontConnection(asyncio.Protocol):
                     self.close()
                 continue
             assert record is not None
-            self.task = asyncio.get_running_loop().create_task(self.lane.serve(self, head, body, target, record))
+            self.task = self.lane.serve(self, head, body, target, record)
             self.task.add_done_callback(self._served)
+
+    def _refuse_expectation(self, path: str, expectation: str) -> None:
+        """417 in the caller's format, then close: the body, if any, was never asked for."""
+        protocol = guess_protocol_of(path, {}, {})
+        self.send_error(protocol, ProxyError(417, f"unsupported Expect header {expectation!r}: only 100-continue "
+                                                  "is understood"), close=True)
+        self.close()
 
     def _route(self, head: RequestHead) -> Target | Refusal | None:
         try:

@@ -107,3 +107,18 @@ def read_request_head(buffer: bytes | bytearray, end: int, max_body: int) -> Req
         return None  # HTTP/1.1 requires it; aiohttp answers 400
     path, _, query_string = parts[1].decode("ascii").partition("?")
     return RequestHead(parts[0].decode("ascii"), path, query_string, headers, content_length or 0, close, end + 4)
+
+
+_EXPECT_LINE = re.compile(rb"\r\nexpect[ \t]*:[ \t]*([^\r\n]*?)[ \t]*(?=\r\n)", re.IGNORECASE)
+
+
+def refused_expectation(buffer: bytes | bytearray, end: int) -> tuple[str, str] | None:
+    """(path, expectation) when the head asks for something other than ``100-continue``: the lane answers
+    417 itself, since aiohttp's own expect handler fails with a 500 on a value that is not UTF-8."""
+    head = bytes(buffer[:end + 2])
+    found = _EXPECT_LINE.search(head)
+    if found is None or found.group(1).lower() == b"100-continue":
+        return None
+    request_line = head.split(b"\r\n", 1)[0].split(b" ")
+    path = request_line[1].decode("latin-1") if len(request_line) > 1 else "/"
+    return path, found.group(1).decode("ascii", "backslashreplace")

@@ -27,7 +27,7 @@ from ..upstream import HOP_BY_HOP, RETRY_WINDOW, USER_AGENT, passthrough_headers
 from ..usage import record_usage
 from .answer import RelayedAnswer
 from .head import RequestHead
-from .pool import UpstreamClosed, UpstreamMalformed, UpstreamPool, UpstreamTimeout
+from .pool import UpstreamClosed, UpstreamConnection, UpstreamMalformed, UpstreamPool, UpstreamTimeout
 from .routes import Refusal, Target, route_request
 
 if TYPE_CHECKING:
@@ -56,24 +56,61 @@ class FastLane:
 
     def begin(self, head: RequestHead, target: Target) -> RequestRecord:
         """The request's record, in its session's log from the moment its head is read (as on aiohttp:
-        the upload counts in its duration, and a client that leaves mid-upload is recorded)."""
-        record = RequestRecord(route=f"{head.method} {redact_url(head.shown_target)}", inbound=target.protocol,
-                               request_headers=redact_headers(head.headers))
+        the upload counts in its duration, and a client that leaves mid-upload is recorded). Its
+        redacted headers come with `note_headers`, once the request is on its way."""
+        record = RequestRecord(route=f"{head.method} {redact_url(head.shown_target)}", inbound=target.protocol)
         self.relayed += 1
         return target.session.traffic.begin(record)
 
-    async def serve(self, front: FrontConnection, head: RequestHead, body: bytes, target: Target,
-                    record: RequestRecord) -> None:
-        """Relay one request; its record (from `begin`) is finished however this ends."""
+    @staticmethod
+    def note_headers(record: RequestRecord, head: RequestHead) -> None:
+        if not record.request_headers:
+            record.request_headers = redact_headers(head.headers)
+
+    def serve(self, front: FrontConnection, head: RequestHead, body: bytes, target: Target,
+              record: RequestRecord) -> asyncio.Task[None]:
+        """Relay one request; its record (from `begin`) is finished however this ends.
+
+        The request goes upstream before this returns when a pooled connection is idle (most of the
+        time): the bookkeeping, and the task that waits for the answer, come after it, not before."""
+        answer = front.answer = RelayedAnswer(front, record, target.protocol, close=head.close)
+        sent: tuple[UpstreamConnection, asyncio.Future[None], float] | None = None
+        prepared: tuple[bytes, bytes] | Exception
+        try:
+            prepared = self._upstream_request(head, body, target, record)
+        except Exception as exc:  # noqa: BLE001 - a 400, or a bug: `_serve` answers either in the caller's format
+            prepared = exc
+        else:
+            connection = self.pool.take_idle(target.scheme, target.host, target.port)
+            if connection is not None:
+                answer.attach(connection)
+                done = connection.send(*prepared, answer, _read_timeout(target.session))
+                sent = (connection, done, time.monotonic())
+        self.note_headers(record, head)
+        task = asyncio.get_running_loop().create_task(self._serve(front, head, target, record, answer, prepared, sent))
+        task.add_done_callback(lambda _: self._never_started(target, record, sent))
+        return task
+
+    def _never_started(self, target: Target, record: RequestRecord,
+                       sent: tuple[UpstreamConnection, asyncio.Future[None], float] | None) -> None:
+        """A task cancelled before its first step never ran `_serve`'s clean-up: do it here."""
+        if record.in_flight:
+            target.session.traffic.finish(record, status=499, error="the client went away")
+            if sent is not None:
+                self.pool.discard(sent[0])
+
+    async def _serve(self, front: FrontConnection, head: RequestHead, target: Target, record: RequestRecord,
+                     answer: RelayedAnswer, prepared: tuple[bytes, bytes] | Exception,
+                     sent: tuple[UpstreamConnection, asyncio.Future[None], float] | None) -> None:
         session, protocol = target.session, target.protocol
-        answer = front.answer = RelayedAnswer(front, record, protocol, close=head.close)
         status: int | None = None
         error: str | None = None
         try:
             try:
-                head_bytes, data = self._upstream_request(head, body, target, record)
-                await self._exchange(target, head_bytes, data, answer, session)
-            except ProxyError as failure:  # a malformed body (400), a provider header that cannot be sent
+                if isinstance(prepared, Exception):
+                    raise prepared
+                await self._exchange(target, *prepared, answer, sent)
+            except ProxyError as failure:
                 front.send_error(protocol, failure, close=head.close)
                 status, error = failure.status, failure.message
                 return
@@ -91,6 +128,8 @@ class FastLane:
                 record_usage(record, answer.is_sse)
         except asyncio.CancelledError:
             status, error = 499, "the client went away"
+            if sent is not None and not sent[1].done():
+                self.pool.discard(sent[0])  # sent, never awaited: the connection carries a dead exchange
             raise
         except Exception as exc:  # noqa: BLE001 - as the error middleware: never a traceback to the client
             details = scrub("".join(traceback.format_exception(exc)), self.sessions.secrets_to_redact())
@@ -128,23 +167,26 @@ class FastLane:
         return request_head(head.method, url, target.host_header, headers, data), data
 
     async def _exchange(self, target: Target, request_head: bytes, body: bytes, answer: RelayedAnswer,
-                        session: Session) -> None:
-        """Send on a pooled connection; once more on a new one when a reused connection closes
-        unanswered right away (a keep-alive timeout racing our write, as `upstream.send_upstream`)."""
-        timeout = timeout_for(session.params)
-        connect_timeout = timeout.sock_connect or 10.0
-        read_timeout = timeout.sock_read or 600.0
+                        sent: tuple[UpstreamConnection, asyncio.Future[None], float] | None) -> None:
+        """Wait for the answer to what `serve` sent on a pooled connection, or send on a new one; once
+        more on a new one when a reused connection closes unanswered right away (a keep-alive timeout
+        racing our write, as `upstream.send_upstream`)."""
+        session = target.session
         for attempt in (1, 2):
-            connection, reused = await self.pool.acquire(target.scheme, target.host, target.port, connect_timeout,
-                                                         fresh=attempt == 2)
-            answer.attach(connection)
-            sent = time.monotonic()
+            if sent is not None and attempt == 1:
+                connection, done, sent_at = sent
+                reused = True
+            else:
+                connection = await self.pool.connect(target.scheme, target.host, target.port,
+                                                     _connect_timeout(session))
+                answer.attach(connection)
+                done, sent_at, reused = connection.send(request_head, body, answer, _read_timeout(session)), \
+                    time.monotonic(), False
             try:
-                await connection.exchange(request_head, body, answer, read_timeout)
+                await connection.wait(done)
             except UpstreamClosed:
                 self.pool.discard(connection)
-                if reused and attempt == 1 and connection.bytes_seen == 0 \
-                        and time.monotonic() - sent < RETRY_WINDOW:
+                if reused and connection.bytes_seen == 0 and time.monotonic() - sent_at < RETRY_WINDOW:
                     continue
                 raise
             except BaseException:
@@ -154,6 +196,14 @@ class FastLane:
                 answer.attach(None)
             self.pool.release(connection)
             return
+
+
+def _read_timeout(session: Session) -> float:
+    return timeout_for(session.params).sock_read or 600.0
+
+
+def _connect_timeout(session: Session) -> float:
+    return timeout_for(session.params).sock_connect or 10.0
 
 
 def request_head(method: str, url: str, host_header: str, headers: CIMultiDict[str], body: bytes) -> bytes:

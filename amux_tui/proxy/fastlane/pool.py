@@ -154,9 +154,8 @@ class UpstreamConnection(asyncio.Protocol):
 
     # the exchange ---------------------------------------------------------------------------------
 
-    async def exchange(self, head: bytes, body: bytes, sink: AnswerSink, read_timeout: float) -> None:
-        """Send a request and feed the answer to ``sink``; raises `UpstreamClosed`, `UpstreamTimeout`
-        or `UpstreamMalformed`; cancelling it closes the connection."""
+    def send(self, head: bytes, body: bytes, sink: AnswerSink, read_timeout: float) -> asyncio.Future[None]:
+        """Write a request now; the answer goes to ``sink``. Then `wait` for the future returned."""
         assert self.transport is not None
         loop = asyncio.get_running_loop()
         self._sink, self._done = sink, loop.create_future()
@@ -165,13 +164,18 @@ class UpstreamConnection(asyncio.Protocol):
         self._read_timeout = read_timeout
         self._last_read = time.monotonic()
         self._timer = loop.call_later(read_timeout, self._check_read_timeout)
+        if len(body) <= SMALL_BODY:
+            self.transport.write(head + body)  # one packet
+        else:
+            self.transport.write(head)
+            self.transport.write(body)  # not copied when the socket takes it whole
+        return self._done
+
+    async def wait(self, done: asyncio.Future[None]) -> None:
+        """The answer to what `send` sent has ended; raises `UpstreamClosed`, `UpstreamTimeout` or
+        `UpstreamMalformed`; cancelling it closes the connection."""
         try:
-            if len(body) <= SMALL_BODY:
-                self.transport.write(head + body)  # one packet
-            else:
-                self.transport.write(head)
-                self.transport.write(body)  # not copied when the socket takes it whole
-            await self._done
+            await done
         except BaseException:
             self.close()
             raise
@@ -229,24 +233,25 @@ class UpstreamPool:
         self._busy: set[UpstreamConnection] = set()
         self._tls: asyncio.Future[ssl.SSLContext] | None = None
 
-    async def acquire(self, scheme: str, host: str, port: int, connect_timeout: float, *,
-                      fresh: bool = False) -> tuple[UpstreamConnection, bool]:
-        """A connection and whether it was reused (a reused one may turn out closed: retry once,
-        with ``fresh`` so the retry cannot meet another stale one)."""
-        key = (scheme, host, port)
-        idle = self._idle.get(key)
+    def take_idle(self, scheme: str, host: str, port: int) -> UpstreamConnection | None:
+        """A pooled connection, at once, if one is idle (it may turn out closed: retry once on a new one)."""
+        idle = self._idle.get((scheme, host, port))
         if idle:
             expired = time.monotonic() - KEEPALIVE_SECONDS
             while idle and (idle[0].closed or idle[0].idle_since < expired):
                 idle.popleft().close()  # oldest first: they would hold sockets until the server closes them
-            while idle and not fresh:
+            while idle:
                 connection = idle.pop()  # the newest: the least likely to be timed out by the server
                 if not connection.closed:
                     self._busy.add(connection)
-                    return connection, True
-        connection = await self._connect(key, connect_timeout)
+                    return connection
+        return None
+
+    async def connect(self, scheme: str, host: str, port: int, connect_timeout: float) -> UpstreamConnection:
+        """A new connection."""
+        connection = await self._connect((scheme, host, port), connect_timeout)
         self._busy.add(connection)
-        return connection, False
+        return connection
 
     def release(self, connection: UpstreamConnection) -> None:
         self._busy.discard(connection)
