@@ -143,15 +143,20 @@ def p99(values: list[float]) -> float:
     return statistics.quantiles(values, n=100)[98]
 
 
+def dashboard_home(tmp: Path, upstream: UpstreamServer) -> tuple[Path, dict[str, str]]:
+    """A providers.json whose one provider is ``upstream``, and a clean environment around it."""
+    config = tmp / "providers.json"
+    config.write_text(json.dumps({"version": 1, "providers": {"up": {
+        "type": "vllm", "api_base": upstream.base_url, "api_key": "bench-key", "models": ["fixture-model"]}}}))
+    return config, {"PATH": "/usr/bin:/bin", "HOME": str(tmp), "XDG_STATE_HOME": str(tmp / "state"),
+                    "TERM": "xterm-256color"}
+
+
 async def run(seconds: float, rate: float) -> None:
     reply = Reply(text="streamed answer " * 20, delay=0.001)
     async with UpstreamServer("openai-chat", [reply], api_key="bench-key") as upstream:
         with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "providers.json"
-            config.write_text(json.dumps({"version": 1, "providers": {"up": {
-                "type": "vllm", "api_base": upstream.base_url, "api_key": "bench-key", "models": ["fixture-model"]}}}))
-            env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "XDG_STATE_HOME": str(Path(tmp) / "state"),
-                   "TERM": "xterm-256color"}
+            config, env = dashboard_home(Path(tmp), upstream)
             app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False))
             async with app.run_test(size=(120, 40)) as pilot:
                 await pilot.pause(1.0)
@@ -198,11 +203,7 @@ async def first_launch(runs: int) -> None:
     rows = []
     async with UpstreamServer("openai-chat", [], api_key="bench-key") as upstream:
         with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "providers.json"
-            config.write_text(json.dumps({"version": 1, "providers": {"up": {
-                "type": "vllm", "api_base": upstream.base_url, "api_key": "bench-key", "models": ["fixture-model"]}}}))
-            env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "XDG_STATE_HOME": str(Path(tmp) / "state"),
-                   "TERM": "xterm-256color"}
+            config, env = dashboard_home(Path(tmp), upstream)
             for run_number in range(runs):
                 stamps = Path(tmp) / f"run-{run_number}"
                 stamps.mkdir()
