@@ -64,6 +64,11 @@ def upstream_failure(exc: BaseException, where: str) -> ProxyError:
     return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
 
 
+def unsupported_expectation(shown: str) -> ProxyError:
+    """417 for an ``Expect`` other than ``100-continue`` (``shown``: its value, printable)."""
+    return ProxyError(417, f"unsupported Expect header {shown!r}: only 100-continue is understood")
+
+
 def upstream_status_error(upstream_protocol: str, status: int, body: bytes,
                           headers: Mapping[str, str] | None = None) -> ProxyError:
     """An upstream error answer, with its own message (and ``retry-after``) kept."""

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from ..errors import ProxyError, guess_protocol_of
+from ..errors import ProxyError, guess_protocol_of, unsupported_expectation
 from ..state import POOL, SESSIONS
 from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
@@ -170,9 +170,7 @@ class FrontConnection(asyncio.Protocol):
 
     def _refuse_expectation(self, path: str, expectation: str) -> None:
         """417 in the caller's format, then close: the body, if any, was never asked for."""
-        protocol = guess_protocol_of(path, {}, {})
-        self.send_error(protocol, ProxyError(417, f"unsupported Expect header {expectation!r}: only 100-continue "
-                                                  "is understood"), close=True)
+        self.send_error(guess_protocol_of(path, {}, {}), unsupported_expectation(expectation), close=True)
         self.close()
 
     def _route(self, head: RequestHead) -> Target | Refusal | None:

@@ -57,13 +57,12 @@ class RequestHead:
         """The query's first value per name (as ``request.query.get`` sees it); only called when the
         target has one, and the target has no escapes to decode (`_TARGET`)."""
         values: dict[str, str] = {}
-        for pair in self.query_string.split("&"):
-            if pair:
-                name, _, value = pair.partition("=")
-                values.setdefault(name.replace("+", " "), value.replace("+", " "))
+        for name, value in self.query_items():
+            values.setdefault(name, value)
         return values
 
     def query_items(self) -> list[tuple[str, str]]:
+        """Every (name, value) of the query, in order, ``+`` read as a space."""
         return [(name.replace("+", " "), value.replace("+", " "))
                 for name, _, value in (pair.partition("=") for pair in self.query_string.split("&") if pair)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import Handler, caller_protocol, error_response
+from ..errors import Handler, caller_protocol, error_response, unsupported_expectation
 from ..state import ROUTE_PROTOCOLS
 
 VERSION_PREFIXES = ("/v1", "")
@@ -20,9 +20,8 @@ async def expect_continue(request: web.Request) -> web.StreamResponse | None:
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request.writer.output_size = 0  # the interim answer is not part of the body's size
         return None
-    shown = expect.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-    return error_response(caller_protocol(request), 417, f"unsupported Expect header {shown!r}: only "
-                                                          "100-continue is understood")
+    failure = unsupported_expectation(expect.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace"))
+    return error_response(caller_protocol(request), failure.status, failure.message)
 
 
 def add(app: web.Application, method: str, path: str, handler: Handler, protocol: str | None) -> None:
