@@ -1,7 +1,6 @@
 """Preflight against real local servers: missing binary, provider down, key rejected, model
 missing (Ollama: pull offered), context window passed on, and the short-lived on-disk cache."""
 
-import socket
 
 import pytest
 
@@ -12,7 +11,7 @@ from amux_tui.harnesses.preflight import run_preflight
 from amux_tui.harnesses.registry import get_adapter
 from amux_tui.providers.resolved import ResolvedProvider
 from provider_servers import FakeModel, ProviderServer
-from upstreams import UpstreamServer
+from upstreams import UpstreamServer, refused_port
 
 
 @pytest.fixture
@@ -29,12 +28,6 @@ def env(tmp_path, monkeypatch):
     return values
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def test_missing_binary_names_the_install_command(env):
     report = await run_preflight(get_adapter("gemini"), ResolvedProvider("p", "vllm", None, ()), "m", "proxy", env=env)
     problem = report.problems[0]
@@ -49,7 +42,7 @@ async def test_binary_found_in_amux_harness_bin(env):
 
 
 async def test_provider_that_does_not_answer(env):
-    prov = ResolvedProvider("down", "vllm", f"http://127.0.0.1:{closed_port()}/v1", ("openai-chat",), local=True)
+    prov = ResolvedProvider("down", "vllm", f"http://127.0.0.1:{refused_port()}/v1", ("openai-chat",), local=True)
     report = await run_preflight(get_adapter("qwen"), prov, "m", "direct", env=env, timeout=2)
     assert report.provider_status == "unreachable"
     assert report.problems and report.problems[0].exit_code == 1
@@ -122,7 +115,7 @@ async def test_native_route_with_own_login_is_not_probed(env):
 
 
 async def test_strict_prepare_raises_the_first_problem(env):
-    prov = ResolvedProvider("down", "vllm", f"http://127.0.0.1:{closed_port()}/v1", ("openai-chat",), local=True)
+    prov = ResolvedProvider("down", "vllm", f"http://127.0.0.1:{refused_port()}/v1", ("openai-chat",), local=True)
     with pytest.raises(LaunchError, match="does not answer"):
         await prepare_launch("qwen", prov, "m", env=env)
     plan = await prepare_launch("qwen", prov, "m", env=env, strict=False, dry_run=True)

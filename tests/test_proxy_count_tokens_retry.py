@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import json
 import re
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ import aiohttp
 import pytest
 
 from proxy_client import auth_headers, error_shape_ok, proxy_for
-from upstreams import UpstreamServer
+from upstreams import UpstreamServer, refused_port
 
 COUNT = 17
 ANTHROPIC_BODY = {"model": "claude-x", "messages": [{"role": "user", "content": "count these words please"}]}
@@ -93,12 +92,6 @@ def provider_at(protocol: str, port: int):
     return UpstreamServer(protocol).provider(api_base=f"http://127.0.0.1:{port}")
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def count(session, caller: str, http: aiohttp.ClientSession | None = None) -> tuple[int, dict]:
     """One count request as the caller's harness sends it: (status, JSON answer)."""
     if caller == "anthropic-messages":
@@ -157,7 +150,7 @@ async def test_an_upstream_that_keeps_hanging_up_is_a_502_after_one_retry(caller
 
 @pytest.mark.parametrize("caller,provider", [*TRANSLATED_COUNTS, ("anthropic-messages", "anthropic-messages")])
 async def test_an_upstream_that_is_down_is_a_502_in_the_callers_format(caller, provider):
-    async with proxy_for(provider_at(provider, _closed_port())) as (_, session):
+    async with proxy_for(provider_at(provider, refused_port())) as (_, session):
         status, answer = await asyncio.wait_for(count(session, caller), 30)
     assert status == 502, answer
     assert error_shape_ok(caller, answer, 502)

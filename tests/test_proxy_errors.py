@@ -13,15 +13,9 @@ import aiohttp
 import pytest
 
 from proxy_client import PAIRS, PROTOCOLS, auth_headers, error_shape_ok, post, proxy_for, request_body, route, sse_events
-from upstreams import Reply, UpstreamServer
+from upstreams import Reply, UpstreamServer, refused_port
 
 STATUSES = [400, 401, 403, 404, 413, 429, 500, 502, 503, 529]
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _message(protocol: str, raw: bytes) -> str:
@@ -44,7 +38,7 @@ async def test_upstream_status_keeps_status_and_message(inbound, upstream, statu
 @pytest.mark.parametrize("inbound,upstream", PAIRS)
 async def test_connection_refused_is_502(inbound, upstream):
     provider = UpstreamServer(upstream).provider()
-    base = f"http://127.0.0.1:{_closed_port()}" + ("/v1" if upstream.startswith("openai") else "")
+    base = f"http://127.0.0.1:{refused_port()}" + ("/v1" if upstream.startswith("openai") else "")
     async with proxy_for(provider.__class__(**{**provider.__dict__, "api_base": base})) as (_, session):
         got, raw = await post(session, inbound, request_body(inbound, "hi"))
     assert got == 502

@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import hmac
 import json
-import socket
 
 import aiohttp
 import pytest
@@ -21,13 +20,7 @@ from proxy_client import PROTOCOLS, auth_headers, error_shape_ok, post, proxy_fo
 from test_proxy_fastlane import (
     WAIT, chunked_body, comparable, json_headers, next_answer, passthrough_path, raw_connection, raw_request,
 )
-from upstreams import RawReply, RawUpstream, Reply, UpstreamServer, http_answer
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from upstreams import RawReply, RawUpstream, Reply, UpstreamServer, http_answer, refused_port
 
 
 def _base(protocol: str, origin: str) -> str:
@@ -89,7 +82,7 @@ async def test_a_malformed_body_on_a_lane_route_is_400_in_the_callers_format(pro
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 @pytest.mark.parametrize("kind", ["route", "passthrough"])
 async def test_an_upstream_that_is_down_is_502(protocol, kind):
-    provider = UpstreamServer(protocol).provider("fx", api_base=_base(protocol, f"http://127.0.0.1:{_closed_port()}"))
+    provider = UpstreamServer(protocol).provider("fx", api_base=_base(protocol, f"http://127.0.0.1:{refused_port()}"))
     async with proxy_for(provider) as (server, session):
         if kind == "route":
             status, raw = await asyncio.wait_for(post(session, protocol, request_body(protocol, "hi")), WAIT)
@@ -241,7 +234,7 @@ async def test_a_lane_failure_is_recorded_as_aiohttp_records_it(protocol, case, 
     async with UpstreamServer(protocol, script) as up:
         provider = up.provider("fx")
         if case == "upstream down":
-            provider = up.provider("fx", api_base=_base(protocol, f"http://127.0.0.1:{_closed_port()}"))
+            provider = up.provider("fx", api_base=_base(protocol, f"http://127.0.0.1:{refused_port()}"))
         # Only the silent upstream needs a short read timeout; on a loaded machine a first answer can take longer.
         params = {"timeout": 0.3} if case == "upstream silent" else {}
         async with proxy_for(provider, params=params) as (server, session):

@@ -463,3 +463,15 @@ async def read_http_answer(reader: asyncio.StreamReader, *, head_request: bool =
         status = parser.get_status_code()
         if status >= 200:
             return RawAnswer(status, collect.headers, bytes(collect.body), True, collect.keep_alive)
+
+
+_REFUSING: list[socket.socket] = []
+
+
+def refused_port() -> int:
+    """A loopback port where connections are refused, for the rest of the test run: the socket stays
+    bound and never listens, so no server started later (the proxy itself, with port 0) can take it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _REFUSING.append(sock)
+    return sock.getsockname()[1]
