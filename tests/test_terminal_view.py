@@ -154,12 +154,19 @@ async def test_busy_messages_from_osc_7501() -> None:
         assert [m.busy for m in app.messages if isinstance(m, TerminalView.BusyChanged)] == [False, True, False, True]
 
 
+async def tree_pids(view: TerminalView) -> list[int]:
+    """The fixture tree's pids, once their line is on screen whole (a partial last pid would
+    name another process)."""
+    pattern = re.compile(r"PIDS (\d+) (\d+) (\d+) (\d+) END")
+    await until(lambda: pattern.search(text_of(view)) is not None)
+    return [int(p) for p in pattern.search(text_of(view)).groups()]
+
+
 async def test_no_survivors_after_the_app_exits() -> None:
     view = TerminalView([sys.executable, str(FIXTURES / "spawn_tree.py"), "wait"])
     app = ViewApp(view)
     async with app.run_test(size=(80, 20)):
-        await until(lambda: "PIDS" in text_of(view))
-        pids = [int(p) for p in re.search(r"PIDS (\d+) (\d+) (\d+) (\d+)", text_of(view)).groups()]
+        pids = await tree_pids(view)
         root = view.terminal.session.pid
     assert all(not os.path.exists(f"/proc/{pid}") for pid in [root, *pids])
 
@@ -168,8 +175,7 @@ async def test_close_ends_the_tree_and_keeps_the_screen() -> None:
     view = TerminalView([sys.executable, str(FIXTURES / "spawn_tree.py"), "wait"])
     app = ViewApp(view)
     async with app.run_test(size=(80, 20)):
-        await until(lambda: "PIDS" in text_of(view))
-        pids = [int(p) for p in re.search(r"PIDS (\d+) (\d+) (\d+) (\d+)", text_of(view)).groups()]
+        pids = await tree_pids(view)
         code = await asyncio.wait_for(view.close(grace=0.2), 20)
         assert code is not None and code < 0
         assert all(not os.path.exists(f"/proc/{pid}") for pid in pids)
