@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         module_name, _, func_name = COMMANDS[args.command].partition(":")
         handler = getattr(importlib.import_module(module_name), func_name)
-    from .config.errors import ConfigError
+    from .config.errors import ConfigError, UsageError
     from .providers.registry import SelectionError
 
     try:
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_USAGE
-    except SelectionError as exc:
+    except (SelectionError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .formats import ApiFormat
+from .params import param_type_problems
 
 SCHEMA_VERSION = 1
 PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -77,6 +78,14 @@ class ProviderConfig(BaseModel):
         if not urlsplit(value).netloc or any(ch.isspace() or not ch.isprintable() for ch in value):
             raise ValueError("is not a URL: it needs a host and no spaces, e.g. https://openrouter.ai/api/v1")
         return value.rstrip("/")
+
+    @field_validator("params")
+    @classmethod
+    def _known_params_have_their_types(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problems = param_type_problems(value)
+        if problems:
+            raise ValueError("; ".join(message for _, message in problems))
+        return value
 
     @field_validator("api_key")
     @classmethod
