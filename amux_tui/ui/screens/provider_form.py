@@ -22,6 +22,7 @@ from ...config.models import AmuxConfig, ProviderConfig
 from ...config.store import ConfigStore
 from ...providers.presets import PRESETS
 from ...providers.resolved import mask_secret
+from ..widgets.check import Check
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
                 yield Label("Default model")
                 yield Input(entry.default_model or "" if entry else "", id="default_model")
                 yield Label("")
-                yield Checkbox("default provider", self._is_default, id="make_default")
+                yield Check("default provider", self._is_default, id="make_default")
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
