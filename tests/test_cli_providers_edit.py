@@ -12,6 +12,7 @@ async def test_add_then_list_then_remove(tmp_path):
     add = await run_amux("providers", "add", "router", "--type", "openrouter", "--key-env", "ROUTER_KEY",
                          "--model", "openai/gpt-4o-mini", "--default", env=env)
     assert add.code == 0, add.stderr
+    assert ".bak" not in add.stdout  # a new file: nothing to keep
     path = tmp_path / "config" / "amux" / "providers.json"
     written = json.loads(path.read_text())
     assert written["default_provider"] == "router"
@@ -25,6 +26,7 @@ async def test_add_then_list_then_remove(tmp_path):
     second = await run_amux("providers", "add", "box", "--type", "vllm", "--api-base", "http://127.0.0.1:8000/v1",
                             "--api-format", "openai-chat", env=env)
     assert second.code == 0, second.stderr
+    assert "previous file kept as providers.json.bak" in second.stdout
     assert (path.parent / "providers.json.bak").exists()
 
     removed = await run_amux("providers", "remove", "router", env=env)

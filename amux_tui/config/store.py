@@ -71,6 +71,8 @@ class SaveResult:
     """The file actually written (a symlink's target)."""
     made_private: bool
     """The file holds a literal secret and its mode was tightened to 0600 by this write."""
+    backup: Path | None = None
+    """Where the previous file was kept (None when there was none)."""
 
 
 class ConfigStore:
@@ -153,8 +155,9 @@ class ConfigStore:
             raw = self._raw_document() if stored.config is not None else {"version": 1, "providers": {}}
             text = _dump(edit(raw))
             config = self._validate(text)  # the whole file must still validate
+            existed = target.exists()
             made_private = self._write_atomically(target, text, secret=holds_literal_secret(config))
-        return SaveResult(config, target, made_private)
+        return SaveResult(config, target, made_private, self.backup_path if existed else None)
 
     # --- helpers --------------------------------------------------------------------------------
 

@@ -42,7 +42,9 @@ def build_provider(name: str, fields: dict[str, Any], *, source: str):
 
 
 def save_message(result: SaveResult, name: str, verb: str) -> str:
-    text = f"{verb} {name} in {result.path} (previous file kept as {result.path.name}.bak)"
+    text = f"{verb} {name} in {result.path}"
+    if result.backup is not None:
+        text += f" (previous file kept as {result.backup.name})"
     if result.made_private:
         text += "; it holds a literal API key, so it is now readable only by you (0600)"
     return text
