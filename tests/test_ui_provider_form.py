@@ -79,3 +79,17 @@ async def test_an_existing_name_asks_before_replacing(tmp_path):
         await pilot.press("y")
         await wait_until(pilot, lambda: json.loads(path.read_text())["providers"]["local"]["type"] == "lmstudio",
                          what="the replaced provider on disk")
+
+
+async def test_a_literal_key_makes_the_file_private_and_the_form_says_so(tmp_path):
+    import os
+
+    app, path = make_app(tmp_path)
+    path.chmod(0o644)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"router", "tab", *"openrouter", "tab", "tab", *"sk-or-literal-0123456789", "ctrl+s")
+        await wait_until(pilot, lambda: "router" in json.loads(path.read_text())["providers"], what="the save")
+        await wait_until(pilot, lambda: any("0600" in n.message for n in app._notifications),
+                         what="the notice about the file's mode")
+    assert os.stat(path).st_mode & 0o777 == 0o600
