@@ -48,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("providers", parents=[common], help="list configured and detected providers")
     p.add_argument("--json", action="store_true", help="machine-readable output (stable; see docs)")
     p.add_argument("--check", action="store_true", help="probe every provider: health and latency")
+    editing = p.add_subparsers(dest="providers_command", metavar="ACTION")
+    add = editing.add_parser("add", parents=[common], help="add a provider to providers.json (validated; a .bak is kept)",
+                             description="Add a provider to providers.json. The whole file is validated first; "
+                                         "nothing is written when it would not load.")
+    add.add_argument("name", help="the provider's name (typed on command lines, prefixes models)")
+    add.add_argument("--type", required=True, help="a preset (openrouter, ollama, anthropic...) or a LiteLLM prefix")
+    add.add_argument("--api-base", metavar="URL", help="endpoint base URL (default: the preset's)")
+    add.add_argument("--key-env", metavar="VAR", help="environment variable holding the key (written as ${VAR})")
+    add.add_argument("--api-format", metavar="FORMAT",
+                     help="anthropic-messages, openai-chat, openai-responses or gemini (default: the preset's)")
+    add.add_argument("--model", action="append", metavar="MODEL", help="a model to offer (repeatable; the first is the default)")
+    add.add_argument("--default-model", metavar="MODEL", help="the model picked when none is given")
+    add.add_argument("--default", action="store_true", help="make it the default provider")
+    add.add_argument("--replace", action="store_true", help="replace a provider of the same name")
+    remove = editing.add_parser("remove", parents=[common], help="remove a provider from providers.json")
+    remove.add_argument("name")
 
     p = sub.add_parser("models", parents=[common, selecting], help="list a provider's models (live)")
     p.add_argument("provider", help="provider name (amux providers lists them)")
@@ -128,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         module_name, _, func_name = COMMANDS[args.command].partition(":")
         handler = getattr(importlib.import_module(module_name), func_name)
-    from .config.errors import ConfigError
+    from .config.errors import ConfigError, UsageError
     from .providers.registry import SelectionError
 
     try:
@@ -136,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_USAGE
-    except SelectionError as exc:
+    except (SelectionError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from typing import Literal
 
 Status = Literal["ok", "warn", "fail"]
 _MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+PROBE_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,14 @@ async def run_checks(config_path: str | None = None) -> tuple[list[Check], bool]
     if registry is not None:
         for provider in await detect_local_providers(registry):
             registry.add(provider)
-        checks += _provider_checks(registry)
-    checks += [_harness_check(status) for status in await harness_task]
-    if not any(c.area == "harness" and c.status == "ok" and not c.summary.startswith("shell ") for c in checks):
-        checks.append(Check("harness", "fail", "no harness is installed",
-                            "install one of the commands listed above, e.g. npm install -g @anthropic-ai/claude-code"))
+        checks += await _provider_checks(registry)
+    statuses = await harness_task
+    checks += [_harness_check(status) for status in statuses]
+    agents = [status for status in statuses if status.name != "shell"]
+    if agents and not any(status.installed and not status.problem for status in agents):
+        # shell still works (it is listed above); only the agent CLIs are missing
+        checks.append(Check("harness", "warn", "no agent CLI is installed (only shell can be launched)",
+                            f"install one, e.g. {agents[0].install_command}"))
     proxy_problems = await proxy_task
     # Each preflight problem already ends with its fix.
     checks += [Check("proxy", "fail", problem) for problem in proxy_problems] or [
@@ -75,20 +79,37 @@ def _python_check() -> Check:
     return Check("python", "ok", f"Python {version}")
 
 
-def _provider_checks(registry) -> list[Check]:
+async def _provider_checks(registry) -> list[Check]:
+    """Every provider's key, and one probe of each (all at once, a short timeout): a provider that does
+    not answer or refuses the key fails here rather than at launch."""
+    from .providers.health import check_all
+
     if not len(registry):
         return [Check("providers", "warn", "no provider configured or detected",
                       "export a key (ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY, ...), start Ollama, "
-                      "or add providers to providers.json (docs/amux-provider-config.md)")]
+                      "or add providers to providers.json (amux providers add NAME --type TYPE ...)")]
+    keyed = [provider for provider in registry if not provider.key_problem]
+    health = {result.provider: result for result in await check_all(keyed, timeout=PROBE_TIMEOUT)}
     checks = []
     for provider in registry:
         route = "via LiteLLM" if provider.via_litellm else ", ".join(provider.api_formats)
+        described = f"{provider.name} ({provider.type}, {route})"
         if provider.key_problem:
             variable = provider.key_env or "THE_KEY"
             checks.append(Check("providers", "fail", f"{provider.name}: {provider.key_problem}",
                                 f"export {variable}=... (or set api_key in providers.json)"))
+            continue
+        result = health[provider.name]
+        if result.status == "ok":
+            latency = f", {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
+            checks.append(Check("providers", "ok", f"{described}, key {provider.masked_key}: {result.detail}{latency}"))
+        elif result.status == "unknown":
+            checks.append(Check("providers", "ok", f"{described}, key {provider.masked_key}: not probed ({result.detail})"))
         else:
-            checks.append(Check("providers", "ok", f"{provider.name} ({provider.type}, {route}), key {provider.masked_key}"))
+            where = provider.api_base or "its endpoint"
+            fix = ("check the key (amux providers --check shows the answer)" if result.status == "auth_failed"
+                   else f"start the server or fix api_base ({where})")
+            checks.append(Check("providers", "fail", f"{described}: {result.status}: {result.detail}", fix))
     return checks
 
 

@@ -1,11 +1,13 @@
 """`amux doctor` as a user runs it: real subprocess, temp HOME, temp configs."""
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 
 import pytest
+from provider_servers import provider_server  # noqa: F401 - fixture
 
 
 def run_doctor(tmp_path, *args, config_text=None, extra_env=None):
@@ -39,10 +41,11 @@ def test_missing_key_fails_with_the_variable_to_export(tmp_path):
     assert "export AMUX_TEST_UNSET_KEY=" in result.stdout
 
 
-def test_json_output_is_stable_and_masks_keys(tmp_path):
+async def test_json_output_is_stable_and_masks_keys(tmp_path, provider_server):
     secret = "sk-test-0123456789abcdefghij"
-    text = '{"providers": {"or": {"type": "openrouter", "api_key": "${OR_KEY}"}}}'
-    result = run_doctor(tmp_path, "--json", config_text=text, extra_env={"OR_KEY": secret})
+    server = await provider_server("openai", api_key=secret)
+    text = json.dumps({"providers": {"or": {"type": "openrouter", "api_base": server.url, "api_key": "${OR_KEY}"}}})
+    result = await asyncio.to_thread(run_doctor, tmp_path, "--json", config_text=text, extra_env={"OR_KEY": secret})
     assert secret not in result.stdout
     report = json.loads(result.stdout)
     assert set(report) == {"checks", "ok"}
@@ -61,3 +64,24 @@ def test_config_from_environment_variable(tmp_path, variable):
     config.write_text('{"version": 1, "providers": {}}')
     result = run_doctor(tmp_path, extra_env={variable: str(config)})
     assert str(config) in result.stdout
+
+
+def test_an_unreachable_provider_fails_and_exits_1(tmp_path):
+    text = '{"providers": {"down": {"type": "vllm", "api_base": "http://127.0.0.1:1/v1"}}}'
+    result = run_doctor(tmp_path, config_text=text)
+    assert result.returncode == 1, result.stdout
+    line = next(line for line in result.stdout.splitlines() if "down (vllm" in line)
+    assert line.startswith("[FAIL]") and "unreachable" in line
+
+
+def test_shell_counts_as_a_harness_and_missing_agents_are_warnings(tmp_path):
+    text = '{"providers": {}}'
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    result = run_doctor(tmp_path, config_text=text, extra_env={"PATH": f"{empty_bin}:/usr/bin:/bin",
+                                                               "AMUX_HARNESS_BIN": str(empty_bin)})
+    harness_lines = [line for line in result.stdout.splitlines() if " harness " in line]
+    assert any(line.startswith("[ok  ]") and "shell" in line for line in harness_lines), result.stdout
+    assert not any(line.startswith("[FAIL]") for line in harness_lines), result.stdout
+    assert "[warn] harness   no agent CLI is installed (only shell can be launched)" in result.stdout
+    assert "npm install" in result.stdout

@@ -86,3 +86,23 @@ async def test_unknown_provider_exits_2_with_did_you_mean(tmp_path):
     assert run.code == 2
     assert "did you mean 'openrouter'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+async def test_missing_key_names_the_variable_instead_of_a_network_error(tmp_path):
+    env = isolated_env(tmp_path)  # no ANTHROPIC_API_KEY
+    run = await run_amux("models", "anthropic", env=env)
+    assert run.code == 1
+    assert "ANTHROPIC_API_KEY is not set" in run.stderr and "the live model list needs it" in run.stderr
+    assert "cannot connect" not in run.stderr
+    document = (await run_amux("models", "anthropic", "--json", env=env)).json()
+    assert document["source"] == "config" and "export ANTHROPIC_API_KEY=" in document["error"]
+
+
+async def test_provider_arg_mistakes_are_usage_errors_with_the_expected_type(tmp_path):
+    env = isolated_env(tmp_path, ANTHROPIC_API_KEY="sk-ant-0123456789")
+    run = await run_amux("models", "anthropic", "--provider-arg", "=1", env=env)
+    assert run.code == 2
+    assert "config" not in run.stderr and "--provider-arg '=1': write it as KEY=VALUE" in run.stderr
+    run = await run_amux("models", "anthropic", "--provider-arg", "extra_headers=notanobject", env=env)
+    assert run.code == 2
+    assert "extra_headers must be an object of header names to string values" in run.stderr

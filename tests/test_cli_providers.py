@@ -158,3 +158,12 @@ def test_generated_bad_files_through_the_cli(tmp_path, document):
     assert run.returncode == 2, (document, run.stdout, run.stderr)
     assert str(config) in run.stderr and "fix:" in run.stderr and "Traceback" not in run.stderr
     assert config.read_bytes() == before
+
+
+async def test_check_names_a_missing_key_variable(tmp_path):
+    config = write_config(tmp_path / "p.json", {"hosted": {"type": "anthropic", "api_key": "${AMUX_TEST_UNSET}"}})
+    run = await run_amux("providers", "--check", "--json", "--config", str(config), env=isolated_env(tmp_path))
+    assert run.code == 1, run.stderr
+    health = run.json()["providers"][0]["health"]
+    assert health["status"] == "auth_failed"
+    assert health["detail"].startswith("AMUX_TEST_UNSET is not set: the health check needs it")

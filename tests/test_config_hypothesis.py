@@ -130,7 +130,11 @@ api_keys = st.none() | st.text(max_size=20) | st.sampled_from(["${SET}", "${UNSE
 @given(st.dictionaries(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True),
                        st.fixed_dictionaries({"type": provider_types, "api_key": api_keys}), max_size=4))
 def test_valid_files_resolve_or_name_the_bad_type(providers):
-    config = parse_config(json.dumps({"providers": providers}))
+    try:
+        config = parse_config(json.dumps({"providers": providers}))
+    except ConfigError as error:  # a half-written "${..." or a bare "$VAR" key is refused by the loader
+        assert all(p.json_path.endswith(".api_key") for p in error.problems)
+        return
     try:
         registry = ProviderRegistry.from_config(config, {"SET": "value-of-set-0123456789"})
     except ConfigError as error:

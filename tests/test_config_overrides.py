@@ -2,7 +2,8 @@
 
 import pytest
 
-from amux_tui.config import ConfigError
+from amux_tui.config import ConfigError, parse_config
+from amux_tui.config.errors import UsageError
 from amux_tui.config.overrides import deep_merge, parse_provider_args
 from amux_tui.config.models import AmuxConfig
 from amux_tui.providers.registry import ProviderRegistry
@@ -37,16 +38,39 @@ def test_later_values_win():
 
 
 @pytest.mark.parametrize("item", ["novalue", "=3", "a..b=1", ".a=1", "a.=1"])
-def test_malformed_items_are_config_errors(item):
-    with pytest.raises(ConfigError) as caught:
+def test_malformed_items_are_usage_errors_not_config_file_errors(item):
+    with pytest.raises(UsageError) as caught:
         parse_provider_args([item])
-    assert caught.value.source == "--provider-arg"
-    assert "key=value" in caught.value.problems[0].fix
+    assert "KEY=VALUE" in str(caught.value) and repr(item) in str(caught.value)
+    assert not isinstance(caught.value, ConfigError)
 
 
 def test_a_value_cannot_also_be_a_parent():
-    with pytest.raises(ConfigError, match="already set"):
+    with pytest.raises(UsageError, match="already set"):
         parse_provider_args(["a=1", "a.b=2"])
+
+
+@pytest.mark.parametrize(("item", "expected"), [
+    ("extra_headers=notanobject", "extra_headers must be an object of header names to string values"),
+    ("num_retries=two", "num_retries must be an integer"),
+    ("timeout=soon", "timeout must be a number"),
+    ("drop_params=1", "drop_params must be true or false"),
+])
+def test_known_parameters_must_have_their_type(item, expected):
+    with pytest.raises(UsageError, match=expected):
+        parse_provider_args([item])
+
+
+def test_known_text_parameters_stay_text():
+    assert parse_provider_args(["api_version=2024", "aws_region_name=1"]) == {"api_version": "2024",
+                                                                             "aws_region_name": "1"}
+
+
+def test_known_parameter_types_are_checked_in_the_file_too():
+    with pytest.raises(ConfigError) as caught:
+        parse_config('{"providers": {"gw": {"type": "litellm", "params": {"extra_headers": "x", "rpm": 5}}}}')
+    problem = caught.value.problems[0]
+    assert problem.json_path == "providers.gw.params" and "extra_headers must be an object" in problem.message
 
 
 def test_deep_merge_over_params_leaves_inputs_alone():

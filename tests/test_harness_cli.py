@@ -114,6 +114,13 @@ async def test_proxy_needed_without_flag_exits_2_and_says_why(tmp_path):
     assert "anthropic-messages" in err and "--with-proxy-if-needed" in err
 
 
+async def test_a_mistyped_harness_gets_each_suggestion_once(tmp_path):
+    async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
+        code, out, err = await amux("launch", "claud", env=make_env(tmp_path, upstream_config(upstream)), cwd=tmp_path)
+    assert code == 2
+    assert "did you mean 'claude'?" in err and err.count("'claude'") == 1
+
+
 async def test_resume_on_a_harness_that_cannot_resume(tmp_path):
     async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
         env = make_env(tmp_path, upstream_config(upstream))

@@ -64,8 +64,6 @@ async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
             await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
             assert "proxy" in str(app.screen.query_one("#launch-route").render())  # Claude speaks Anthropic only
             await pilot.press("ctrl+l")
-            await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", 10, "the proxy question")
-            await pilot.press("y")
             await wait_until(pilot, lambda: main.session_pane_ids(), 30, "the session tab")
             pane = main.session_pane(main.session_pane_ids()[0])
             text = lambda: "\n".join(pane.terminal.terminal.screen.display)  # noqa: E731
@@ -89,3 +87,45 @@ async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
                     break
                 await asyncio.sleep(0.1)
             assert not marked_processes(mark), "processes of the closed session are still running"
+
+
+@pytest.mark.harness
+async def test_after_claude_code_exits_the_tab_says_how_to_resume_it_with_amux(tmp_path):
+    binary = require_binary("claude")
+    async with UpstreamServer("openai-chat", [Reply(text="resume-answer-ok")], api_key=KEY) as upstream:
+        config = {"version": 1, "providers": {"local": {
+            "type": "vllm", "api_base": upstream.base_url, "api_key": "${UP_KEY}", "models": ["fixture-model"],
+            "default_model": "fixture-model"}}}
+        (tmp_path / "providers.json").write_text(json.dumps(config))
+        home = tmp_path / "home"
+        work = tmp_path / "work"
+        work.mkdir()
+        env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
+               "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config"),
+               "AMUX_HARNESS_BIN": str(Path(binary).parent), "UP_KEY": KEY, "TERM": "xterm-256color"}
+        app = AmuxApp(DashboardOptions(config_path=str(tmp_path / "providers.json"), env=env, detect_local=False))
+        app.sessions.cwd = str(work)
+        async with app.run_test(size=(120, 40)) as pilot:
+            main = app._main_screen()
+            await wait_until(pilot, lambda: any(h.name == "claude" and h.installed for h in app.harness_catalog.known),
+                             30, "the harness inventory")
+            main.open_launcher("local", "fixture-model", "claude")
+            await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
+            await pilot.press("ctrl+l")
+            await wait_until(pilot, lambda: main.session_pane_ids(), 30, "the session tab")
+            pane = main.session_pane(main.session_pane_ids()[0])
+            text = lambda: "\n".join(pane.terminal.terminal.screen.display)  # noqa: E731
+            await wait_until(pilot, lambda: "❯" in text(), 90, "Claude Code's prompt")
+            await asyncio.sleep(1.0)
+            assert pane.send_prompt("say hi")
+            await wait_until(pilot, lambda: "resume-answer-ok" in text(), 90, "the answer in the tab")
+            await asyncio.sleep(0.5)
+            assert pane.send_prompt("/exit")
+            await wait_until(pilot, lambda: not pane.session.running, 60, "Claude Code to exit")
+            notices = lambda: [n.message for n in app._notifications if "resume it with" in n.message]  # noqa: E731
+            await wait_until(pilot, lambda: notices(), 10, "the resume notice")
+            command = notices()[0].split("resume it with: ", 1)[1].split()
+            assert command[:3] == ["amux", "launch", "claude"] and "--with-proxy" in command
+            session_id = command[command.index("--resume") + 1]
+            transcripts = home / ".local/state/amux/homes/claude"
+            assert list(transcripts.glob(f"projects/*/{session_id}.jsonl"))

@@ -59,7 +59,7 @@ async def test_hidden_panel_waits_then_catches_up_and_updates_rows_in_place():
         assert list(table.rows)[:2] == rows_before  # the same rows, updated in place
         assert column(table, "status") == ["200", "502", "200"]
         assert column(table, "error")[1] == "upstream said [overloaded] (retry later)"
-        assert "3 requests, 0 in flight, 1 errors" in str(panel.query_one("#traffic-title").render())
+        assert "3 requests, 0 in flight, 1 error " in str(panel.query_one("#traffic-title").render())
         assert "[overloaded]" in str(panel.query_one("#traffic-error").render())
 
 

@@ -35,3 +35,7 @@ class ConfigError(Exception):
         lines = [f"error: invalid amux config {self.source}"]
         lines += [f"  {problem}" for problem in self.problems]
         return "\n".join(lines)
+
+
+class UsageError(ValueError):
+    """A command-line value amux cannot use (not a file problem): the CLI prints it and exits 2."""

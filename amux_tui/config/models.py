@@ -6,14 +6,19 @@ from these models (`amux schema`), so every docstring here is user documentation
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .formats import ApiFormat
+from .params import param_type_problems
 
 SCHEMA_VERSION = 1
 PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+_ENV_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+_BARE_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
 ProviderName = Annotated[str, StringConstraints(pattern=PROVIDER_NAME_PATTERN)]
 
 
@@ -70,7 +75,29 @@ class ProviderConfig(BaseModel):
             return value
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. https://openrouter.ai/api/v1")
+        if not urlsplit(value).netloc or any(ch.isspace() or not ch.isprintable() for ch in value):
+            raise ValueError("is not a URL: it needs a host and no spaces, e.g. https://openrouter.ai/api/v1")
         return value.rstrip("/")
+
+    @field_validator("params")
+    @classmethod
+    def _known_params_have_their_types(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problems = param_type_problems(value)
+        if problems:
+            raise ValueError("; ".join(message for _, message in problems))
+        return value
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key_reference_is_well_formed(cls, value: str | None) -> str | None:
+        # A half-written reference would be sent upstream as the key itself.
+        if value is None:
+            return value
+        if value.count("${") != len(_ENV_REFERENCE.findall(value)):
+            raise ValueError(f'{value!r} is not a usable reference: write "${{ENV_VAR}}" (letters, digits, _)')
+        if _BARE_REFERENCE.fullmatch(value):
+            raise ValueError(f'{value!r} would be sent as the key itself: write "${{{value[1:]}}}" to read the variable')
+        return value
 
     def api_formats(self) -> tuple[ApiFormat, ...]:
         """The configured formats as a tuple, preferred first (empty when not set)."""

@@ -6,7 +6,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import ConfigError, ConfigProblem
+from .errors import UsageError
+from .params import is_text_param, param_type_problems
 
 
 STRING_ONLY = ("extra_headers.",)
@@ -20,10 +21,11 @@ def parse_provider_args(items: Iterable[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key or any(not part for part in key.split(".")):
-            raise ConfigError("--provider-arg", [ConfigProblem(
-                key, f"cannot parse {item!r}", "write it as key=value, e.g. --provider-arg num_retries=3")])
+            raise UsageError(f"--provider-arg {item!r}: write it as KEY=VALUE, e.g. --provider-arg num_retries=3 "
+                             "or --provider-arg extra_headers.X-Team=ml")
         value: Any = raw
-        if not key.startswith(STRING_ONLY):  # HTTP header values are text: X-Team-Id=42 stays "42"
+        # HTTP header values are text (X-Team-Id=42 stays "42"), and so are known text parameters
+        if not key.startswith(STRING_ONLY) and not is_text_param(key):
             try:
                 value = json.loads(raw)
             except ValueError:
@@ -33,10 +35,13 @@ def parse_provider_args(items: Iterable[str]) -> dict[str, Any]:
         for part in parents:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError("--provider-arg", [ConfigProblem(
-                    key, f"{part!r} is already set to a value, so it cannot hold {leaf!r}", "use one or the other")])
+                raise UsageError(f"--provider-arg {item!r}: {part!r} is already set to a value, so it cannot "
+                                 f"hold {leaf!r}; use one or the other")
             node = child
         node[leaf] = value
+    for key, message in param_type_problems(result):
+        raise UsageError(f"--provider-arg {key}: {message}"
+                         + (" (e.g. --provider-arg extra_headers.X-Team=ml)" if "header" in message else ""))
     return result
 
 

@@ -62,7 +62,9 @@ def _problem_from(error: Any) -> ConfigProblem | None:
         return None
     if branch and branch.startswith("list[") and error["type"] == "list_type":
         return None
-    loc = [part for part in raw_loc if part != branch and part not in {"str", "int"}]
+    # Union members show up as "str"/"int" in the path; a field of that name is always the last part.
+    loc = [part for index, part in enumerate(raw_loc)
+           if part != branch and (part not in {"str", "int"} or index == len(raw_loc) - 1)]
     is_key = bool(loc) and loc[-1] == "[key]"
     if is_key:
         loc = loc[:-1]

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from .errors import EXIT_FAILURE, LaunchError
@@ -58,12 +59,25 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
         _announce(plan)
         from .runner import run_plan
 
-        return await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None)
+        started = time.time()
+        code = await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None)
+        _print_resume_hint(plan, adapter, args, started)
+        return code
     finally:
         if plan is not None:
             await cleanup_launch(plan, server)
         if server is not None:
             await server.stop()
+
+
+def _print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float) -> None:
+    """The harness's own resume hint points outside amux's home for it: print the one that works."""
+    from .resume_hint import resume_command
+
+    command = resume_command(plan, can_resume=adapter.CAN_RESUME, by_id=adapter.RESUME_BY_ID,
+                             proxy_mode=args.proxy_mode, since=started - 1, config=getattr(args, "config", None))
+    if command:
+        print(f"amux: to resume this session: {command}", file=sys.stderr)
 
 
 async def open_proxy() -> ProxyServer:

@@ -18,6 +18,7 @@ from typing import Any
 from .base import HarnessAdapter
 from .locations import find_binary
 from .registry import ADAPTERS
+from .version_cache import cached_version, remember_version
 
 VERSION_TIMEOUT = 8.0
 _VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?(?:[-+.][0-9A-Za-z.-]+)?")
@@ -87,7 +88,11 @@ async def harness_status(adapter: HarnessAdapter, env: Mapping[str, str] | None 
     path = find_binary(program, env)
     version = problem = None
     if path and adapter.version_args:
-        version, problem = await probe_version(path, adapter.version_args, env=env, timeout=timeout)
+        version = cached_version(path, env)
+        if version is None:
+            version, problem = await probe_version(path, adapter.version_args, env=env, timeout=timeout)
+            if version:
+                remember_version(path, version, env)
     return HarnessStatus(
         adapter.name, adapter.label, path is not None, path, version, adapter.install.command,
         tuple(adapter.protocols), tuple(sorted(adapter.native_providers)), adapter.CAN_RESUME, adapter.RESUME_BY_ID,

@@ -32,7 +32,8 @@ def get_adapter(name: str) -> HarnessAdapter:
     if key in ADAPTERS:
         return ADAPTERS[key]
     close = difflib.get_close_matches(key, [*ADAPTERS, *ALIASES], n=2, cutoff=0.5)
-    hint = f" did you mean {' or '.join(repr(ALIASES.get(c, c)) for c in close)}?" if close else ""
+    suggestions = dict.fromkeys(ALIASES.get(c, c) for c in close)  # "claud" is close to claude and claude-code
+    hint = f" did you mean {' or '.join(repr(s) for s in suggestions)}?" if close else ""
     raise LaunchError(f"unknown harness {name!r}.{hint}", fix=f"use one of: {', '.join(ADAPTERS)} (amux harnesses)")
 
 

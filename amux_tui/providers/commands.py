@@ -23,6 +23,11 @@ CHECK_TIMEOUT = 3.0
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
+    action = getattr(args, "providers_command", None)
+    if action is not None:
+        from . import edit
+
+        return {"add": edit.cmd_providers_add, "remove": edit.cmd_providers_remove}[action](args)
     return asyncio.run(_providers(args))
 
 

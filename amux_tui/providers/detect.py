@@ -9,9 +9,11 @@ OpenAI API and are asked ``GET /v1/models``. Each server's address follows its u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -39,6 +41,11 @@ async def detect_local_providers(registry: ProviderRegistry | None = None, *, ti
     candidates = [preset for preset in LOCAL_PRESETS
                   if preset.type not in registry and preset.type not in configured_types
                   and preset_api_base(preset, env) not in known_bases]
+    if not _through_http_proxy():
+        # Most machines run none of these: a refused TCP connect says so in microseconds, and then no
+        # HTTP client (and no TLS set-up, ~0.1 s) is needed at all.
+        listening = await asyncio.gather(*(_listening(preset_api_base(p, env), timeout) for p in candidates))
+        candidates = [preset for preset, open_ in zip(candidates, listening) if open_]
     if not candidates:
         return []
     async with await open_client(timeout) as client:
@@ -56,6 +63,32 @@ async def load_registry(config_path: str | os.PathLike[str] | None = None, *, de
         for provider in await detect_local_providers(registry, env=env):
             registry.add(provider)
     return registry
+
+
+def _through_http_proxy() -> bool:
+    """httpx would reach these addresses through an HTTP proxy (then a direct connect proves nothing)."""
+    return any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                                                 "http_proxy", "https_proxy", "all_proxy"))
+
+
+async def _listening(api_base: str | None, timeout: float) -> bool:
+    """Something accepts TCP connections at ``api_base``'s host and port."""
+    if not api_base:
+        return False
+    parts = urlsplit(api_base)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    try:
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(parts.hostname or "127.0.0.1", port)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
 
 
 async def _probe(preset: Preset, env: Mapping[str, str], client: httpx.AsyncClient,

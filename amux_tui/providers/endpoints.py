@@ -33,6 +33,23 @@ class ModelListEndpoint:
     params: Mapping[str, str] = field(default_factory=dict)
 
 
+def missing_credential(provider: ResolvedProvider, what: str) -> str | None:
+    """Why ``what`` (the model list, the health check) cannot be asked for, when a hosted provider's
+    key (or a variable its api_base needs) is not set: asking anyway only yields a confusing network
+    or 401 error. None when the request can be made: local servers, and endpoints moved away from the
+    preset's hosted one (a gateway may take no key), are asked anyway."""
+    from .presets import preset_for
+
+    if not provider.key_problem or provider.api_key or provider.local:
+        return None
+    preset = preset_for(provider.type)
+    if provider.api_base and (preset is None or provider.api_base != preset.api_base
+                              or urlsplit(provider.api_base).hostname in ("127.0.0.1", "localhost", "::1")):
+        return None
+    variable = provider.key_env or provider.key_problem.split(" ", 1)[0]
+    return f"{provider.key_problem}: {what} needs it (export {variable}=... or set api_key in providers.json)"
+
+
 def model_list_endpoint(provider: ResolvedProvider) -> ModelListEndpoint | None:
     """The request that lists ``provider``'s models, or None when only LiteLLM can reach it (no
     api_base, or no wire API of ours: Azure's or Bedrock's endpoints list models their own way)."""

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import httpx
 
 from .answers import error_summary, is_auth_failure, open_client, response_json, transport_problem
-from .endpoints import model_list_endpoint
+from .endpoints import missing_credential, model_list_endpoint
 from .resolved import ResolvedProvider
 
 HealthStatus = Literal["ok", "auth_failed", "unreachable", "error", "unknown"]
@@ -46,6 +46,9 @@ class HealthResult:
 async def check_health(provider: ResolvedProvider, *, client: httpx.AsyncClient | None = None,
                        timeout: float = 3.0) -> HealthResult:
     """Probe ``provider`` once; never raises for anything the network or the server does."""
+    missing = missing_credential(provider, "the health check")
+    if missing:
+        return HealthResult(provider.name, "auth_failed", None, missing)
     endpoint = model_list_endpoint(provider)
     if endpoint is None:
         return HealthResult(provider.name, "unknown", None,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import httpx
 
 from .answers import error_summary, open_client, response_json, transport_problem
-from .endpoints import ModelListEndpoint, model_list_endpoint, ollama_server_url
+from .endpoints import ModelListEndpoint, missing_credential, model_list_endpoint, ollama_server_url
 from .resolved import ResolvedProvider
 
 MAX_PAGES = 50
@@ -53,6 +53,9 @@ class ModelList:
 async def list_models(provider: ResolvedProvider, *, client: httpx.AsyncClient | None = None,
                       timeout: float = 5.0) -> ModelList:
     """Ask the provider for its models; on any failure return the configured ones and say why."""
+    missing = missing_credential(provider, "the live model list")
+    if missing:
+        return _configured(provider, missing)
     endpoint = model_list_endpoint(provider)
     if endpoint is None:
         return _configured(provider, f"{provider.name} is reached through LiteLLM "

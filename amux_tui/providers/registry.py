@@ -48,7 +48,7 @@ class ProviderRegistry:
         env = os.environ if env is None else env
         config = loaded.config if isinstance(loaded, LoadedConfig) else loaded
         source = str(loaded.path) if isinstance(loaded, LoadedConfig) and loaded.path else "<no config file>"
-        _check_types(config, source)
+        check_types(config, source)
         providers = [resolve_configured(name, entry, env) for name, entry in config.providers.items()]
         configured_types = {p.type for p in providers}
         for preset in PRESETS.values():
@@ -126,7 +126,7 @@ class ProviderRegistry:
         return resolved, model
 
 
-def _check_types(config: AmuxConfig, source: str) -> None:
+def check_types(config: AmuxConfig, source: str) -> None:
     """Every configured ``type`` must be a preset or a LiteLLM provider prefix."""
     problems = []
     for name, entry in config.providers.items():

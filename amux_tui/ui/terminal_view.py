@@ -372,7 +372,8 @@ class TerminalView(MouseForwarding, Widget, can_focus=True):
     def action_leave_terminal(self) -> None:
         self.post_message(self.Left(self))
         self.screen.focus_next()
-        if self.has_focus:
+        # `has_focus` only changes when the Blur event is handled: ask the screen what it focused now.
+        if self.screen.focused is self:
             self.screen.set_focus(None)
 
     async def on_key(self, event: events.Key) -> None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ...providers.resolved import ResolvedProvider
@@ -104,6 +105,7 @@ class LiveSession:
     exit_status: int | None = None
     running: bool = True
     closer: Callable[[], Awaitable[None]] | None = None
+    started_at: float = field(default_factory=time.time)
 
     @property
     def id(self) -> str:
@@ -121,6 +123,18 @@ class LiveSession:
         if traffic is not None and traffic.in_flight > 0:
             return True
         return bool(self.terminal_busy)
+
+    def resume_command(self) -> str | None:
+        """The `amux launch ... --resume ID` that continues this session from a terminal (the harness's
+        own hint looks outside amux's home for it); None when the harness's own hint is right."""
+        from ...harnesses.registry import get_adapter
+        from ...harnesses.resume_hint import resume_command
+
+        if self.plan is None:
+            return None
+        adapter = get_adapter(self.harness)
+        return resume_command(self.plan, can_resume=adapter.CAN_RESUME, by_id=adapter.RESUME_BY_ID,
+                              proxy_mode="always" if self.route == "proxy" else "never", since=self.started_at - 1)
 
     def status(self) -> SessionStatus:
         totals = self.traffic.totals() if self.traffic is not None else None

@@ -14,6 +14,7 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..backend.sessions import LaunchChoice, LaunchPreview
+from ..widgets.check import Check
 
 
 class LaunchScreen(ModalScreen[LaunchPreview | None]):
@@ -41,7 +42,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             with Horizontal(id="launch-args-row"):
                 yield Label("Arguments")
                 yield Input(placeholder="extra harness arguments (for shell: the command to run)", id="launch-args")
-                yield Checkbox("always proxy", id="launch-always-proxy")
+                yield Check("always proxy", id="launch-always-proxy")
             yield Static("", id="launch-route")
             with Horizontal(id="launch-buttons"):
                 yield Button("Launch (ctrl+l)", id="launch", variant="primary", disabled=True)
@@ -146,7 +147,12 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
         always = self.query_one("#launch-always-proxy", Checkbox).value
         self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always))
         if self._preview.ok:
-            route.update(f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}")
+            text = f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}"
+            if self._preview.route == "proxy":
+                # Said here, once: launching is the consent (no second question after ctrl+l).
+                text += ("\n[$warning]through amux's proxy[/] on 127.0.0.1, with a token for this session; "
+                         "its requests are recorded in memory for the traffic panel (F7)")
+            route.update(text)
         else:
             route.update(f"[b $error]cannot launch:[/] {_escape(self._preview.error or 'unknown reason')}")
         button.disabled = not self._preview.ok
@@ -163,18 +169,6 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
     def action_launch(self) -> None:
         preview = self._preview
         if preview is None or not preview.ok:
-            return
-        if preview.route == "proxy":
-            from .confirm import ConfirmScreen
-
-            choice = preview.choice
-            why = ("you asked for it" if choice.always_proxy
-                   else f"{choice.harness} cannot talk to {choice.provider.name} directly")
-            question = (f"This session goes through amux's proxy ({why}). amux will run it on 127.0.0.1 "
-                        f"with a token for this session; requests are recorded in memory for the traffic "
-                        f"panel. Launch through the proxy?")
-            self.app.push_screen(ConfirmScreen(question, yes="Use proxy", no="Back", title="Proxy needed"),
-                                 lambda yes: yes and self.dismiss(preview))
             return
         self.dismiss(preview)
 

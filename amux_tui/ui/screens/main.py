@@ -29,8 +29,9 @@ MAX_SPLIT = 4
 class MainScreen(Screen):
     CSS_PATH = "main.tcss"
     BINDINGS = [
-        Binding("ctrl+pagedown,ctrl+right", "next_tab", "Next tab", show=False, priority=True),
-        Binding("ctrl+pageup,ctrl+left", "previous_tab", "Previous tab", show=False, priority=True),
+        # One footer entry for both directions; in split view they move between the panes shown.
+        Binding("ctrl+pagedown,ctrl+right", "next_tab", "Tab/pane", key_display="^←/^→", priority=True),
+        Binding("ctrl+pageup,ctrl+left", "previous_tab", "Previous tab/pane", show=False, priority=True),
         Binding("f8", "close_tab", "Close tab", priority=True),
     ]
 
@@ -39,7 +40,7 @@ class MainScreen(Screen):
         self._split: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon="◆")  # ⭘ (Textual's default) is missing from many terminal fonts
         yield TabBar([("providers", "Providers"), ("harnesses", "Harnesses"), ("ollama", "Ollama")],
                      active="providers", id="tab-bar")
         with ContentSwitcher(id="tabs", initial="providers"):
@@ -83,7 +84,8 @@ class MainScreen(Screen):
         if not self.app.sessions.live_sessions():
             self.notify("No running sessions to send to: launch one with F2.", severity="warning")
             return
-        self.app.push_screen(BroadcastScreen(), self._broadcast_sent)
+        was_focused = self.focused
+        self.app.push_screen(BroadcastScreen(), lambda sent: self._broadcast_sent(sent, was_focused))
 
     def broadcast(self, session_ids: list[str], text: str) -> list[str]:
         """Type ``text`` + Enter into each of these sessions; returns the ids it went to."""
@@ -94,9 +96,24 @@ class MainScreen(Screen):
                 sent.append(session_id)
         return sent
 
-    def _broadcast_sent(self, session_ids: list[str] | None) -> None:
+    def _broadcast_sent(self, session_ids: list[str] | None, was_focused: Widget | None = None) -> None:
         if session_ids and len(session_ids) >= 2:
-            self.show_split(session_ids)
+            # The split keeps the person where they were (F7, F8 act on the focused session).
+            home = next((p for p in session_ids if was_focused is not None and self._pane_of(was_focused) == p), None)
+            self.show_split(session_ids, focus=home)
+            if home is not None and was_focused is not None:
+                self.call_after_refresh(self._refocus, was_focused)
+
+    def _refocus(self, widget: Widget) -> None:
+        if widget.is_mounted and widget.focusable:
+            widget.focus()
+
+    def _pane_of(self, widget: Widget) -> str | None:
+        """The id of the tab pane holding this widget."""
+        node = widget
+        while node is not None and node.parent is not self.tabs:
+            node = node.parent
+        return node.id if node is not None else None
 
     # --- session tabs ---------------------------------------------------------------------------
 
@@ -176,7 +193,8 @@ class MainScreen(Screen):
         self._cycle(-1)
 
     def _cycle(self, step: int) -> None:
-        ids = list(FIXED_TABS) + self.session_pane_ids()
+        # In split view: between the panes shown (leaving them would drop the split).
+        ids = self.split_panes or list(FIXED_TABS) + self.session_pane_ids()
         if self.active in ids:
             self.activate(ids[(ids.index(self.active) + step) % len(ids)])
 
@@ -196,13 +214,13 @@ class MainScreen(Screen):
             return
         self.show_split(ids[-MAX_SPLIT:])
 
-    def show_split(self, pane_ids: list[str]) -> None:
-        """Show these sessions' panes side by side (2-4 of them)."""
+    def show_split(self, pane_ids: list[str], *, focus: str | None = None) -> None:
+        """Show these sessions' panes side by side (2-4 of them), focusing ``focus`` (or the first)."""
         pane_ids = [p for p in pane_ids if p in self.session_pane_ids()][:MAX_SPLIT]
         if len(pane_ids) < 2:
             return
         self._split = pane_ids
-        self.activate(pane_ids[0])
+        self.activate(focus if focus in pane_ids else pane_ids[0])
         self._apply_split()
 
     def leave_split(self) -> None:

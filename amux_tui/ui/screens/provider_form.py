@@ -1,9 +1,11 @@
-"""Add or edit a provider. The fields are validated by the config room's `ProviderConfig`
-(the same model that loads providers.json), so what the form accepts the file accepts."""
+"""Add or edit a provider. The whole resulting providers.json is validated before the form closes,
+by the same models and type check the loader uses (`ConfigStore.preview_provider`), so what the form
+accepts the file accepts; problems are listed above the fields and the fields concerned are marked.
+Saving over another provider's name asks first."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import ValidationError
 from textual import on
@@ -14,10 +16,13 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
+from ...config.errors import ConfigError
 from ...config.formats import API_FORMATS
 from ...config.models import AmuxConfig, ProviderConfig
+from ...config.store import ConfigStore
 from ...providers.presets import PRESETS
 from ...providers.resolved import mask_secret
+from ..widgets.check import Check
 
 
 @dataclass(frozen=True)
@@ -27,17 +32,23 @@ class ProviderFormResult:
     replaces: str | None
     """The provider's previous name when it was edited (and maybe renamed)."""
     make_default: bool
+    replace_existing: bool = False
+    """The person agreed to replace another provider that already had this name."""
 
 
 class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
     CSS_PATH = "provider_form.tcss"
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
-    def __init__(self, name: str | None, entry: ProviderConfig | None, *, is_default: bool = False):
+    FIELDS = ("name", "type", "api_base", "api_key", "api_format", "models", "default_model")
+
+    def __init__(self, name: str | None, entry: ProviderConfig | None, *, is_default: bool = False,
+                 store: ConfigStore | None = None):
         super().__init__()
         self._old_name = name
         self._entry = entry
         self._is_default = is_default
+        self._store = store
 
     def compose(self) -> ComposeResult:
         entry = self._entry
@@ -67,7 +78,7 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
                 yield Label("Default model")
                 yield Input(entry.default_model or "" if entry else "", id="default_model")
                 yield Label("")
-                yield Checkbox("default provider", self._is_default, id="make_default")
+                yield Check("default provider", self._is_default, id="make_default")
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Cancel (esc)", id="cancel")
@@ -113,17 +124,47 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
             provider = None
         if problems or provider is None:
             raise ValueError("\n".join(dict.fromkeys(problems)))
-        return ProviderFormResult(name, provider, self._old_name,
-                                  self.query_one("#make_default", Checkbox).value)
+        result = ProviderFormResult(name, provider, self._old_name, self.query_one("#make_default", Checkbox).value)
+        if self._store is not None:
+            try:  # the whole file as it would be written: types, the default provider, the other providers
+                self._store.preview_provider(name, provider, replaces=self._old_name, make_default=result.make_default)
+            except ConfigError as exc:
+                raise ValueError("\n".join(_form_line(p.json_path, name, f"{p.message} ({p.fix})")
+                                           for p in exc.problems)) from None
+        return result
+
+    def _existing_names(self) -> set[str]:
+        stored = self._store.read() if self._store is not None else None
+        return set(stored.config.providers) if stored and stored.config else set()
 
     def action_save(self) -> None:
+        for field_id in self.FIELDS:
+            self.query_one(f"#{field_id}").remove_class("-invalid")
         try:
             result = self.build()
         except ValueError as exc:
-            self.query_one("#form-errors", Static).update(str(exc))
-            self.query_one("#form-errors").add_class("-shown")
+            self._show_problems(str(exc))
+            return
+        if result.name != self._old_name and result.name in self._existing_names():
+            from .confirm import ConfirmScreen
+
+            question = f"A provider named {result.name!r} already exists.\nReplace it with this one?"
+            self.app.push_screen(ConfirmScreen(question, yes="Replace", no="Go back", title="Replace provider"),
+                                 lambda yes: self.dismiss(replace(result, replace_existing=True)) if yes
+                                 else self.query_one("#name", Input).focus())
             return
         self.dismiss(result)
+
+    def _show_problems(self, text: str) -> None:
+        errors = self.query_one("#form-errors", Static)
+        errors.update(text)
+        errors.add_class("-shown")
+        marked = [field_id for field_id in self.FIELDS
+                  if any(line.startswith(f"{field_id}:") for line in text.splitlines())]
+        for field_id in marked:
+            self.query_one(f"#{field_id}").add_class("-invalid")
+        if marked:
+            self.query_one(f"#{marked[0]}").focus()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -135,3 +176,10 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+
+def _form_line(json_path: str, name: str, text: str) -> str:
+    """``providers.NAME.type`` → ``type: ...`` (the form's field), anything else keeps its path."""
+    prefix = f"providers.{name}."
+    field = json_path.removeprefix(prefix) if json_path.startswith(prefix) else (json_path or "file")
+    return f"{field.split('.')[0] if json_path.startswith(prefix) else field}: {text}"

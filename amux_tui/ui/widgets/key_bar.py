@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.screen import Screen
@@ -27,10 +28,14 @@ class ShownKey(NamedTuple):
 class KeyBar(Widget, can_focus=False):
     """One line: ``F2 Launch  F3 Broadcast ...`` and the command palette key on the right.
 
-    Keys that work everywhere (priority bindings: launch, broadcast, split, quit, the session keys)
-    come first, then the focused area's own, so a narrow terminal still shows the main ones."""
+    The most important keys come first (`RANKS`: launch, broadcast, split, the session keys, then
+    the focused area's own, then quit, tab moves and theme); a narrow terminal drops whole entries
+    from the end, never cutting one mid-word."""
 
     ALLOW_SELECT = False
+    RANKS = {"launch": 0, "broadcast": 1, "toggle_split": 2, "leave_terminal": 3, "toggle_traffic": 4,
+             "close_tab": 6, "quit": 7, "next_tab": 8, "toggle_dark": 9}
+    """Which keys stay when the bar is narrow (lower first); the focused area's own keys rank 5."""
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
     DEFAULT_CSS = """
     KeyBar {
@@ -74,7 +79,8 @@ class KeyBar(Widget, can_focus=False):
                 palette = shown
             elif binding.show:
                 keys.setdefault(binding.action, (binding.priority, shown))
-        new = tuple(shown for _, shown in sorted(keys.values(), key=lambda entry: not entry[0]))
+        ranked = sorted(keys.items(), key=lambda item: self.RANKS.get(item[0], 5))
+        new = tuple(shown for _, (_, shown) in ranked)
         if new != self._keys or palette != self._palette:
             self._keys, self._palette = new, palette
             self.refresh()
@@ -93,17 +99,20 @@ class KeyBar(Widget, can_focus=False):
                 into.stylize("dim", start)
             self._spans.append((start, into.cell_len, entry.key))
 
-        for entry in self._keys:
-            add(entry, text)
+        palette = None
         if self._palette is not None:
-            # The palette key sits at the right edge; the others give way (cut with an ellipsis).
             palette = Text("▏", style="dim", end="")
             add(self._palette, palette)
-            start, end, key = self._spans.pop()
-            room = max(0, self.size.width - palette.cell_len)
-            if text.cell_len > room:
-                text.truncate(max(0, room - 1), overflow="ellipsis", pad=False)
-                self._spans = [(a, min(b, room - 1), k) for a, b, k in self._spans if a < room - 1]
+            palette_span = self._spans.pop()
+        room = max(0, self.size.width - (palette.cell_len if palette is not None else 0))
+        for entry in self._keys:
+            # Whole entries only: a narrow bar drops the least important keys rather than cutting one.
+            if text.cell_len + cell_len(f" {entry.display} {entry.description} ") > room:
+                continue  # a shorter, less important one may still fit
+            add(entry, text)
+        if palette is not None:
+            # The palette key sits at the right edge.
+            start, end, key = palette_span
             text.append(" " * (room - text.cell_len))
             offset = text.cell_len
             text.append_text(palette)

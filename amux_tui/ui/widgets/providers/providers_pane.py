@@ -1,7 +1,7 @@
 """The Providers tab: the table, the highlighted provider's details and its models.
 
 It runs the I/O (health probes, model listing, local detection) in exclusive workers and
-talks to the core only through ``app.catalog`` / ``app.config_store``.
+talks to the core only through ``app.catalog`` and ``providers.edit``.
 """
 
 from __future__ import annotations
@@ -174,7 +174,10 @@ class ProvidersPane(Vertical):
         config = self._load.config if self._load else None
         entry = config.providers.get(name) if (config and name) else None
         default = bool(config and name and config.default_provider == name)
-        self.app.push_screen(ProviderFormScreen(name if entry else None, entry, is_default=default),
+        from ....providers.edit import provider_store
+
+        self.app.push_screen(ProviderFormScreen(name if entry else None, entry, is_default=default,
+                                                store=provider_store(self.app.catalog.config_path)),
                              self._form_done)
 
     def _form_done(self, result) -> None:
@@ -182,21 +185,24 @@ class ProvidersPane(Vertical):
             self._save(result, overwrite_broken=False)
 
     def _save(self, result, *, overwrite_broken: bool) -> None:
-        from ...backend.config_store import BrokenConfigFile, ConfigStore
+        from ....config.store import BrokenConfigFile, ProviderExists
+        from ....providers.edit import provider_store, save_message
         from ...screens.confirm import ConfirmScreen
 
-        store = ConfigStore(self.app.catalog.config_path)
+        store = provider_store(self.app.catalog.config_path)
         try:
-            store.save_provider(result.name, result.provider, replaces=result.replaces,
-                                make_default=result.make_default, overwrite_broken=overwrite_broken)
+            saved = store.save_provider(result.name, result.provider, replaces=result.replaces,
+                                        make_default=result.make_default, overwrite_broken=overwrite_broken,
+                                        replace_existing=result.replace_existing)
         except BrokenConfigFile as exc:
             question = (f"{exc.path} is not valid:\n{exc.reason}\n\nReplace it with a new file holding "
                         f"only {result.name!r}? The old file is kept as {store.backup_path.name}.")
             self.app.push_screen(ConfirmScreen(question, yes="Replace", no="Keep file"),
                                  lambda yes: yes and self._save(result, overwrite_broken=True))
             return
-        except (ConfigError, OSError) as exc:
+        except (ConfigError, ProviderExists, OSError) as exc:
             self.notify(str(exc), title="Not saved", severity="error", timeout=8)
             return
-        self.notify(f"Saved {result.name} to {store.path}", title="providers.json")
+        self.notify(save_message(saved, result.name, "Saved"), title="providers.json",
+                    severity="warning" if saved.made_private else "information")
         self.reload()

@@ -101,7 +101,11 @@ class SessionPane(Vertical):
     def _exited(self, event: TerminalView.Exited) -> None:
         self.app.sessions.mark_exited(self.session, event.exit_code)
         self.refresh_status()
-        self.notify(f"{self.session.label} exited with status {event.exit_code}", title="Session ended")
+        message = f"{self.session.label} exited with status {event.exit_code}"
+        resume = self.session.resume_command()
+        if resume:
+            message += f"\nresume it with: {resume}"
+        self.notify(message, title="Session ended", markup=False, timeout=15 if resume else 5)
 
     # --- closing --------------------------------------------------------------------------------
 

@@ -20,27 +20,42 @@ def compact_count(value: int) -> str:
     return f"{value / 1_000_000:.1f}M"
 
 
-def status_text(status: SessionStatus, latency_text: Callable[[float | None], str]) -> str:
+def status_parts(status: SessionStatus, latency_text: Callable[[float | None], str]) -> list[str]:
+    """The status as markup parts, most important first."""
     route = {"proxy": "proxied", "direct": "direct", "native": "native"}.get(status.route, status.route)
     if status.running:
         state = "[b $warning]● busy[/]" if status.busy else "[$success]○ idle[/]"
     else:
         state = f"[b $error]exited {status.exit_status}[/]" if status.exit_status else f"[$text-muted]exited {status.exit_status}[/]"
-    parts = [f"[b]{status.harness}[/]", f"{status.provider}/{status.model}", route, state]
+    parts = [f"[b]{status.harness}[/]", f"{status.provider}/{status.model}", state, route]
     if status.route == "proxy":
         parts.append(f"{compact_count(status.input_tokens)} in / {compact_count(status.output_tokens)} out")
-        parts.append("$—" if status.cost is None else f"${status.cost:.4f}")
         parts.append(latency_text(status.last_latency_ms))
-    return " · ".join(parts)
+        parts.append("$—" if status.cost is None else f"${status.cost:.4f}")
+    return parts
+
+
+def status_text(status: SessionStatus, latency_text: Callable[[float | None], str], width: int | None = None) -> str:
+    """The parts joined by " · "; with a ``width``, only the leading parts that fit (a narrow split pane
+    drops cost, latency, tokens rather than wrapping "55 ms" over two lines)."""
+    parts = status_parts(status, latency_text)
+    if width is None:
+        return " · ".join(parts)
+    shown = parts[:1]
+    for part in parts[1:]:
+        candidate = shown + [part]
+        if Content.from_markup(" · ".join(candidate)).cell_length > width:
+            break
+        shown = candidate
+    return " · ".join(shown)
 
 
 class StatusLine(Static):
-    """One or two lines (it wraps in a narrow split pane). A new status re-lays out the screen only
-    when it needs a different number of lines: tokens and latency change on every request."""
+    """One line, never wrapped: the parts that fit its width. It re-renders on a resize or a new
+    status only (tokens and latency change on every request); its height never changes."""
 
-    MAX_LINES = 2
     DEFAULT_CSS = """
-    StatusLine { height: auto; max-height: 2; background: $boost; padding: 0 1; }
+    StatusLine { height: 1; background: $boost; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusLine.-focused { background: $primary 40%; }
     """
 
@@ -49,22 +64,21 @@ class StatusLine(Static):
         self._latency_text = latency_text
         self._last: SessionStatus | None = None
         self._text = ""
-        self._lines: int | None = None
 
     def show(self, status: SessionStatus) -> None:
         if status == self._last:
             return
         self._last = status
-        self._text = status_text(status, self._latency_text)
-        lines = self._lines_needed()
-        self.update(self._text, layout=lines is None or lines != self._lines)
-        self._lines = lines
+        self._render_fitting()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._lines = self._lines_needed()
+        self._render_fitting()
 
-    def _lines_needed(self) -> int | None:
+    def _render_fitting(self) -> None:
+        if self._last is None:
+            return
         width = self.content_region.width
-        if width <= 0:
-            return None
-        return min(self.MAX_LINES, Content.from_markup(self._text).get_height(self.styles, width))
+        text = status_text(self._last, self._latency_text, width if width > 0 else None)
+        if text != self._text:
+            self._text = text
+            self.update(text, layout=False)  # one line whatever it says: no re-layout

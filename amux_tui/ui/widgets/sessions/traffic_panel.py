@@ -49,6 +49,7 @@ class TrafficPanel(Vertical):
     TrafficPanel > #traffic-title { height: 1; background: $boost; padding: 0 1; }
     TrafficPanel > DataTable { height: 1fr; }
     TrafficPanel > #traffic-error { height: auto; max-height: 3; color: $error; padding: 0 1; }
+    TrafficPanel.-focused > #traffic-title { background: $accent; color: $text; text-style: bold; }
     """
 
     @dataclass
@@ -106,6 +107,12 @@ class TrafficPanel(Vertical):
     def on_unmount(self) -> None:
         self.detach()
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.add_class("-focused")  # the focus is visible on the title bar, not only on the cursor row
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.remove_class("-focused")
+
     def on_show(self, event: events.Show) -> None:
         self._on_screen = True
         self._repaint()
@@ -139,8 +146,8 @@ class TrafficPanel(Vertical):
             self._resync = True
             return
         totals = self._log.totals()
-        self._set_text("#traffic-title", f"traffic: {totals.requests} requests, {totals.in_flight} in flight, "
-                       f"{totals.errors} errors  (Enter: inbound / upstream / response)", layout=False)
+        self._set_text("#traffic-title", f"traffic: {_count(totals.requests, 'request')}, {totals.in_flight} in flight, "
+                       f"{_count(totals.errors, 'error')}  (Enter: inbound / upstream / response)", layout=False)
         changed = self._log.records() if self._resync else list(self._changed.values())
         self._resync = False
         self._changed.clear()
@@ -185,6 +192,10 @@ class TrafficPanel(Vertical):
         record = self._shown.get(str(event.row_key.value))
         if record is not None:
             self.post_message(self.Opened(record))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _one_line(text: str | None, limit: int = 60) -> str:

@@ -1,0 +1,95 @@
+"""The dashboard's Add-provider form, driven by keys: it validates the whole resulting providers.json
+with the loader's models and type check, shows the problems inline, never writes an invalid file,
+and asks before replacing a provider of the same name."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fixtures.ui.drive import wait_until  # noqa: E402
+from fixtures.ui.screen_text import screen_text  # noqa: E402
+
+from amux_tui.ui.app import AmuxApp  # noqa: E402
+from amux_tui.ui.options import DashboardOptions  # noqa: E402
+
+SIZE = (110, 32)
+CONFIG = {"version": 1, "default_provider": "local",
+          "providers": {"local": {"type": "ollama", "api_base": "http://127.0.0.1:1/v1", "models": ["m"]}}}
+
+
+def make_app(tmp_path: Path) -> tuple[AmuxApp, Path]:
+    path = tmp_path / "providers.json"
+    path.write_text(json.dumps(CONFIG, indent=2))
+    env = {"HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    return AmuxApp(DashboardOptions(config_path=str(path), env=env, detect_local=False,
+                                    harness_search_path="/usr/bin:/bin")), path
+
+
+async def open_form(pilot) -> None:
+    await wait_until(pilot, lambda: pilot.app.screen.query("#provider-table"), what="the providers table")
+    await pilot.press("a")
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ProviderFormScreen", what="the form")
+
+
+async def test_unknown_type_is_shown_inline_with_did_you_mean_and_nothing_is_written(tmp_path):
+    app, path = make_app(tmp_path)
+    before = path.read_text()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"router", "tab", *"opnrouter", "ctrl+s")
+        await pilot.pause()
+        form = app.screen
+        assert type(form).__name__ == "ProviderFormScreen", "an invalid provider must keep the form open"
+        text = screen_text(app)
+        assert "unknown provider type 'opnrouter'" in text and "'openrouter'" in text
+        assert form.query_one("#type").has_class("-invalid")
+        assert form.focused is form.query_one("#type")
+    assert path.read_text() == before
+    assert not (tmp_path / "providers.json.bak").exists()
+
+
+async def test_malformed_key_reference_is_refused(tmp_path):
+    app, path = make_app(tmp_path)
+    before = path.read_text()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"router", "tab", *"openrouter", "tab", "tab", *"${OPENROUTER_API_KEY", "ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ProviderFormScreen"
+        assert app.screen.query_one("#api_key").has_class("-invalid")
+    assert path.read_text() == before
+
+
+async def test_an_existing_name_asks_before_replacing(tmp_path):
+    app, path = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"local", "tab", *"lmstudio", "ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="the replace question")
+        assert "already exists" in screen_text(app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ProviderFormScreen", what="back to the form")
+        assert json.loads(path.read_text())["providers"]["local"]["type"] == "ollama"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="the question again")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: json.loads(path.read_text())["providers"]["local"]["type"] == "lmstudio",
+                         what="the replaced provider on disk")
+
+
+async def test_a_literal_key_makes_the_file_private_and_the_form_says_so(tmp_path):
+    import os
+
+    app, path = make_app(tmp_path)
+    path.chmod(0o644)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"router", "tab", *"openrouter", "tab", "tab", *"sk-or-literal-0123456789", "ctrl+s")
+        await wait_until(pilot, lambda: "router" in json.loads(path.read_text())["providers"], what="the save")
+        await wait_until(pilot, lambda: any("0600" in n.message for n in app._notifications),
+                         what="the notice about the file's mode")
+    assert os.stat(path).st_mode & 0o777 == 0o600
