@@ -172,12 +172,18 @@ class GeminiStreamDecoder:
 
 
 class GeminiStreamEncoder:
-    """Writes Gemini SSE chunks for a client."""
+    """Writes Gemini SSE chunks for a client.
+
+    Each chunk is held until the next one is known, so that the finish reason and usage ride
+    on the last chunk with content, as Gemini sends them: google-genai's chat drops a whole
+    turn from its history when the stream ends with an empty-parts chunk.
+    """
 
     def __init__(self, model: str, report: TranslationReport, include_usage: bool = True) -> None:
         self._model = model
         self._report = report
         self._tail = ""
+        self._held = ""  # the "content" JSON of the chunk not written yet
         self._calls: dict[int | str, tuple[str, str, list[str]]] = {}  # key -> id, name, fragments
         self._usage = ir.Usage()
         self._stop: ir.StopReason = "end_turn"
@@ -189,7 +195,10 @@ class GeminiStreamEncoder:
             self._tail = f',"modelVersion":{dumps_str(self._model)},"responseId":{dumps_str(upstream_id or new_id(""))}}}\r\n\r\n'
         match ev:
             case ir.TextDelta(text=text):
-                out.append(f'data: {{"candidates":[{{"content":{{"role":"model","parts":[{{"text":{dumps_str(text)}}}]}},"index":0}}]{self._tail}'.encode())
+                held = self._held
+                self._held = f'{{"role":"model","parts":[{{"text":{dumps_str(text)}}}]}}'
+                if held:
+                    out.append(f'data: {{"candidates":[{{"content":{held},"index":0}}]{self._tail}'.encode())
             case ir.ThinkingDelta(text=text):
                 self._parts([{"text": text, "thought": True}], out)
             case ir.ThinkingSignature(origin=origin):
@@ -209,8 +218,11 @@ class GeminiStreamEncoder:
             case ir.End():
                 for key in list(self._calls):
                     self._flush_call(key, out)
-                candidate = {"content": {"role": "model", "parts": []}, "finishReason": STOP_TO_GEMINI[self._stop], "index": 0}
-                out.append(f'data: {{"candidates":[{dumps(candidate)}],"usageMetadata":{dumps(usage_to_gemini(self._usage))}{self._tail}'.encode())
+                content = self._held or '{"role":"model","parts":[]}'  # an answer with no content at all
+                self._held = ""
+                finish = STOP_TO_GEMINI[self._stop]
+                usage = dumps(usage_to_gemini(self._usage))
+                out.append(f'data: {{"candidates":[{{"content":{content},"finishReason":"{finish}","index":0}}],"usageMetadata":{usage}{self._tail}'.encode())
                 self.terminated = True
             case ir.StreamError(status=status, message=message, error_type=error_type):
                 out.append(self.error(status, message, error_type))
@@ -220,12 +232,17 @@ class GeminiStreamEncoder:
                 assert_never(ev)
 
     def error(self, status: int, message: str, error_type: str | None = None) -> bytes:
+        """The held chunk (its content was already produced), then the error chunk."""
         self.terminated = True
-        return f"data: {dumps(error_body(GEMINI, status, message, error_type))}\r\n\r\n".encode()
+        held, self._held = self._held, ""
+        head = f'data: {{"candidates":[{{"content":{held},"index":0}}]{self._tail}'.encode() if held else b""
+        return head + f"data: {dumps(error_body(GEMINI, status, message, error_type))}\r\n\r\n".encode()
 
     def _parts(self, parts: list[dict], out: list[bytes]) -> None:
-        content = {"role": "model", "parts": parts}
-        out.append(f'data: {{"candidates":[{{"content":{dumps(content)},"index":0}}]{self._tail}'.encode())
+        held = self._held
+        self._held = dumps({"role": "model", "parts": parts})
+        if held:
+            out.append(f'data: {{"candidates":[{{"content":{held},"index":0}}]{self._tail}'.encode())
 
     def _flush_call(self, key: int | str, out: list[bytes]) -> None:
         entry = self._calls.pop(key, None)
