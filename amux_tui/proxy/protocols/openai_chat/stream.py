@@ -5,6 +5,10 @@ first delta carries index, id, type and name, later ones argument fragments; a c
 with ``finish_reason``; with ``stream_options.include_usage`` a last chunk with empty
 ``choices`` and ``usage``; then ``data: [DONE]``. Reasoning goes out as
 ``reasoning_content`` deltas (the DeepSeek convention most clients display).
+
+Upstream tool calls may interleave (indices 0,1,0,1); the decoder streams one call at a
+time and holds the others' deltas until it ends, so every encoder sees each call whole
+and contiguous (Anthropic blocks and Responses items cannot interleave).
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ class ChatStreamDecoder:
         self._keys: dict[int, int | str] = {}  # upstream tool index -> event key
         self._ids: dict[int, str] = {}
         self._open: list[int | str] = []
+        self._live: int | str | None = None  # the call whose deltas go out as they come
+        self._held: dict[int | str, tuple[ir.ToolCallStart, list[str]]] = {}  # the others, until their turn
         self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
         self.finished = False
 
@@ -101,21 +107,45 @@ class ChatStreamDecoder:
         call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
         key = self._keys.get(index)
         if key is not None and call_id is not None and call_id != self._ids[index]:
-            out.append(ir.ToolCallEnd(key))  # a provider reusing index 0 for every call
-            self._open.remove(key)
+            self._end_call(key, out)  # a provider reusing index 0 for every call
             key = None
         if key is None:
             key = index if index not in self._keys else f"{index}:{call_id}"
             self._keys[index] = key
             self._ids[index] = call_id or new_id("call_")
             self._open.append(key)
-            out.append(ir.ToolCallStart(key, self._ids[index], as_str(fn.get("name")) or ""))
+            start = ir.ToolCallStart(key, self._ids[index], as_str(fn.get("name")) or "")
+            if self._live is None:
+                self._live = key
+                out.append(start)
+            else:
+                self._held[key] = (start, [])
         args = fn.get("arguments")
-        if isinstance(args, str):
-            if args:
-                out.append(ir.ToolArgsDelta(key, args))
-        elif isinstance(args, dict):
-            out.append(ir.ToolArgsDelta(key, as_json_text(args)))
+        fragment = args if isinstance(args, str) else as_json_text(args) if isinstance(args, dict) else ""
+        if not fragment:
+            return
+        if key == self._live:
+            out.append(ir.ToolArgsDelta(key, fragment))
+        else:  # interleaved deltas (indices 0,1,0,1): this call waits until the live one ends
+            self._held[key][1].append(fragment)
+
+    def _end_call(self, key: int | str, out: list[ir.StreamEvent]) -> None:
+        """End ``key``; the next waiting call goes out with what it has so far, and goes live."""
+        self._open.remove(key)
+        if key in self._held:
+            self._release(key, out)
+        out.append(ir.ToolCallEnd(key))
+        if key == self._live:
+            self._live = None
+            if self._held:
+                self._live = next(iter(self._held))
+                self._release(self._live, out)
+
+    def _release(self, key: int | str, out: list[ir.StreamEvent]) -> None:
+        start, fragments = self._held.pop(key)
+        out.append(start)
+        if fragments:
+            out.append(ir.ToolArgsDelta(key, "".join(fragments)))
 
     def _end_reasoning(self, out: list[ir.StreamEvent]) -> None:
         """An empty signature only records where the reasoning came from (see signatures.py)."""
@@ -124,9 +154,9 @@ class ChatStreamDecoder:
             out.append(ir.ThinkingSignature("", CHAT))
 
     def _close_tools(self, out: list[ir.StreamEvent]) -> None:
-        for key in self._open:
-            out.append(ir.ToolCallEnd(key))
-        self._open.clear()
+        """Chat ends its calls only by finishing: each goes out whole, one after the other."""
+        while self._open:
+            self._end_call(self._live if self._live is not None else self._open[0], out)
 
 
 
