@@ -18,6 +18,7 @@ from aiohttp import web
 
 from . import protocols
 from .errors import ProxyError, upstream_failure, upstream_status_error
+from .model_facts import options_for
 from .protocols.errors import TranslationError
 from .sessions import Session
 from .state import HTTP
@@ -65,8 +66,9 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
     record.upstream = target
     report = protocols.TranslationReport()
     record.dropped = report.dropped
+    options = await options_for(target, model, session.provider.litellm_model(model), session.translate_options)
     upstream_body = protocols.translate_request(body, source=inbound, target=target, model=model, report=report,
-                                                options=session.translate_options)
+                                                options=options)
     set_streaming(upstream_body, target, stream)
     data = encode(upstream_body)
     record.upstream_body = data

@@ -32,13 +32,14 @@ from ..options import TranslateOptions
 from ..reasoning import budget_of
 from ..report import TranslationReport
 from ..schema import from_gemini, to_gemini
+from .spelling import camel_case_keys
 
 GEMINI: ir.Protocol = "gemini"
 SYNTHETIC_ID = "amuxgc_"
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's placeholder for foreign history
 _MAX_STOP = 5
 _KNOWN_FIELDS = frozenset(
-    {"contents", "systemInstruction", "system_instruction", "tools", "toolConfig", "generationConfig", "safetySettings", "cachedContent", "labels", "model"}
+    {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig", "safetySettings", "cachedContent", "labels", "model"}
 )
 _LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high"}
 
@@ -72,9 +73,9 @@ class _CallIds:
 
 
 def decode_request(body: dict, report: TranslationReport) -> ir.Request:
-    body = require_dict(body, "body")
+    body = camel_case_keys(require_dict(body, "body"))
     req = ir.Request()
-    system = body.get("systemInstruction", body.get("system_instruction"))
+    system = body.get("systemInstruction")
     if isinstance(system, str):
         req.system.append(system)
     elif system is not None:
@@ -160,7 +161,7 @@ def _function_response(resp: dict, where: str, ids: _CallIds) -> ir.ToolResult:
 def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
     for i, raw in enumerate(opt_list(body, "tools", "") or []):
         tool = require_dict(raw, f"tools[{i}]")
-        declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
+        declarations = tool.get("functionDeclarations")
         for j, decl in enumerate(require_list(declarations or [], f"tools[{i}].functionDeclarations")):
             where = f"tools[{i}].functionDeclarations[{j}]"
             decl = require_dict(decl, where)
@@ -174,7 +175,7 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
                     None if schema is None else json_object(schema, f"{where}.parametersJsonSchema"),
                 )
             )
-        for key in tool.keys() - {"functionDeclarations", "function_declarations"}:
+        for key in tool.keys() - {"functionDeclarations"}:
             report.note(f"built-in tool '{key}': the target cannot run it")
     config = opt_dict(body, "toolConfig", "")
     calling = opt_dict(config, "functionCallingConfig", "toolConfig.") if config else None
@@ -183,6 +184,9 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
         allowed = opt_list(calling, "allowedFunctionNames", "toolConfig.functionCallingConfig.") or []
         if mode in ("ANY", "VALIDATED") and len(allowed) == 1 and isinstance(allowed[0], str):
             req.tool_choice = ir.ToolChoice("tool", allowed[0])
+        elif mode in ("ANY", "VALIDATED") and len(allowed) > 1:
+            req.tool_choice = ir.ToolChoice("required")
+            report.note("allowedFunctionNames with several names (the target forces a call to any tool)")
         elif mode in ("AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"):
             req.tool_choice = ir.ToolChoice({"ANY": "required", "NONE": "none"}.get(mode, "auto"))  # type: ignore[arg-type]
         else:
@@ -255,6 +259,10 @@ def encode_request(req: ir.Request, model: str, report: TranslationReport, optio
     config = _generation_config(req, report, options)
     if config:
         body["generationConfig"] = config
+    if req.user:
+        report.note("user id (not a gemini parameter)")
+    if req.parallel_tool_calls is not None and req.tools:
+        report.note("parallel_tool_calls (not a gemini parameter)")
     return body
 
 

@@ -1,0 +1,76 @@
+"""Gemini field names in either spelling: the API reads proto JSON, which accepts the proto's
+snake_case names (``inline_data``, ``mime_type``, ``parameters_json_schema``,
+``thinking_config.include_thoughts``) as well as their lowerCamelCase JSON names, and
+google-genai sends a mix of both. `camel_case_keys` rewrites a request to camelCase once, so
+the decoder reads one spelling.
+
+What is data, not a message, keeps its keys: function-call ``args``, a function's
+``response``, JSON Schemas (``parametersJsonSchema``...), ``labels``; in an OpenAPI
+``Schema`` (``parameters``, ``responseSchema``) only the keywords are renamed, never the
+property names under ``properties``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_VERBATIM = frozenset(
+    {"args", "response", "parametersJsonSchema", "responseJsonSchema", "labels", "partMetadata"}
+)
+_SCHEMAS = frozenset({"parameters", "responseSchema"})
+_SCHEMA_DATA = frozenset({"enum", "example", "default", "required", "propertyOrdering"})
+_SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
+_MAX_DEPTH = 64
+
+
+def camel(key: str) -> str:
+    """``thinking_budget`` -> ``thinkingBudget``; a camelCase key is returned as is."""
+    if "_" not in key:
+        return key
+    head, *rest = key.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def camel_case_keys(value: Any, depth: int = 0) -> Any:
+    """``value`` (a request body or any message in it) with every field name in camelCase. When a
+    body has both spellings of a field, the camelCase one wins."""
+    if depth > _MAX_DEPTH:
+        return value
+    if isinstance(value, list):
+        return [camel_case_keys(item, depth + 1) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = camel(key) if isinstance(key, str) else key
+        if name in out and name != key:
+            continue  # the camelCase spelling came first and wins
+        if name in _VERBATIM:
+            out[name] = item
+        elif name in _SCHEMAS:
+            out[name] = _schema(item, depth + 1)
+        else:
+            out[name] = camel_case_keys(item, depth + 1)
+    return out
+
+
+def _schema(value: Any, depth: int) -> Any:
+    """An OpenAPI ``Schema``: keywords renamed, property names and values kept."""
+    if depth > _MAX_DEPTH or not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        name = camel(key) if isinstance(key, str) else key
+        if name in out and name != key:
+            continue
+        if name == "properties" and isinstance(item, dict):
+            out[name] = {prop: _schema(sub, depth + 1) for prop, sub in item.items()}
+        elif name in _SCHEMA_LISTS and isinstance(item, list):
+            out[name] = [_schema(sub, depth + 1) for sub in item]
+        elif name in ("items", "not", "additionalProperties"):
+            out[name] = _schema(item, depth + 1)
+        elif name in _SCHEMA_DATA:
+            out[name] = item
+        else:
+            out[name] = item if not isinstance(item, (dict, list)) else camel_case_keys(item, depth + 1)
+    return out
