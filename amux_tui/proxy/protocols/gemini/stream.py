@@ -102,10 +102,13 @@ class GeminiStreamDecoder:
             status = code if isinstance(code, int) and 400 <= code < 600 else status_for_type(err.get("status"))
             out.append(ir.StreamError(status, str(err.get("message") or "upstream error"), as_str(err.get("status"))))
             return
+        usage = usage_from_gemini(obj.get("usageMetadata"))
         if not self._started:
             self._started = True
             response_id = as_str(obj.get("responseId"))
             self._id_stem = _NOT_ID.sub("", response_id or "")[:24] or new_id("")
+            if usage is not None:  # before Start: the client's opening event can carry the prompt count
+                out.append(ir.UsageUpdate(usage))
             out.append(ir.Start(response_id, as_str(obj.get("modelVersion"))))
         candidates = obj.get("candidates")
         candidate = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
@@ -115,7 +118,6 @@ class GeminiStreamDecoder:
             for part in parts:
                 if isinstance(part, dict):
                     self._part(part, out)
-        usage = usage_from_gemini(obj.get("usageMetadata"))
         reason = candidate.get("finishReason")
         feedback = obj.get("promptFeedback")
         if not reason and not candidates and isinstance(feedback, dict) and feedback.get("blockReason"):
@@ -194,7 +196,7 @@ class GeminiStreamEncoder:
             upstream_id = ev.id if isinstance(ev, ir.Start) else None
             self._tail = f',"modelVersion":{dumps_str(self._model)},"responseId":{dumps_str(upstream_id or new_id(""))}}}\r\n\r\n'
         match ev:
-            case ir.TextDelta(text=text):
+            case ir.TextDelta(text=text) | ir.RefusalDelta(text=text):  # Gemini's refusal: text + SAFETY
                 held = self._held
                 self._held = f'{{"role":"model","parts":[{{"text":{dumps_str(text)}}}]}}'
                 if held:

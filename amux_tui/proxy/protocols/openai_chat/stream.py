@@ -38,6 +38,7 @@ class ChatStreamDecoder:
         self._live: int | str | None = None  # the call whose deltas go out as they come
         self._held: dict[int | str, tuple[ir.ToolCallStart, list[str]]] = {}  # the others, until their turn
         self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
+        self._refused = False  # a refusal streamed: "stop" then means "refusal"
         self.finished = False
 
     @staticmethod
@@ -74,7 +75,8 @@ class ChatStreamDecoder:
                 self._end_reasoning(out)
                 self._close_tools(out)
                 self.finished = True
-                out.append(ir.Finish(STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"))
+                stop = STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"
+                out.append(ir.Finish("refusal" if self._refused and stop == "end_turn" else stop))
         usage = usage_from_chat(obj.get("usage"))
         if usage is not None:
             out.append(ir.UsageUpdate(usage))
@@ -92,6 +94,11 @@ class ChatStreamDecoder:
         if content and isinstance(content, str):
             self._end_reasoning(out)
             out.append(ir.TextDelta(content))  # type: ignore[arg-type]
+        refusal = delta.get("refusal")
+        if refusal and isinstance(refusal, str):
+            self._end_reasoning(out)
+            self._refused = True
+            out.append(ir.RefusalDelta(refusal))
         calls = delta.get("tool_calls")
         if calls and isinstance(calls, list):
             self._end_reasoning(out)
@@ -181,6 +188,7 @@ class ChatStreamEncoder:
         self._tool_index: dict[int | str, int] = {}
         self._usage = ir.Usage()
         self._finish_sent = False
+        self._refused = False
         self.terminated = False
 
     def encode(self, ev: ir.StreamEvent, out: list[bytes]) -> None:
@@ -191,6 +199,9 @@ class ChatStreamEncoder:
                 out.append(f'{self._head}{{"content":{dumps_str(text)}}},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
             case ir.ThinkingDelta(text=text):
                 out.append(f'{self._head}{{"reasoning_content":{dumps_str(text)}}},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
+            case ir.RefusalDelta(text=text):
+                self._refused = True
+                self._delta({"refusal": text}, out)
             case ir.ToolCallStart(key=key, id=call_id, name=name):
                 index = self._tool_index[key] = len(self._tool_index)
                 fn = {"name": self._report.client_tool(name).name, "arguments": ""}
@@ -202,7 +213,8 @@ class ChatStreamEncoder:
                 else:
                     self._delta({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, out)
             case ir.Finish(reason=reason):
-                self._finish(STOP_TO_CHAT[reason], out)
+                # a refusal chat clients can read is a refusal delta and "stop", as OpenAI sends it
+                self._finish("stop" if reason == "refusal" and self._refused else STOP_TO_CHAT[reason], out)
             case ir.UsageUpdate(usage=usage):
                 self._usage = usage
             case ir.End():
