@@ -144,8 +144,11 @@ class GeminiStreamDecoder:
                 self._end_thinking(signature, out)
             return
         if isinstance(signature, str) and signature:  # it belongs to this part: send it first
-            self._thinking = False
-            out.append(ir.ThinkingSignature(signature, GEMINI))
+            if self._thinking or "functionCall" in part:
+                self._thinking = False
+                out.append(ir.ThinkingSignature(signature, GEMINI))
+            else:  # optional on text (Gemini 3 validates only calls'): not worth an empty thinking block
+                self._report.note("gemini thoughtSignature on a text part (optional; not carried)")
         else:
             self._end_thinking("", out)
         if isinstance(text, str):

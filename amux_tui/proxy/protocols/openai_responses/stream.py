@@ -305,6 +305,9 @@ class ResponsesStreamEncoder:
             item = call_item(self._item_id, call_id, name, text, self._report)
             if item["type"] == "function_call":
                 self._emit("response.function_call_arguments.done", {**ids, "name": item["name"], "arguments": text}, out)
+            else:  # the freeform input is a field of the upstream's JSON arguments: whole once they are
+                self._emit("response.custom_tool_call_input.delta", {**ids, "delta": item["input"]}, out)
+                self._emit("response.custom_tool_call_input.done", {**ids, "input": item["input"]}, out)
         self._emit("response.output_item.done", {"output_index": index, "item": item}, out)
         self._items.append(item)
 
