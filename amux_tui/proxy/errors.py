@@ -27,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from .fastlane.pool import UpstreamClosed, UpstreamMalformed
-from .protocols.errors import TranslationError, error_body, parse_error_body, upstream_error_details
+from .protocols.errors import TranslationError, error_body, parse_error_body
 from .protocols.sse import format_event
 from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSIONS
 
@@ -38,15 +38,13 @@ class ProxyError(Exception):
     """A failure with the status and message the client should see."""
 
     def __init__(self, status: int, message: str, error_type: str | None = None,
-                 headers: dict[str, str] | None = None, code: str | None = None):
+                 headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type
         self.headers = headers or {}
         """Headers worth passing on (an upstream's ``retry-after``)."""
-        self.code = code
-        """An OpenAI-family provider's own error code (``context_length_exceeded``)."""
 
 
 def upstream_failure(exc: BaseException, where: str) -> ProxyError:
@@ -80,32 +78,17 @@ def upstream_status_error(upstream_protocol: str, status: int, body: bytes,
     except Exception:  # noqa: BLE001 - a parser bug must not hide the upstream's status
         message = body[:500].decode("utf-8", "replace")
     kept = {name: headers[name] for name in _KEPT_ERROR_HEADERS if headers and name in headers}
-    code, retry_after = upstream_error_details(body)
-    if retry_after is not None and "retry-after" not in kept:
-        kept["retry-after"] = retry_after  # Gemini's RetryInfo.retryDelay, for clients that read the header
-    return ProxyError(status, message or f"the upstream answered {status}", headers=kept, code=code)
+    return ProxyError(status, message or f"the upstream answered {status}", headers=kept)
 
 
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms")
 
 
 def error_response(protocol: str, status: int, message: str, error_type: str | None = None,
-                   headers: Mapping[str, str] | None = None, code: str | None = None) -> web.Response:
-    body = error_body(protocol, status, message, error_type, code=code, retry_after=_retry_after(headers))
+                   headers: Mapping[str, str] | None = None) -> web.Response:
+    body = error_body(protocol, status, message, error_type)
     return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json",
                         headers=headers)
-
-
-def _retry_after(headers: Mapping[str, str] | None) -> str | None:
-    """Seconds to wait, from ``retry-after`` or ``retry-after-ms`` (a Gemini caller gets RetryInfo)."""
-    if not headers:
-        return None
-    if "retry-after" in headers:
-        return headers["retry-after"]
-    try:
-        return f"{float(headers['retry-after-ms']) / 1000:g}" if "retry-after-ms" in headers else None
-    except ValueError:
-        return None
 
 
 def stream_error_event(protocol: str, status: int, message: str) -> bytes:
@@ -190,8 +173,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ProxyError as exc:
-        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers,
-                              exc.code)
+        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers)
     except TranslationError as exc:
         return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
     except web.HTTPException as exc:
