@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 _INPUT_KEYS = ("input_tokens", "prompt_tokens", "promptTokenCount")
 _OUTPUT_KEYS = ("output_tokens", "completion_tokens", "candidatesTokenCount")
+_ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens")
 
 
 def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None]:
@@ -40,7 +41,8 @@ def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None
 
 
 def usage_from_object(event: Any) -> tuple[int | None, int | None]:
-    """(input, output) tokens from one parsed answer or event of any of the four APIs."""
+    """(input, output) tokens from one parsed answer or event of any of the four APIs; input counts
+    every prompt token, cached ones included (as the translated streams' usage does)."""
     if not isinstance(event, dict):
         return None, None
     for holder in (event, event.get("message"), event.get("response")):
@@ -48,8 +50,19 @@ def usage_from_object(event: Any) -> tuple[int | None, int | None]:
             continue
         usage = holder.get("usage") or holder.get("usageMetadata")
         if isinstance(usage, dict):
-            return _first_int(usage, _INPUT_KEYS), _output(usage)
+            return _input(usage), _output(usage)
     return None, None
+
+
+def _input(usage: dict[str, Any]) -> int | None:
+    tokens = _first_int(usage, _INPUT_KEYS)
+    if tokens is None:
+        return None
+    for key in _ANTHROPIC_CACHE_KEYS:  # Anthropic counts cache reads and writes apart from input_tokens
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            tokens += value
+    return tokens
 
 
 def _output(usage: dict[str, Any]) -> int | None:
