@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
@@ -129,9 +130,12 @@ def guess_protocol(request: web.Request) -> str:
     return guess_protocol_of(request.path, request.headers, request.query)
 
 
+_GEMINI_PATH = re.compile(r"^/v1(?:alpha|beta)/|/models/[^/]+:[A-Za-z]+$")
+
+
 def guess_protocol_of(path: str, headers: Mapping[str, str], query: Mapping[str, str]) -> str:
-    """`guess_protocol` from the parts (``headers`` case-insensitive)."""
-    if "/v1beta/" in path or ":generateContent" in path or "x-goog-api-key" in headers or "key" in query:
+    """`guess_protocol` from the parts (``headers`` case-insensitive): the path first, then the key style."""
+    if _GEMINI_PATH.search(path) or "x-goog-api-key" in headers or "key" in query:
         return "gemini"
     if "/messages" in path or "anthropic-version" in headers or "x-api-key" in headers:
         return "anthropic-messages"
@@ -146,6 +150,28 @@ def caller_protocol(request: web.Request) -> str:
         return protocol
     route = request.match_info.route
     return request.app[ROUTE_PROTOCOLS].get(route) or guess_protocol(request)
+
+
+def route_listing(app: web.Application) -> str:
+    """The routes the proxy serves, for the 404 of any other one."""
+    seen: dict[str, None] = {}
+    for resource in app.router.resources():
+        path = resource.canonical
+        if path.startswith("/{"):
+            continue  # the passthrough catch-all, named separately
+        path = path.replace("{target}", "{model}:{generateContent|streamGenerateContent|countTokens}")
+        for route in resource:
+            if route.method != "HEAD":
+                seen[f"{route.method} {path}"] = None
+    return ", ".join(seen)
+
+
+def unknown_route(request: web.Request, hint: str = "") -> ProxyError:
+    """404 for a route the proxy does not serve, naming the ones it does (in the caller's format:
+    `caller_protocol` infers it from the path and the key's header)."""
+    return ProxyError(404, f"no such route: {request.method} {request.path}.{hint} The amux proxy serves "
+                           f"{route_listing(request.app)}, and /{{provider}}/... passes the session's provider "
+                           "API through.", "not_found_error")
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -171,7 +197,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = {404: f"no such route: {request.method} {request.path}",
+        message = {404: unknown_route(request).message,
                    405: f"{request.method} is not allowed on {request.path}",
                    413: "the request body is too large"}.get(exc.status, exc.reason)
         return error_response(caller_protocol(request), exc.status, message)
