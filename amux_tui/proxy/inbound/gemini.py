@@ -8,7 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..count_tokens import count_tokens
-from ..errors import ProxyError
+from ..errors import ProxyError, unknown_route
 from ..exchange import forward
 from ..state import SESSION
 from .routing import add
@@ -28,8 +28,7 @@ async def model_action(request: web.Request) -> web.StreamResponse:
         return await forward(request, PROTOCOL, url_model=model, url_stream=True)
     if method == "countTokens":
         return await count_tokens(request, PROTOCOL, url_model=model)
-    raise ProxyError(404, f"the amux proxy does not serve the Gemini method {method!r}; it serves "
-                          f"{', '.join(METHODS)}", "not_found_error")
+    raise unknown_route(request, f" The amux proxy does not serve the Gemini method {method!r}.")
 
 
 def model_entry(name: str) -> dict:
