@@ -33,24 +33,43 @@ def camel(key: str) -> str:
 
 def camel_case_keys(value: Any, depth: int = 0) -> Any:
     """``value`` (a request body or any message in it) with every field name in camelCase. When a
-    body has both spellings of a field, the camelCase one wins."""
-    if depth > _MAX_DEPTH:
+    body has both spellings of a field, the camelCase one wins. What needs no change is returned
+    as is: most bodies are all camelCase, and then only the walk is paid."""
+    if type(value) is list:
+        if depth > _MAX_DEPTH:
+            return value
+        changed = [(i, new) for i, item in enumerate(value)
+                   if (type(item) is dict or type(item) is list) and (new := camel_case_keys(item, depth + 1)) is not item]
+        if not changed:
+            return value
+        out_list = list(value)
+        for i, new in changed:
+            out_list[i] = new
+        return out_list
+    if type(value) is not dict or depth > _MAX_DEPTH:
         return value
-    if isinstance(value, list):
-        return [camel_case_keys(item, depth + 1) for item in value]
-    if not isinstance(value, dict):
-        return value
+    snake = False
+    changed_values: dict[Any, Any] = {}
+    for key, item in value.items():
+        if "_" in key:
+            snake = True
+        elif (type(item) is dict or type(item) is list) and key not in _VERBATIM:
+            new = _schema(item, depth + 1) if key in _SCHEMAS else camel_case_keys(item, depth + 1)
+            if new is not item:
+                changed_values[key] = new
+    if not snake:
+        return {**value, **changed_values} if changed_values else value
     out: dict[str, Any] = {}
     for key, item in value.items():
-        name = camel(key) if isinstance(key, str) else key
-        if name in out and name != key:
-            continue  # the camelCase spelling came first and wins
-        if name in _VERBATIM:
+        name = camel(key)
+        if name != key and name in value:
+            continue  # both spellings: the camelCase one wins
+        if key in changed_values:
+            out[name] = changed_values[key]
+        elif name in _VERBATIM or not (type(item) is dict or type(item) is list):
             out[name] = item
-        elif name in _SCHEMAS:
-            out[name] = _schema(item, depth + 1)
         else:
-            out[name] = camel_case_keys(item, depth + 1)
+            out[name] = _schema(item, depth + 1) if name in _SCHEMAS else camel_case_keys(item, depth + 1)
     return out
 
 
