@@ -119,7 +119,7 @@ def _part(part: dict, where: str, out: list[ir.Part], ids: _CallIds, report: Tra
     elif "inlineData" in part:
         blob = require_dict(part["inlineData"], f"{where}.inlineData")
         mime = opt_str(blob, "mimeType", f"{where}.inlineData.")
-        data = require_str(blob.get("data"), f"{where}.inlineData.data")
+        data = standard_base64(require_str(blob.get("data"), f"{where}.inlineData.data"))
         out.append(ir.Media("image" if (mime or "").startswith("image/") else "file", mime, data))
     elif "fileData" in part:
         ref = require_dict(part["fileData"], f"{where}.fileData")
@@ -154,7 +154,7 @@ def _function_response(resp: dict, where: str, ids: _CallIds) -> ir.ToolResult:
     for j, raw in enumerate(opt_list(resp, "parts", f"{where}.") or []):
         blob = require_dict(require_dict(raw, f"{where}.parts[{j}]").get("inlineData"), f"{where}.parts[{j}].inlineData")
         mime = opt_str(blob, "mimeType", f"{where}.parts[{j}].inlineData.")
-        result.content.append(ir.Media("image", mime, require_str(blob.get("data"), f"{where}.parts[{j}].inlineData.data")))
+        result.content.append(ir.Media("image", mime, standard_base64(require_str(blob.get("data"), f"{where}.parts[{j}].inlineData.data"))))
     return result
 
 
@@ -377,3 +377,9 @@ def _generation_config(req: ir.Request, report: TranslationReport, options: Tran
             budget = budget_of(reasoning, default=-1) if (reasoning.budget_tokens or reasoning.effort) else -1
             config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": reasoning.show_thoughts}
     return config
+
+
+def standard_base64(data: str) -> str:
+    """google-genai sends inline bytes URL-safe base64 encoded (Gemini takes both); the other
+    providers only take the standard alphabet."""
+    return data.replace("-", "+").replace("_", "/") if "-" in data or "_" in data else data
