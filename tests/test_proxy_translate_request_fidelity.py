@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
 import openai
 import pytest
 from google import genai
@@ -299,3 +300,16 @@ async def test_drops_reach_the_traffic_record():
     async with UpstreamServer("anthropic-messages", [Reply(text="ok")]) as up, proxy_for(up.provider()) as (_, session):
         assert (await post(session, "openai-chat", CHAT_EXTRAS))[0] == 200
     assert any(note.startswith("logit_bias") for note in dropped_of(session))
+
+
+async def test_count_tokens_reads_a_snake_case_wrapped_request():
+    wrapped = {"generate_content_request": {"model": "models/fixture-model", "contents": [
+        {"role": "user", "parts": [{"inline_data": {"mime_type": "image/png", "data": PNG}}, {"text": "count me"}]}]}}
+    async with UpstreamServer("anthropic-messages") as up, proxy_for(up.provider()) as (_, session):
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{session.base_url}/v1/models/fixture-model:countTokens", json=wrapped,
+                                 headers={"x-goog-api-key": session.token}) as resp:
+                assert resp.status == 200 and (await resp.json())["totalTokens"] == up.token_count
+    sent = up.requests[0].json
+    assert sent["messages"][0]["content"][0]["type"] == "image"
+    assert sent["messages"][0]["content"][1]["text"] == "count me"
