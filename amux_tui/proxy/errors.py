@@ -115,8 +115,9 @@ def stream_error_event(protocol: str, status: int, message: str) -> bytes:
         return format_event("error", _compact(body))
     if protocol == "openai-responses":
         error = body.get("error", {})
+        # the nested error is what makes the openai SDK raise its APIError instead of a RuntimeError
         return format_event("error", _compact({"type": "error", "code": error.get("type"), "message": message,
-                                               "param": None}))
+                                               "param": None, "error": error}))
     done = b"data: [DONE]\n\n" if protocol == "openai-chat" else b""
     return format_event(None, _compact(body)) + done
 

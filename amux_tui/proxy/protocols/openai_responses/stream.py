@@ -236,7 +236,9 @@ class ResponsesStreamEncoder:
                 assert_never(ev)
 
     def error(self, status: int, message: str, error_type: str | None = None) -> bytes:
-        """``response.failed``: Codex maps the error code to retry-or-stop."""
+        """``response.failed``: Codex maps the error code to retry-or-stop. The error also rides at
+        the top level, where the openai SDK looks to raise its ``APIError`` (without it, its stream
+        helper fails with "Didn't receive a `response.completed` event")."""
         self.terminated = True
         if not self._id:
             self._id, self._created = new_id("resp_"), unix_now()
@@ -244,7 +246,7 @@ class ResponsesStreamEncoder:
         failure = {"code": err["code"] or err["type"], "message": message}
         response = response_object(self._id, self._created, self._model, "failed", self._items, None, error=failure)
         out: list[bytes] = []
-        self._emit("response.failed", {"response": response}, out)
+        self._emit("response.failed", {"response": response, "error": err}, out)
         return out[0]
 
     def _emit(self, name: str, fields: dict, out: list[bytes]) -> None:
