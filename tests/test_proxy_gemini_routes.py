@@ -80,8 +80,8 @@ async def test_unknown_routes_answer_in_the_callers_format_naming_the_routes(pro
     assert error_shape_ok(protocol, body, 404), body
     message = body["error"]["message"]
     for served in ("POST /v1/messages", "POST /v1/chat/completions", "POST /v1/responses",
-                   "POST /v1/models/{model}:{generateContent", "POST /v1beta/models/{model}",
-                   "POST /v1alpha/models/{model}"):
+                   "POST /{version}/models/{model}:generateContent|streamGenerateContent|countTokens",
+                   "v1, v1beta or v1alpha"):
         assert served in message
     assert not up.requests
 

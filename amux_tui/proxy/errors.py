@@ -153,18 +153,23 @@ def caller_protocol(request: web.Request) -> str:
     return request.app[ROUTE_PROTOCOLS].get(route) or guess_protocol(request)
 
 
+_API_VERSION = re.compile(r"^/v1(?:alpha|beta)?/models")
+
+
 def route_listing(app: web.Application) -> str:
-    """The routes the proxy serves, for the 404 of any other one."""
+    """The routes the proxy serves, for the 404 of any other one: each once (the ``/v1``-less copies
+    and Gemini's three API versions folded)."""
     seen: dict[str, None] = {}
     for resource in app.router.resources():
         path = resource.canonical
-        if path.startswith("/{"):
-            continue  # the passthrough catch-all, named separately
-        path = path.replace("{target}", "{model}:{generateContent|streamGenerateContent|countTokens}")
+        if not path.startswith("/v1"):
+            continue  # the copies without /v1, and the passthrough catch-all: named in words
+        path = _API_VERSION.sub("/{version}/models", path).replace("{name}", "{model}")
+        path = path.replace("{target}", "{model}:generateContent|streamGenerateContent|countTokens")
         for route in resource:
             if route.method != "HEAD":
                 seen[f"{route.method} {path}"] = None
-    return ", ".join(seen)
+    return ", ".join(seen) + " ({version}: v1, v1beta or v1alpha; the OpenAI and Anthropic routes also without /v1)"
 
 
 def unknown_route(request: web.Request, hint: str = "") -> ProxyError:
