@@ -149,3 +149,17 @@ async def test_chat_provider_with_o3_gets_max_completion_tokens():
     sent = up.requests[0].json
     assert sent["max_completion_tokens"] == 3000 and "max_tokens" not in sent
     assert "temperature" not in sent and sent["reasoning_effort"] == "low"
+
+
+def test_other_reasoning_models_keep_sampling_while_reasoning():
+    options = decide("openai-chat", "deepseek-reasoner", {"litellm_provider": "deepseek", "supports_reasoning": True})
+    assert options.reasoning is True and options.sampling_while_reasoning
+    body = {"model": "m", "max_tokens": 9000, "temperature": 0.2, "messages": [{"role": "user", "content": "hi"}],
+            "thinking": {"type": "enabled", "budget_tokens": 8000}}
+    sent = translate_request(body, source="anthropic-messages", target="openai-chat", model="deepseek-reasoner",
+                             report=TranslationReport(), options=options)
+    assert sent["temperature"] == 0.2 and sent["reasoning_effort"] == "medium"
+    gpt = decide("openai-chat", "gpt-5.1", model_info("gpt-5.1"))
+    sent = translate_request(body, source="anthropic-messages", target="openai-chat", model="gpt-5.1",
+                             report=TranslationReport(), options=gpt)
+    assert "temperature" not in sent and sent["reasoning_effort"] == "medium"

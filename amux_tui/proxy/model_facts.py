@@ -119,15 +119,17 @@ def decide(target: str, model: str, info: dict[str, Any] | None,
             cap = table_cap
     if target == "anthropic-messages" and claude_takes_one_sampling_param(model):
         one_of = True
+    sampling_while_reasoning = base.sampling_while_reasoning
     if target in _OPENAI_TARGETS and is_openai_reasoning_model(model, info):
-        reasoning, field = True, "max_completion_tokens"
+        reasoning, field, sampling_while_reasoning = True, "max_completion_tokens", False
         # Models whose default effort is "none" (GPT-5.1) take sampling while not reasoning;
         # the encoders drop it when they send an effort.
         if not (info and info.get("default_reasoning_effort") == "none"):
             rejected |= {"temperature", "top_p"}
     return TranslateOptions(reasoning=reasoning, max_tokens_cap=cap, chat_max_tokens_field=field,
                             default_max_tokens=base.default_max_tokens, rejected_sampling=frozenset(rejected),
-                            temperature_or_top_p=one_of, why=f"model facts for {model}")
+                            temperature_or_top_p=one_of, sampling_while_reasoning=sampling_while_reasoning,
+                            why=f"model facts for {model}")
 
 
 @functools.lru_cache(maxsize=256)

@@ -18,8 +18,11 @@ class TranslateOptions:
     """
 
     reasoning: bool | None = None
-    """False: the target model rejects reasoning parameters, so never send them.
-    True: it is a reasoning model (OpenAI's reject sampling parameters while reasoning)."""
+    """False: the target model rejects reasoning parameters, so never send them; True: it reasons."""
+
+    sampling_while_reasoning: bool = True
+    """False: ``temperature``/``top_p`` are rejected whenever a reasoning effort is sent (OpenAI's
+    reasoning models whose default effort is ``none``, GPT-5.1)."""
 
     max_tokens_cap: int | None = None
     """The target model's output-token limit; larger client requests are clamped."""

@@ -366,7 +366,7 @@ def _encode_sampling(req: ir.Request, body: dict, report: TranslationReport, opt
         value = getattr(req, key)
         if value is None:
             continue
-        if reasoning_on and options.reasoning and key in ("temperature", "top_p"):
+        if reasoning_on and not options.sampling_while_reasoning and key in ("temperature", "top_p"):
             report.note(f"{key} (reasoning models reject it)")
         else:
             body[key] = value

@@ -271,7 +271,7 @@ def encode_request(req: ir.Request, model: str, report: TranslationReport, optio
     reasoning_on = _encode_reasoning(req, body, options)
     for key in ("temperature", "top_p"):
         value = getattr(req, key)
-        if value is not None and not (reasoning_on and options.reasoning):
+        if value is not None and not (reasoning_on and not options.sampling_while_reasoning):
             body[key] = value
         elif value is not None:
             report.note(f"{key} (reasoning models reject it)")
