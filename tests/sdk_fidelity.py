@@ -20,7 +20,14 @@ END = {"anthropic-messages": "end_turn", "openai-chat": "stop", "openai-response
 TOOL = {"anthropic-messages": "tool_use", "openai-chat": "tool_calls", "openai-responses": "completed", "gemini": "STOP"}
 SHORT = {"anthropic-messages": "Anthropic", "openai-chat": "Chat", "openai-responses": "Responses", "gemini": "Gemini"}
 
-KNOWN_LOSSES: dict[tuple[str, str, str], str] = {}
+_NO_SLOT = "shown; the provider's reasoning token is not carried back (the caller's protocol has no slot)"
+KNOWN_LOSSES: dict[tuple[str, str, str], str] = {
+    ("openai-chat", "anthropic-messages", "thinking"): _NO_SLOT,
+    ("gemini", "anthropic-messages", "thinking"): _NO_SLOT,
+    ("openai-chat", "openai-responses", "thinking"): _NO_SLOT,
+    ("gemini", "openai-responses", "thinking"): _NO_SLOT,
+    ("openai-chat", "gemini", "thinking"): "shown; function-call signatures are not carried back (Google's placeholder goes instead)",
+}
 """(caller, provider, aspect) -> the loss the docs state; the case may fail on that aspect only."""
 
 START, END_MARK = "<!-- fidelity-table:start -->", "<!-- fidelity-table:end -->"
@@ -51,7 +58,6 @@ def record_cells(caller: str, provider: str, cells: Cells) -> None:
         if failures and (caller, provider, aspect) not in KNOWN_LOSSES:
             undocumented.append(f"{aspect}: {'; '.join(failures)}")
     assert not undocumented, f"{caller} <- {provider}: " + " | ".join(undocumented)
-    assert cells.seen.get("SDK") is None or True
     RESULTS.setdefault((caller, provider, "SDK"), [])  # every case that got here ran without a client-side exception
 
 

@@ -200,7 +200,7 @@ def anthropic_events(reply: Reply, model: str) -> list[bytes]:
 def _responses_output(reply: Reply) -> list[dict[str, Any]]:
     output: list[dict[str, Any]] = []
     if reply.thinking:
-        output.append({"type": "reasoning", "id": "rs_fixture",
+        output.append({"type": "reasoning", "id": "rs_fixture", "encrypted_content": "enc-fixture",
                        "summary": [{"type": "summary_text", "text": reply.thinking}]})
     if reply.full_text:
         output.append({"type": "message", "id": "msg_fixture", "status": "completed", "role": "assistant",
