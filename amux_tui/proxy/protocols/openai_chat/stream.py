@@ -114,7 +114,8 @@ class ChatStreamDecoder:
         call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
         key = self._keys.get(index)
         if key is not None and call_id is not None and call_id != self._ids[index]:
-            self._end_call(key, out)  # a provider reusing index 0 for every call
+            if key in self._open:
+                self._end_call(key, out)  # a provider reusing index 0 for every call
             key = None
         if key is None:
             key = index if index not in self._keys else f"{index}:{call_id}"
@@ -131,10 +132,11 @@ class ChatStreamDecoder:
         fragment = args if isinstance(args, str) else as_json_text(args) if isinstance(args, dict) else ""
         if not fragment:
             return
-        if key == self._live:
+        held = self._held.get(key)
+        if held is None:  # the live call (or one already ended: the encoder notes the late fragment)
             out.append(ir.ToolArgsDelta(key, fragment))
         else:  # interleaved deltas (indices 0,1,0,1): this call waits until the live one ends
-            self._held[key][1].append(fragment)
+            held[1].append(fragment)
 
     def _end_call(self, key: int | str, out: list[ir.StreamEvent]) -> None:
         """End ``key``; the next waiting call goes out with what it has so far, and goes live."""
