@@ -41,6 +41,8 @@ class Answer:
     """What the caller's SDK made of one answer, in the caller protocol's own spelling."""
 
     text: str = ""
+    refusal: str = ""
+    """Chat's ``refusal``, Responses' ``refusal`` parts (the other protocols show a refusal as text)."""
     thinking: str = ""
     calls: list[tuple[str, str, dict]] = field(default_factory=list)
     stop: str | None = None
@@ -155,7 +157,7 @@ class ChatConversation(Conversation):
         self.messages.append(message.model_dump(exclude_none=True, exclude={"parsed"}))
         extra = message.model_extra or {}
         return Answer(
-            text=message.content or message.refusal or "", thinking=extra.get("reasoning_content") or "",
+            text=message.content or "", refusal=message.refusal or "", thinking=extra.get("reasoning_content") or "",
             calls=[(c.id, c.function.name, json.loads(c.function.arguments)) for c in message.tool_calls or []],
             stop=choice.finish_reason,
             usage=(completion.usage.prompt_tokens, completion.usage.completion_tokens) if completion.usage else (None, None))
@@ -200,7 +202,8 @@ class ResponsesConversation(Conversation):
         self.items += [item.model_dump(exclude_none=True, exclude={"parsed_arguments"}) for item in response.output]
         messages = [c for item in response.output if item.type == "message" for c in item.content]
         return Answer(
-            text="".join(getattr(c, "text", None) or getattr(c, "refusal", "") for c in messages),
+            text="".join(c.text for c in messages if c.type == "output_text"),
+            refusal="".join(c.refusal for c in messages if c.type == "refusal"),
             thinking="".join(s.text for item in response.output if item.type == "reasoning" for s in item.summary),
             calls=[(i.call_id, i.name, json.loads(i.arguments)) for i in response.output if i.type == "function_call"],
             stop=response.status,
