@@ -27,7 +27,7 @@ def sdk(base_url: str, token: str, version: str | None) -> genai.Client:
 @pytest.mark.parametrize("upstream", ["anthropic-messages", "openai-chat", "openai-responses", "gemini"])
 async def test_google_genai_is_served_under_every_api_version(version, upstream):
     async with UpstreamServer(upstream, [Reply(text="hello from upstream")]) as up, \
-            proxy_for(up.provider()) as (_, session):
+            proxy_for(up.provider()) as (server, session):
         client = sdk(session.base_url, session.token, version)
         answer = await client.aio.models.generate_content(model="fixture-model", contents="hi")
         assert answer.text == "hello from upstream"
@@ -36,9 +36,11 @@ async def test_google_genai_is_served_under_every_api_version(version, upstream)
         assert "".join(c for c in chunks if c) == "hello from upstream"
         count = await client.aio.models.count_tokens(model="fixture-model", contents="hi")
         assert count.total_tokens and count.total_tokens > 0
+        relayed_by_fast_lane = server.fast_lane.relayed
     assert len([r for r in up.requests if r.protocol == upstream]) >= 2
-    if upstream == "gemini":  # same protocol: relayed to the provider's own (v1beta) path
+    if upstream == "gemini":  # same protocol: the fast lane relays it to the provider's own (v1beta) path
         assert all(r.path.startswith("/v1beta/models/fixture-model:") for r in up.requests)
+        assert relayed_by_fast_lane == 3
 
 
 @pytest.mark.parametrize("version", ["v1", "v1beta", "v1alpha"])
