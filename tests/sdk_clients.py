@@ -47,6 +47,10 @@ class Answer:
     calls: list[tuple[str, str, dict]] = field(default_factory=list)
     stop: str | None = None
     usage: tuple[int | None, int | None] = (None, None)
+    """(input tokens, cached ones included; output tokens, reasoning included)."""
+    cached: int | None = None
+    reasoning: int | None = None
+    """Reasoning tokens, where the caller's protocol reports them apart (Anthropic does not)."""
 
 
 class Conversation:
@@ -114,7 +118,8 @@ class AnthropicConversation(Conversation):
             text="".join(b.text for b in message.content if b.type == "text"),
             thinking="".join(b.thinking for b in message.content if b.type == "thinking"),
             calls=[(b.id, b.name, b.input) for b in message.content if b.type == "tool_use"],
-            stop=message.stop_reason, usage=(usage.input_tokens + cached, usage.output_tokens))
+            stop=message.stop_reason, usage=(usage.input_tokens + cached, usage.output_tokens),
+            cached=usage.cache_read_input_tokens)
 
 
 class ChatConversation(Conversation):
@@ -160,7 +165,11 @@ class ChatConversation(Conversation):
             text=message.content or "", refusal=message.refusal or "", thinking=extra.get("reasoning_content") or "",
             calls=[(c.id, c.function.name, json.loads(c.function.arguments)) for c in message.tool_calls or []],
             stop=choice.finish_reason,
-            usage=(completion.usage.prompt_tokens, completion.usage.completion_tokens) if completion.usage else (None, None))
+            usage=(completion.usage.prompt_tokens, completion.usage.completion_tokens) if completion.usage else (None, None),
+            cached=completion.usage.prompt_tokens_details.cached_tokens
+            if completion.usage and completion.usage.prompt_tokens_details else None,
+            reasoning=completion.usage.completion_tokens_details.reasoning_tokens
+            if completion.usage and completion.usage.completion_tokens_details else None)
 
 
 class ResponsesConversation(Conversation):
@@ -207,7 +216,9 @@ class ResponsesConversation(Conversation):
             thinking="".join(s.text for item in response.output if item.type == "reasoning" for s in item.summary),
             calls=[(i.call_id, i.name, json.loads(i.arguments)) for i in response.output if i.type == "function_call"],
             stop=response.status,
-            usage=(response.usage.input_tokens, response.usage.output_tokens) if response.usage else (None, None))
+            usage=(response.usage.input_tokens, response.usage.output_tokens) if response.usage else (None, None),
+            cached=response.usage.input_tokens_details.cached_tokens if response.usage else None,
+            reasoning=response.usage.output_tokens_details.reasoning_tokens if response.usage else None)
 
 
 class GeminiConversation(Conversation):
@@ -268,6 +279,8 @@ class GeminiConversation(Conversation):
             if chunk.usage_metadata:
                 meta = chunk.usage_metadata
                 answer.usage = (meta.prompt_token_count, (meta.candidates_token_count or 0) + (meta.thoughts_token_count or 0))
+                answer.cached = meta.cached_content_token_count
+                answer.reasoning = meta.thoughts_token_count
         return answer
 
     def history(self) -> list[Any]:

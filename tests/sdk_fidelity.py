@@ -27,6 +27,8 @@ KNOWN_LOSSES: dict[tuple[str, str, str], str] = {
     ("openai-chat", "openai-responses", "thinking"): _NO_SLOT,
     ("gemini", "openai-responses", "thinking"): _NO_SLOT,
     ("openai-chat", "gemini", "thinking"): "shown; function-call signatures are not carried back (Google's placeholder goes instead)",
+    **{("anthropic-messages", provider, "usage"): "reasoning tokens not counted apart (Anthropic's usage has no field)"
+       for provider in ("openai-chat", "openai-responses", "gemini")},
 }
 """(caller, provider, aspect) -> the loss the docs state; the case may fail on that aspect only."""
 

@@ -75,7 +75,7 @@ async def plain(caller: str, session, up: UpstreamServer, *, stream: bool) -> Ce
         answer = await convo.say("Say hello", stream=stream)
     cells = Cells()
     cells.check("text", answer.text == "Hello there friend", f"text {answer.text!r}")
-    cells.check("usage", answer.usage == (11, 7), f"usage {answer.usage}")
+    cells.check("usage", answer.usage == (11, 7) and answer.cached == 4, f"usage {answer.usage}, cached {answer.cached}")
     cells.check("stop reason", answer.stop == END[caller], f"stop {answer.stop}")
     if stream:
         cells.check("stream grammar", True)
@@ -85,7 +85,7 @@ async def plain(caller: str, session, up: UpstreamServer, *, stream: bool) -> Ce
 @pytest.mark.parametrize(("caller", "provider"), PAIRS, ids=PAIR_IDS)
 @pytest.mark.parametrize("stream", [False, True], ids=["body", "stream"])
 async def test_plain_answer(caller: str, provider: str, stream: bool) -> None:
-    cells = await run_pair(caller, provider, [Reply(text="Hello there friend")],
+    cells = await run_pair(caller, provider, [Reply(text="Hello there friend", cached_tokens=4)],
                            lambda c, s, u: plain(c, s, u, stream=stream))
     record_cells(caller, provider, cells)
 
@@ -152,6 +152,9 @@ async def thinking(caller: str, session, up: UpstreamServer) -> Cells:  # noqa: 
     cells.check("thinking", asked.reasoning is not None and asked.reasoning.enabled, f"reasoning asked {asked.reasoning}")
     cells.check("thinking", first.thinking == "Six sevens.", f"thinking {first.thinking!r}")
     cells.check("text", (first.text, second.text) == ("42", "43"), f"texts {first.text!r}, {second.text!r}")
+    reported = up.protocol != "anthropic-messages"  # the fixture's provider said 3 of the 7 were reasoning
+    cells.check("usage", first.usage == (11, 7) and (first.reasoning == 3 or not reported),
+                f"usage {first.usage}, reasoning {first.reasoning}")
     minted = {"anthropic-messages": "sig-fixture", "openai-responses": "enc-fixture"}.get(up.protocol)
     if minted:  # the provider's signed / encrypted reasoning must come home for it to resume reasoning
         back = signatures_sent(up.requests[1])
@@ -165,7 +168,7 @@ def signatures_sent(record: RecordedRequest) -> list[tuple[str | None, str | Non
 
 @pytest.mark.parametrize(("caller", "provider"), PAIRS, ids=PAIR_IDS)
 async def test_thinking(caller: str, provider: str) -> None:
-    script = [Reply(thinking="Six sevens.", text="42"), Reply(thinking="Plus one.", text="43")]
+    script = [Reply(thinking="Six sevens.", text="42", reasoning_tokens=3), Reply(thinking="Plus one.", text="43")]
     record_cells(caller, provider, await run_pair(caller, provider, script, thinking))
 
 
