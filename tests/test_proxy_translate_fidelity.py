@@ -206,6 +206,25 @@ async def test_the_traffic_record_counts_cached_prompt_tokens(client: str) -> No
         record = session.traffic.records()[-1]
     assert status == 200
     assert (record.input_tokens, record.output_tokens) == (4312, 5)
+    assert (record.cache_read_tokens, record.cache_write_tokens) == (4000, 300)
+
+
+def test_the_cost_prices_cached_prompt_tokens_at_the_cache_rates() -> None:
+    import sys
+
+    from amux_tui.proxy.traffic import RequestRecord, litellm_cost_if_loaded
+
+    asked = []
+    record = RequestRecord("POST /v1/messages", "anthropic-messages", cost_model="anthropic/claude-sonnet-4-5",
+                           input_tokens=4312, output_tokens=5, cache_read_tokens=4000, cache_write_tokens=300,
+                           cost_function=lambda *args, **kwargs: asked.append((args, kwargs)) or 0.5)
+    record.in_flight = False
+    assert record.cost == 0.5
+    assert asked == [(("anthropic/claude-sonnet-4-5", 4312, 5), {"cache_read": 4000, "cache_write": 300})]
+    if "litellm" in sys.modules:  # the real price table, when another test loaded LiteLLM
+        full = litellm_cost_if_loaded("anthropic/claude-sonnet-4-5", 4312, 5)
+        cached = litellm_cost_if_loaded("anthropic/claude-sonnet-4-5", 4312, 5, cache_read=4000, cache_write=300)
+        assert full is not None and cached is not None and cached < full / 3
 
 
 # --- item 12: Gemini schemas without bare nullable branches ---------------------------------------------
