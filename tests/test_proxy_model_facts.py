@@ -8,13 +8,18 @@ import json
 import subprocess
 import sys
 
+import anthropic
 import pytest
+from google import genai
+from google.genai import types
 
 from amux_tui.proxy import model_facts
 from amux_tui.proxy.model_facts import PROVIDER_RULES, decide, model_info
 from amux_tui.proxy.protocols import TranslateOptions, TranslationReport, translate_request
 from proxy_client import post, proxy_for
-from upstreams import Reply, UpstreamServer
+from upstreams import RecordedRequest, Reply, UpstreamServer
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 CHAT_SAMPLING = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.2, "top_p": 0.9,
                  "max_tokens": 500}
@@ -55,8 +60,25 @@ def test_rule_claude_45_takes_temperature_or_top_p(model, one_of):
     assert "anthropic-4.5" in PROVIDER_RULES
 
 
-def test_rule_claude_45_applies_only_to_an_anthropic_target():
-    assert decide("openai-chat", "claude-sonnet-4-5", None).temperature_or_top_p is False
+def refuses_both(record: RecordedRequest) -> Reply:
+    """Claude 4.5 answers this 400 behind any API (OpenAI-compatible gateways relay it)."""
+    body = record.json or {}
+    if body.get("temperature") is not None and body.get("top_p") is not None:
+        return Reply(status=400, error_message="`temperature` and `top_p` cannot both be specified for this model.")
+    return Reply(text="ok")
+
+
+@pytest.mark.parametrize("upstream", ["openai-chat", "openai-responses", "anthropic-messages"])
+async def test_rule_claude_45_holds_whatever_api_serves_it(upstream):
+    model = "claude-sonnet-4-5"
+    async with UpstreamServer(upstream, refuses_both, models=(model,)) as up, \
+            proxy_for(up.provider(), model) as (_, session):
+        client = genai.Client(api_key=session.token, http_options=types.HttpOptions(base_url=session.base_url))
+        config = types.GenerateContentConfig(temperature=1, top_p=0.95, top_k=64)  # Gemini CLI's sampling
+        answer = await client.aio.models.generate_content(model=model, contents="hi", config=config)
+        assert answer.text == "ok"
+    sent = [r.json for r in up.requests if r.protocol == upstream][0]
+    assert "temperature" not in sent and sent["top_p"] == 0.95
 
 
 # ---------------------------------------------------------------- rule: openai-reasoning
@@ -71,6 +93,39 @@ def test_rule_openai_reasoning_models(model, target):
     assert {"temperature", "top_p"} <= options.rejected_sampling
 
 
+def like_openai_reasoning(record: RecordedRequest) -> Reply:
+    """What OpenAI's reasoning models answer on Chat to the parameters they do not take."""
+    body = record.json or {}
+    for name in ("temperature", "top_p", "presence_penalty", "frequency_penalty", "stop", "max_tokens"):
+        if body.get(name) is not None:
+            return Reply(status=400, error_message=f"Unsupported parameter: '{name}' is not supported with this model.")
+    return Reply(text="ok")
+
+
+@pytest.mark.parametrize("model", ["o3", "o4-mini", "gpt-5", "gpt-5.1"])
+async def test_rule_openai_reasoning_on_chat_drops_penalties_and_stop(model):
+    async with UpstreamServer("openai-chat", like_openai_reasoning, models=(model,)) as up, \
+            proxy_for(up.provider(), model) as (_, session):
+        client = anthropic.AsyncAnthropic(api_key=session.token, base_url=session.base_url)
+        answer = await client.messages.create(model=model, max_tokens=500, stop_sequences=["END"],
+                                              messages=[{"role": "user", "content": "hi"}])
+        assert answer.content[0].text == "ok"
+        config = types.GenerateContentConfig(presence_penalty=0.5, frequency_penalty=0.2, stop_sequences=["END"],
+                                             max_output_tokens=500)
+        gemini_client = genai.Client(api_key=session.token, http_options=types.HttpOptions(base_url=session.base_url))
+        answer = await gemini_client.aio.models.generate_content(model=model, contents="hi", config=config)
+        assert answer.text == "ok"
+    notes = [note for record in session.traffic.records() for note in record.dropped]
+    for name in ("stop", "presence_penalty", "frequency_penalty"):
+        assert any(note.startswith(f"{name}: the target model does not accept it") for note in notes), (name, notes)
+
+
+def test_rule_openai_reasoning_models_that_take_stop_keep_it():
+    for model in ("o3-mini", "o1", "o3-mini-2025-01-31"):
+        assert "stop" not in decide("openai-chat", model, model_info(model)).rejected_sampling, model
+    assert "stop" in decide("openai-chat", "o3-2025-04-16", model_info("o3-2025-04-16")).rejected_sampling
+
+
 @pytest.mark.parametrize("model", ["gpt-5-chat-latest", "gpt-4.1", "gpt-4o", "llama3.1:8b"])
 def test_rule_openai_reasoning_spares_chat_models(model):
     options = decide("openai-chat", model, model_info(model))
@@ -79,7 +134,7 @@ def test_rule_openai_reasoning_spares_chat_models(model):
 
 def test_rule_openai_reasoning_with_a_default_effort_of_none_drops_sampling_only_while_reasoning():
     options = decide("openai-responses", "gpt-5.1", model_info("gpt-5.1"))
-    assert options.reasoning is True and not options.rejected_sampling
+    assert options.reasoning is True and not {"temperature", "top_p"} & options.rejected_sampling
     plain = translate_request(CHAT_SAMPLING, source="openai-chat", target="openai-responses", model="gpt-5.1",
                               report=TranslationReport(), options=options)
     assert plain["temperature"] == 0.2 and plain["top_p"] == 0.9
@@ -110,6 +165,22 @@ def test_rule_no_reasoning_from_the_table():
     sent = translate_request({**CHAT_SAMPLING, "reasoning_effort": "high"}, source="openai-chat", target="gemini",
                              model="gemini-2.0-flash", report=TranslationReport(), options=options)
     assert "thinkingConfig" not in sent["generationConfig"]
+
+
+async def test_rule_no_reasoning_is_noted_when_it_drops_a_request_for_thinking():
+    async with UpstreamServer("openai-chat", [Reply(text="ok")], models=("gpt-audio",)) as up, \
+            proxy_for(up.provider(), "gpt-audio") as (_, session):
+        client = anthropic.AsyncAnthropic(api_key=session.token, base_url=session.base_url)
+        await client.messages.create(model="gpt-audio", max_tokens=5000, thinking={"type": "enabled", "budget_tokens": 2048},
+                                     messages=[{"role": "user", "content": "hi"}])
+    assert "reasoning_effort" not in up.requests[0].json
+    notes = session.traffic.records()[0].dropped
+    assert "reasoning: the target model cannot reason (model facts for gpt-audio)" in notes, notes
+
+
+def test_the_providers_own_table_entry_comes_first():
+    assert model_info("gemini-2.5-flash-image", "gemini/gemini-2.5-flash-image")["litellm_provider"] == "gemini"
+    assert model_info("gemini-2.5-flash-image")["litellm_provider"] != "gemini"
 
 
 def test_the_tables_output_limit_caps_max_tokens_unless_the_session_knows_better():

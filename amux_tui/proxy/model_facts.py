@@ -28,9 +28,10 @@ log = logging.getLogger("amux_tui.proxy")
 MODEL_TABLE_FILE = "model_prices_and_context_window_backup.json"
 
 PROVIDER_RULES: dict[str, str] = {
-    "anthropic-4.5": "Claude Sonnet/Haiku 4.5, Opus 4.1 and later take temperature or top_p, not both",
-    "openai-reasoning": "OpenAI reasoning models (GPT-5, o-series) reject temperature/top_p and take "
-                        "max_completion_tokens on Chat",
+    "anthropic-4.5": "Claude Sonnet/Haiku 4.5, Opus 4.1 and later take temperature or top_p, not both "
+                     "(behind any API: OpenAI-compatible gateways to Claude answer the same 400)",
+    "openai-reasoning": "OpenAI reasoning models (GPT-5, o-series) reject temperature/top_p and the penalties, "
+                        "GPT-5, o3 and o4 also stop sequences; they take max_completion_tokens on Chat",
     "no-sampling": "models LiteLLM marks supports_sampling_params=false reject temperature, top_p and top_k",
     "no-reasoning": "models LiteLLM marks supports_reasoning=false reject reasoning parameters",
 }
@@ -40,6 +41,7 @@ _CLAUDE = re.compile(r"claude-([a-z]+)-(\d+)(?:[-.](\d{1,2}))?(?!\d)")
 _CLAUDE_LATEST = re.compile(r"claude-[a-z]+-latest")
 _OPENAI_REASONING = re.compile(r"(?:^|/)(?:o\d+(?:-|$)|gpt-5)")
 _OPENAI_TARGETS = ("openai-chat", "openai-responses")
+_TAKES_STOP = re.compile(r"(?:^|/)(?:o1|o3-mini)(?:-|$)")  # the reasoning models that still take `stop`
 
 
 @functools.cache
@@ -69,11 +71,13 @@ async def load_model_table() -> dict[str, Any]:
 
 
 def model_info(model: str, litellm_name: str | None = None) -> dict[str, Any] | None:
-    """The table's entry for ``model`` (also tried without a ``provider/`` prefix), or None."""
+    """The table's entry for ``model``, or None: under the provider's LiteLLM name first (its own
+    entry: ``gemini/gemini-2.5-pro``, not Vertex's ``gemini-2.5-pro``), then as named, then
+    without a ``provider/`` prefix."""
     table = model_table()
     names = [model, model.removeprefix("models/"), model.rpartition("/")[2]]
     if litellm_name:
-        names[1:1] = [litellm_name]
+        names.insert(0, litellm_name)
     for name in names:
         entry = table.get(name)
         if isinstance(entry, dict):
@@ -117,11 +121,14 @@ def decide(target: str, model: str, info: dict[str, Any] | None,
         table_cap = info.get("max_output_tokens")
         if cap is None and isinstance(table_cap, int) and table_cap > 0:
             cap = table_cap
-    if target == "anthropic-messages" and claude_takes_one_sampling_param(model):
+    if claude_takes_one_sampling_param(model):
         one_of = True
     sampling_while_reasoning = base.sampling_while_reasoning
     if target in _OPENAI_TARGETS and is_openai_reasoning_model(model, info):
         reasoning, field, sampling_while_reasoning = True, "max_completion_tokens", False
+        rejected |= {"presence_penalty", "frequency_penalty"}
+        if not _TAKES_STOP.search(model.lower()):
+            rejected.add("stop")
         # Models whose default effort is "none" (GPT-5.1) take sampling while not reasoning;
         # the encoders drop it when they send an effort.
         if not (info and info.get("default_reasoning_effort") == "none"):

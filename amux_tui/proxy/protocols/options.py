@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SAMPLING_PARAMS: tuple[str, ...] = ("temperature", "top_p", "top_k", "seed", "presence_penalty", "frequency_penalty")
+SAMPLING_PARAMS: tuple[str, ...] = ("temperature", "top_p", "top_k", "seed", "presence_penalty", "frequency_penalty",
+                                    "stop")
 """The IR request's sampling fields a model may refuse (``ir.Request`` attribute names)."""
 
 

@@ -17,9 +17,13 @@ _DEFAULTS = {"temperature": 1.0, "top_p": 1.0}
 def fit_sampling(req: ir.Request, options: TranslateOptions, report: TranslationReport) -> None:
     source = f" ({options.why})" if options.why else ""
     for name in options.rejected_sampling:
-        if getattr(req, name, None) is not None:
-            setattr(req, name, None)
+        if getattr(req, name, None) not in (None, []):
+            setattr(req, name, [] if name == "stop" else None)
             report.note(f"{name}: the target model does not accept it{source}")
+    reasoning = req.reasoning
+    if options.reasoning is False and reasoning is not None and reasoning.enabled and reasoning.effort != "none":
+        req.reasoning = None  # the encoders would leave it out too, without a word
+        report.note(f"reasoning: the target model cannot reason{source}")
     if options.temperature_or_top_p and req.temperature is not None and req.top_p is not None:
         drop = _less_meaningful(req.temperature, req.top_p)
         kept = "top_p" if drop == "temperature" else "temperature"
