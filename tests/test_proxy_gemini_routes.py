@@ -96,3 +96,25 @@ async def test_google_genai_sees_its_own_error_format_for_a_method_the_proxy_lac
         assert raised.value.code == 404
         assert "generateContent" in raised.value.message
     assert not up.requests
+
+
+@pytest.mark.parametrize("version", [None, "v1"])
+@pytest.mark.parametrize("upstream", ["openai-chat", "anthropic-messages"])
+async def test_a_model_name_with_a_slash_is_served(version, upstream):
+    """Gemini CLI and google-genai put the model in the path as given: an OpenRouter-style id
+    (``anthropic/claude-sonnet-4.5``) makes ``/models/anthropic/claude-sonnet-4.5:generateContent``."""
+    model = "anthropic/claude-sonnet-4.5"
+    async with UpstreamServer(upstream, [Reply(text="hello"), Reply(text="again")], models=(model,)) as up, \
+            proxy_for(up.provider(), model) as (_, session):
+        client = sdk(session.base_url, session.token, version)
+        assert (await client.aio.models.generate_content(model=model, contents="hi")).text == "hello"
+        chunks = [chunk.text async for chunk in await client.aio.models.generate_content_stream(model=model, contents="hi")]
+        assert "".join(c for c in chunks if c) == "again"
+        assert (await client.aio.models.count_tokens(model=model, contents="hi")).total_tokens
+        assert (await client.aio.models.get(model=model)).name == f"models/{model}"
+        async with aiohttp.ClientSession() as http:  # and OpenAI's model retrieval, same name
+            async with http.get(f"{session.openai_base_url}/models/{model}",
+                                headers=auth_headers("openai-chat", session.token)) as resp:
+                assert resp.status == 200 and (await resp.json())["id"] == model
+    assert [r.json["model"] for r in up.requests if r.protocol == upstream and r.json and "model" in r.json][:2] == \
+        [model, model]

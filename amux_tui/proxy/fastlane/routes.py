@@ -114,7 +114,7 @@ def _protocol_route(head: RequestHead) -> ProtocolRoute | None:
         return None
     model, _, method = head.path[len(prefix):].rpartition(":")
     if not model or "/" in model or method not in _GEMINI_METHODS:
-        return None  # aiohttp's 404 names what is wrong
+        return None  # aiohttp serves it (a model id with a slash) or answers a 404 naming what is wrong
     return ProtocolRoute("gemini", _GEMINI_METHODS[method], model, method == "streamGenerateContent")
 
 

@@ -54,7 +54,8 @@ def is_gemini_caller(request: web.Request) -> bool:
 
 def add_routes(app: web.Application) -> None:
     for version in API_VERSIONS:
-        add(app, "POST", f"{version}/models/{{target}}", model_action, PROTOCOL)
+        # a model id may hold slashes (OpenRouter's anthropic/claude-sonnet-4.5): clients put it in the path as is
+        add(app, "POST", f"{version}/models/{{target:.+}}", model_action, PROTOCOL)
         if version != "/v1":  # /v1/models and /v1/models/{name} are shared with OpenAI (openai_chat.py)
             add(app, "GET", f"{version}/models", list_models, PROTOCOL)
-            add(app, "GET", f"{version}/models/{{name}}", get_model, PROTOCOL)
+            add(app, "GET", f"{version}/models/{{name:.+}}", get_model, PROTOCOL)

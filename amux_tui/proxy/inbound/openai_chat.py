@@ -51,4 +51,4 @@ def add_routes(app: web.Application) -> None:
     for prefix in VERSION_PREFIXES:
         add(app, "POST", f"{prefix}/chat/completions", chat_completions, PROTOCOL)
         add(app, "GET", f"{prefix}/models", list_models, PROTOCOL)
-        add(app, "GET", f"{prefix}/models/{{name}}", get_model, PROTOCOL)
+        add(app, "GET", f"{prefix}/models/{{name:.+}}", get_model, PROTOCOL)  # ids may hold slashes
