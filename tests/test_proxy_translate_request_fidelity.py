@@ -159,6 +159,26 @@ async def test_google_genai_request_reaches_anthropic_whole():
     assert sent["thinking"] == {"type": "enabled", "budget_tokens": 4096}
 
 
+async def test_google_genai_openapi_schema_with_definitions_keeps_its_names():
+    """google-genai sends a ``Schema`` in proto snake_case; ``defs`` is a map of names, like
+    ``properties``, and Gemini's ``ref``/``defs`` are JSON Schema's ``$ref``/``$defs``."""
+    S = types.Schema
+    params = S(type="OBJECT", required=["file_path"], properties={
+        "file_path": S(type="STRING"), "pet": S(ref="#/defs/pet_info"),
+        "either": S(any_of=[S(type="STRING"), S(type="INTEGER")])},
+        defs={"pet_info": S(type="OBJECT", properties={"pet_name": S(type="STRING", max_length=10)})})
+    async with UpstreamServer("anthropic-messages", [Reply(text="ok")]) as up, \
+            proxy_for(up.provider()) as (_, session):
+        config = types.GenerateContentConfig(tools=[types.Tool(function_declarations=[
+            types.FunctionDeclaration(name="adopt", parameters=params)])])
+        await gemini_client(session).aio.models.generate_content(model="fixture-model", contents="hi", config=config)
+    schema = model_requests(up)[0]["tools"][0]["input_schema"]
+    assert schema["properties"]["file_path"] == {"type": "string"} and schema["required"] == ["file_path"]
+    assert schema["properties"]["pet"] == {"$ref": "#/$defs/pet_info"}
+    assert schema["properties"]["either"] == {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    assert schema["$defs"] == {"pet_info": {"type": "object", "properties": {"pet_name": {"type": "string", "maxLength": 10}}}}
+
+
 # ---------------------------------------------------------------- item 13: one turn per streamed chunk
 
 CHUNKED_HISTORY = [  # google-genai's chat history after "My name is Ada" streamed in three chunks

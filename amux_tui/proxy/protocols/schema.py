@@ -5,7 +5,7 @@ Gemini's ``parameters`` accepts a fixed set of keys and rejects the rest with a 
 which every zod/pydantic-generated tool schema contains. ``to_gemini`` inlines ``$ref``
 (cycles cut), rewrites what has a Gemini spelling (``const`` -> ``enum``, ``oneOf`` ->
 ``anyOf``, ``["string", "null"]`` and ``anyOf [X, {"type": "null"}]`` -> ``nullable``) and removes the rest, listing what it
-removed. ``from_gemini`` turns Gemini's upper-case types back into JSON Schema.
+removed. ``from_gemini`` turns Gemini's upper-case types (and its ``ref``/``defs``) back into JSON Schema.
 """
 
 from __future__ import annotations
@@ -166,8 +166,10 @@ def from_gemini(schema: Any, depth: int = 0) -> Any:
     for key, value in schema.items():
         if key == "type" and isinstance(value, str):
             out["type"] = value.lower()
-        elif key == "properties" and isinstance(value, dict):
-            out["properties"] = {k: from_gemini(v, depth + 1) for k, v in value.items()}
+        elif key in ("properties", "defs") and isinstance(value, dict):  # Gemini's defs are JSON Schema's $defs
+            out["$defs" if key == "defs" else key] = {k: from_gemini(v, depth + 1) for k, v in value.items()}
+        elif key == "ref" and isinstance(value, str):
+            out["$ref"] = "#/$defs/" + value.removeprefix("#/defs/") if value.startswith("#/defs/") else value
         elif key in ("items", "anyOf", "oneOf", "allOf", "additionalProperties", "not"):
             out[key] = from_gemini(value, depth + 1)
         elif key == "nullable":

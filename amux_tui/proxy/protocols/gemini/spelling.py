@@ -7,7 +7,7 @@ the decoder reads one spelling.
 What is data, not a message, keeps its keys: function-call ``args``, a function's
 ``response``, JSON Schemas (``parametersJsonSchema``...), ``labels``; in an OpenAPI
 ``Schema`` (``parameters``, ``responseSchema``) only the keywords are renamed, never the
-property names under ``properties``.
+names under ``properties`` and ``defs``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ _VERBATIM = frozenset(
 _SCHEMAS = frozenset({"parameters", "responseSchema"})
 _SCHEMA_DATA = frozenset({"enum", "example", "default", "required", "propertyOrdering"})
 _SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
+_SCHEMA_MAPS = frozenset({"properties", "defs"})
+"""Name -> Schema: the names are data (``file_path``, ``pet_info``), the schemas are renamed."""
 _MAX_DEPTH = 64
 
 
@@ -82,7 +84,7 @@ def _schema(value: Any, depth: int) -> Any:
         name = camel(key) if isinstance(key, str) else key
         if name in out and name != key:
             continue
-        if name == "properties" and isinstance(item, dict):
+        if name in _SCHEMA_MAPS and isinstance(item, dict):
             out[name] = {prop: _schema(sub, depth + 1) for prop, sub in item.items()}
         elif name in _SCHEMA_LISTS and isinstance(item, list):
             out[name] = [_schema(sub, depth + 1) for sub in item]
