@@ -297,6 +297,18 @@ def test_responses_only_settings_are_noted():
         assert any(note.startswith(name) for note in report.dropped), (name, report.dropped)
 
 
+async def test_gemini_generation_settings_no_other_api_has_are_noted():
+    async with UpstreamServer("openai-chat", [Reply(text="ok")]) as up, proxy_for(up.provider()) as (_, session):
+        config = types.GenerateContentConfig(response_logprobs=True, logprobs=3, temperature=0.5,
+                                             media_resolution=types.MediaResolution.MEDIA_RESOLUTION_LOW)
+        await gemini_client(session).aio.models.generate_content(model="fixture-model", contents="hi", config=config)
+    assert model_requests(up)[0]["temperature"] == 0.5
+    notes = dropped_of(session)
+    for name in ("responseLogprobs", "logprobs", "mediaResolution"):
+        assert f"generationConfig.{name} (not translated)" in notes, (name, notes)
+    assert not [note for note in notes if "temperature" in note]
+
+
 def test_gemini_any_with_several_allowed_names_is_noted():
     body = {"contents": [{"role": "user", "parts": [{"text": "go"}]}],
             "tools": [{"functionDeclarations": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}],

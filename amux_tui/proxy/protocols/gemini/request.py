@@ -42,6 +42,10 @@ _KNOWN_FIELDS = frozenset(
     {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig", "safetySettings", "cachedContent", "labels", "model"}
 )
 _LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high"}
+_GENERATION_FIELDS = frozenset({
+    "maxOutputTokens", "temperature", "topP", "topK", "stopSequences", "seed", "presencePenalty", "frequencyPenalty",
+    "candidateCount", "responseMimeType", "responseJsonSchema", "responseSchema", "thinkingConfig",
+})  # fmt: skip
 
 
 # ---------------------------------------------------------------- decode
@@ -196,6 +200,8 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
 def _generation(body: dict, req: ir.Request, report: TranslationReport) -> None:
     config = opt_dict(body, "generationConfig", "") or {}
     where = "generationConfig."
+    for key in config.keys() - _GENERATION_FIELDS:  # responseLogprobs, responseModalities, mediaResolution...
+        report.note(f"{where}{key} (not translated)")
     req.max_tokens = opt_int(config, "maxOutputTokens", where, 1)
     req.temperature = opt_num(config, "temperature", where)
     req.top_p = opt_num(config, "topP", where)
