@@ -209,6 +209,24 @@ async def test_the_traffic_record_counts_cached_prompt_tokens(client: str) -> No
     assert (record.cache_read_tokens, record.cache_write_tokens) == (4000, 300)
 
 
+GATEWAY_CHAT_BODY = {  # a LiteLLM proxy in front of Claude: prompt_tokens already counts the cache
+    "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "claude-x",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 1005, "completion_tokens": 3, "total_tokens": 1008,
+              "prompt_tokens_details": {"cached_tokens": 1000}, "cache_read_input_tokens": 1000,
+              "cache_creation_input_tokens": 0}}
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_a_gateways_chat_usage_is_not_counted_twice(client: str) -> None:
+    async with UpstreamServer("openai-chat", script=[Reply(raw=json.dumps(GATEWAY_CHAT_BODY).encode())]) as up, \
+            proxy_for(up.provider()) as (_, session):
+        status, _ = await post(session, client, request_body(client, "hi"))
+        record = session.traffic.records()[-1]
+    assert status == 200
+    assert (record.input_tokens, record.output_tokens, record.cache_read_tokens) == (1005, 3, 1000)
+
+
 def test_the_cost_prices_cached_prompt_tokens_at_the_cache_rates() -> None:
     import sys
 

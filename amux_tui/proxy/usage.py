@@ -73,13 +73,20 @@ def cache_from_object(event: Any) -> tuple[int | None, int | None]:
 
 def _input(usage: dict[str, Any]) -> int | None:
     tokens = _first_int(usage, _INPUT_KEYS)
-    if tokens is None:
-        return None
+    if tokens is None or not _anthropic_shaped(usage):
+        return tokens
     for key in _ANTHROPIC_CACHE_KEYS:  # Anthropic counts cache reads and writes apart from input_tokens
         value = usage.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             tokens += value
     return tokens
+
+
+def _anthropic_shaped(usage: dict[str, Any]) -> bool:
+    """Anthropic's own usage. OpenAI-family counts (``prompt_tokens``, or ``input_tokens`` with its
+    details) already include the cache, even where a gateway (LiteLLM) adds Anthropic's cache keys."""
+    return "input_tokens" in usage and not any(
+        key in usage for key in ("prompt_tokens", "input_tokens_details", "prompt_tokens_details"))
 
 
 def _output(usage: dict[str, Any]) -> int | None:
