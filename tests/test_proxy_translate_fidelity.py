@@ -148,6 +148,45 @@ async def test_interleaved_tool_call_deltas_reach_the_client_as_whole_valid_call
     assert got == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "TODO"})]
 
 
+def _whole_calls(client: str, raw: bytes) -> list[tuple[str, dict]]:
+    """(name, arguments) of each call as the client's stream builds it (Anthropic blocks, Responses items)."""
+    events = [data for _, data in sse_events(raw)]
+    if client == "anthropic-messages":
+        calls: dict[int, list] = {}
+        for e in events:
+            if e["type"] == "content_block_start":
+                calls[e["index"]] = [e["content_block"]["name"], ""]
+            elif e["type"] == "content_block_delta":
+                calls[e["index"]][1] += e["delta"]["partial_json"]
+        return [(name, json.loads(args)) for name, args in calls.values()]
+    deltas: dict[int, str] = {}
+    for e in events:
+        if e["type"] == "response.function_call_arguments.delta":
+            deltas[e["output_index"]] = deltas.get(e["output_index"], "") + e["delta"]
+    output = next(e["response"]["output"] for e in events if e["type"] == "response.completed")
+    assert [json.loads(deltas[i]) for i in range(len(output))] == [json.loads(item["arguments"]) for item in output]
+    return [(item["name"], json.loads(item["arguments"])) for item in output]
+
+
+REUSED_WHILE_HELD = (  # call b waits behind the live call a, then its index 1 is reused by call c
+    _chat_chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "Read", "arguments": '{"path":'}}]})
+    + _chat_chunk({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "Grep", "arguments": '{"pattern":"x"}'}}]})
+    + _chat_chunk({"tool_calls": [{"index": 1, "id": "call_c", "type": "function", "function": {"name": "Glob", "arguments": '{"glob":"*"}'}}]})
+    + _chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"a.py"}'}}]})
+    + _chat_chunk({}, "tool_calls")
+    + b"data: [DONE]\n\n"
+)
+
+
+@pytest.mark.parametrize("client", ["anthropic-messages", "openai-responses"])
+def test_a_waiting_call_whose_index_is_reused_still_waits_for_the_live_one(client: str) -> None:
+    report = TranslationReport()
+    translator = StreamTranslator(upstream="openai-chat", client=client, model="m", report=report)
+    raw = translator.feed(REUSED_WHILE_HELD) + translator.finish()
+    assert _whole_calls(client, raw) == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "x"}), ("Glob", {"glob": "*"})]
+    assert not [note for note in report.dropped if "arguments" in note]
+
+
 # --- item 10: error codes and retry delays --------------------------------------------------------------
 
 CONTEXT_TOO_LONG = json.dumps({"error": {

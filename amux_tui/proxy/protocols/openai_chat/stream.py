@@ -37,6 +37,7 @@ class ChatStreamDecoder:
         self._open: list[int | str] = []
         self._live: int | str | None = None  # the call whose deltas go out as they come
         self._held: dict[int | str, tuple[ir.ToolCallStart, list[str]]] = {}  # the others, until their turn
+        self._ended: set[int | str] = set()  # held calls that are complete already (their index was reused)
         self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
         self._refused = False  # a refusal streamed: "stop" then means "refusal"
         self.finished = False
@@ -139,22 +140,25 @@ class ChatStreamDecoder:
             held[1].append(fragment)
 
     def _end_call(self, key: int | str, out: list[ir.StreamEvent]) -> None:
-        """End ``key``; the next waiting call goes out with what it has so far, and goes live."""
+        """End ``key``. A waiting call still waits for the live one (whole, later); when the live one
+        ends, the waiting calls go out in order, each with what it has so far, until one goes live."""
         self._open.remove(key)
-        if key in self._held:
-            self._release(key, out)
+        if key != self._live:
+            self._ended.add(key)
+            return
         out.append(ir.ToolCallEnd(key))
-        if key == self._live:
-            self._live = None
-            if self._held:
-                self._live = next(iter(self._held))
-                self._release(self._live, out)
-
-    def _release(self, key: int | str, out: list[ir.StreamEvent]) -> None:
-        start, fragments = self._held.pop(key)
-        out.append(start)
-        if fragments:
-            out.append(ir.ToolArgsDelta(key, "".join(fragments)))
+        self._live = None
+        while self._held and self._live is None:
+            waiting = next(iter(self._held))
+            start, fragments = self._held.pop(waiting)
+            out.append(start)
+            if fragments:
+                out.append(ir.ToolArgsDelta(waiting, "".join(fragments)))
+            if waiting in self._ended:
+                self._ended.discard(waiting)
+                out.append(ir.ToolCallEnd(waiting))
+            else:
+                self._live = waiting
 
     def _end_reasoning(self, out: list[ir.StreamEvent]) -> None:
         """An empty signature only records where the reasoning came from (see signatures.py)."""
