@@ -189,6 +189,18 @@ def test_the_tables_output_limit_caps_max_tokens_unless_the_session_knows_better
     assert decide("anthropic-messages", "claude-sonnet-4-5", model_info("claude-sonnet-4-5"), base).max_tokens_cap == 1000
 
 
+async def test_max_tokens_lowered_to_the_models_limit_is_noted():
+    async with UpstreamServer("openai-chat", [Reply(text="ok")], models=("gpt-4o",)) as up, \
+            proxy_for(up.provider(), "gpt-4o") as (_, session):
+        client = anthropic.AsyncAnthropic(api_key=session.token, base_url=session.base_url)
+        async with client.messages.stream(model="gpt-4o", max_tokens=100000,
+                                          messages=[{"role": "user", "content": "hi"}]) as stream:
+            assert (await stream.get_final_message()).content[0].text == "ok"
+    assert up.requests[0].json["max_tokens"] == 16384
+    assert "max_tokens lowered from 100000 to 16384, the model's output limit (model facts for gpt-4o)" in \
+        session.traffic.records()[0].dropped
+
+
 def test_an_unknown_model_keeps_every_parameter():
     options = decide("anthropic-messages", "my-local-model", None)
     sent = translate_request(CHAT_SAMPLING, source="openai-chat", target="anthropic-messages", model="my-local-model",

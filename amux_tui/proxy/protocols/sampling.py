@@ -1,4 +1,4 @@
-"""Sampling parameters the target model accepts: applied to the IR request before encoding.
+"""Sampling parameters and output tokens the target model accepts: applied to the IR request before encoding.
 
 The facts (``TranslateOptions.rejected_sampling``, ``temperature_or_top_p``) come from
 ``proxy/model_facts.py``; this module only applies them, so every encoder sees a request the
@@ -20,6 +20,10 @@ def fit_sampling(req: ir.Request, options: TranslateOptions, report: Translation
         if getattr(req, name, None) not in (None, []):
             setattr(req, name, [] if name == "stop" else None)
             report.note(f"{name}: the target model does not accept it{source}")
+    cap = options.max_tokens_cap
+    if cap is not None and req.max_tokens is not None and req.max_tokens > cap:
+        report.note(f"max_tokens lowered from {req.max_tokens} to {cap}, the model's output limit{source}")
+        req.max_tokens = cap
     reasoning = req.reasoning
     if options.reasoning is False and reasoning is not None and reasoning.enabled and reasoning.effort != "none":
         req.reasoning = None  # the encoders would leave it out too, without a word
