@@ -54,6 +54,8 @@ def test_lookup_strips_provider_prefixes():
     ("claude-sonnet-latest", True), ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", True),
     ("claude-sonnet-4-20250514", False), ("claude-opus-4", False), ("claude-3-7-sonnet-20250219", False),
     ("claude-3-5-haiku-latest", False), ("glm-4.6", False),
+    ("claude-4.5-sonnet", True), ("claude-4.1-opus", True), ("claude-4-opus", False), ("claude-3-7-sonnet", False),
+    ("anthropic/claude-sonnet-4.5", True), ("claude-opus-4-1@20250805", True), ("claude-sonnet-4-6", True),
 ])
 def test_rule_claude_45_takes_temperature_or_top_p(model, one_of):
     assert decide("anthropic-messages", model, model_info(model)).temperature_or_top_p is one_of

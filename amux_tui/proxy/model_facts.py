@@ -38,6 +38,7 @@ PROVIDER_RULES: dict[str, str] = {
 """The rules `decide` applies, by id (docs/provider-mux.md lists them)."""
 
 _CLAUDE = re.compile(r"claude-([a-z]+)-(\d+)(?:[-.](\d{1,2}))?(?!\d)")
+_CLAUDE_VERSION_FIRST = re.compile(r"claude-(\d+)(?:[-.](\d{1,2}))?-([a-z]+)")  # gateways' claude-4.5-sonnet
 _CLAUDE_LATEST = re.compile(r"claude-[a-z]+-latest")
 _OPENAI_REASONING = re.compile(r"(?:^|/)(?:o\d+(?:-|$)|gpt-5)")
 _OPENAI_TARGETS = ("openai-chat", "openai-responses")
@@ -91,9 +92,12 @@ def claude_takes_one_sampling_param(model: str) -> bool:
     if _CLAUDE_LATEST.search(name):
         return True
     found = _CLAUDE.search(name)
-    if found is None:
+    if found is not None:
+        family, major, minor = found.group(1), int(found.group(2)), int(found.group(3) or 0)
+    elif (found := _CLAUDE_VERSION_FIRST.search(name)) is not None:
+        family, major, minor = found.group(3), int(found.group(1)), int(found.group(2) or 0)
+    else:
         return False
-    family, major, minor = found.group(1), int(found.group(2)), int(found.group(3) or 0)
     return (major, minor) >= ((4, 1) if family == "opus" else (4, 5))
 
 
