@@ -17,10 +17,11 @@ import pytest
 from amux_tui.proxy.protocols import PROTOCOLS, TranslationReport
 from amux_tui.proxy.protocols import ir
 from amux_tui.proxy.protocols.codecs import CODECS
-from proxy_client import proxy_for
+from proxy_client import post, proxy_for, request_body
 from sdk_clients import PNG_B64, Answer, driver_for
 import sdk_fidelity
 from sdk_fidelity import END, TOOL, Cells, record_cells, sdk_error_status
+from stream_grammar import grammar_faults
 from upstreams import RecordedRequest, Reply, ToolCall, UpstreamServer
 
 pytestmark = pytest.mark.filterwarnings("ignore:Inheritance class AiohttpClientSession:DeprecationWarning")
@@ -63,6 +64,14 @@ def texts_of(request: ir.Request) -> list[tuple[str, str]]:
     return out
 
 
+async def check_grammar(cells: Cells, caller: str, session) -> None:  # noqa: ANN001
+    """The caller's raw stream for one more request (the script's last reply again), against the real
+    API's grammar (`stream_grammar.py`): the SDKs' stream helpers forgive much."""
+    status, raw = await post(session, caller, request_body(caller, "once more", stream=True), stream=True)
+    faults = grammar_faults(caller, raw) if status == 200 else [f"status {status}"]
+    cells.check("stream grammar", not faults, "; ".join(faults))
+
+
 async def run_pair(caller: str, provider: str, script, case) -> Cells:  # noqa: ANN001
     async with UpstreamServer(provider, script=script) as up, proxy_for(up.provider()) as (_, session):
         return await case(caller, session, up)
@@ -78,7 +87,7 @@ async def plain(caller: str, session, up: UpstreamServer, *, stream: bool) -> Ce
     cells.check("usage", answer.usage == (11, 7) and answer.cached == 4, f"usage {answer.usage}, cached {answer.cached}")
     cells.check("stop reason", answer.stop == END[caller], f"stop {answer.stop}")
     if stream:
-        cells.check("stream grammar", True)
+        await check_grammar(cells, caller, session)
     return cells
 
 
@@ -111,6 +120,7 @@ async def tool_loop(caller: str, session, up: UpstreamServer, *, parallel: bool)
     if up.protocol == "gemini":  # Gemini 3 validates the signature it put on each function call
         back = signatures_sent(up.requests[1])
         cells.check("thinking", back.count(("c2lnLWZpeHR1cmU=", "gemini")) == len(cities), f"signatures sent back {back}")
+    await check_grammar(cells, caller, session)  # the script's third reply: the calls again
     return cells
 
 
@@ -118,7 +128,7 @@ def tool_script(parallel: bool):  # noqa: ANN201
     calls = (ToolCall("get_weather", {"city": "Paris"}, id="call_p1"),)
     if parallel:
         calls += (ToolCall("get_weather", {"city": "Oslo"}, id="call_p2"),)
-    return [Reply(tool_calls=calls), Reply(text="It is sunny.")]
+    return [Reply(tool_calls=calls), Reply(text="It is sunny."), Reply(tool_calls=calls)]
 
 
 @pytest.mark.parametrize(("caller", "provider"), PAIRS, ids=PAIR_IDS)
@@ -159,6 +169,7 @@ async def thinking(caller: str, session, up: UpstreamServer) -> Cells:  # noqa: 
     if minted:  # the provider's signed / encrypted reasoning must come home for it to resume reasoning
         back = signatures_sent(up.requests[1])
         cells.check("thinking", (minted, up.protocol) in back, f"reasoning tokens sent back {back}")
+    await check_grammar(cells, caller, session)  # thinking, then text
     return cells
 
 
