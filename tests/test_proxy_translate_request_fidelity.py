@@ -244,6 +244,18 @@ async def test_previous_response_id_is_a_400_in_openai_format():
     assert not model_requests(up)
 
 
+@pytest.mark.parametrize("stored", [{"conversation": "conv_123"}, {"conversation": {"id": "conv_123"}},
+                                    {"prompt": {"id": "pmpt_123", "version": "2"}}])
+async def test_other_state_stored_at_openai_is_a_400_too(stored):
+    """A conversation or a prompt template kept by OpenAI is as unreachable as a stored response."""
+    async with UpstreamServer("openai-chat", [Reply(text="ok")]) as up, proxy_for(up.provider()) as (_, session):
+        client = openai.AsyncOpenAI(api_key=session.token, base_url=session.openai_base_url)
+        with pytest.raises(openai.BadRequestError) as raised:
+            await client.responses.create(model="fixture-model", input="and then?", **stored)
+        assert next(iter(stored)) in raised.value.message and "whole conversation" in raised.value.message
+    assert not model_requests(up)
+
+
 # ---------------------------------------------------------------- item 9: is_error and every drop noted
 
 CLAUDE_TOOL_ERROR = {

@@ -43,11 +43,18 @@ _KNOWN_FIELDS = frozenset(
         "client_metadata", "stream_options", "top_logprobs", "background", "max_tool_calls",
     }
 )  # fmt: skip
-PREVIOUS_RESPONSE_UNSUPPORTED = (
-    "previous_response_id: the amux proxy translates this request for a provider that is not OpenAI "
-    "Responses, which never stored that response, so the conversation it names cannot be continued; "
-    "send the whole conversation in input (store: false), as Codex does"
-)
+_STORED_AT_OPENAI = {
+    "previous_response_id": "that response, so the conversation it names cannot be continued",
+    "conversation": "that conversation, so it cannot be continued",
+    "prompt": "that prompt template, so its instructions cannot be used",
+}
+"""Fields naming state OpenAI keeps: another provider never had it, and dropping it loses meaning."""
+
+
+def stored_state_unsupported(field: str) -> str:
+    return (f"{field}: the amux proxy translates this request for a provider that is not OpenAI Responses, "
+            f"which never stored {_STORED_AT_OPENAI[field]}; send the whole conversation in input "
+            "(store: false), as Codex does")
 _ASSISTANT_ITEMS = {"function_call", "custom_tool_call", "reasoning"}
 _USER_ITEMS = {"function_call_output", "custom_tool_call_output"}
 
@@ -57,8 +64,9 @@ _USER_ITEMS = {"function_call_output", "custom_tool_call_output"}
 
 def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     body = require_dict(body, "body")
-    if body.get("previous_response_id") is not None:
-        raise invalid(PREVIOUS_RESPONSE_UNSUPPORTED)
+    for field in _STORED_AT_OPENAI:
+        if body.get(field) is not None:
+            raise invalid(stored_state_unsupported(field))
     req = ir.Request()
     instructions = opt_str(body, "instructions", "")
     if instructions:
