@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import anthropic
 import pytest
@@ -33,10 +35,27 @@ def test_the_model_table_is_read_without_importing_litellm():
     assert json.loads(out.stdout) == [True, False]
 
 
-async def test_the_table_loads_off_the_event_loop_once():
+async def test_the_table_loads_off_the_event_loop_once(monkeypatch: pytest.MonkeyPatch):
+    readers: list[int] = []
+    read_bytes = Path.read_bytes
+
+    def watched(path: Path) -> bytes:  # the real read, noting the thread it runs on
+        if path.name == model_facts.MODEL_TABLE_FILE:
+            readers.append(threading.get_ident())
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", watched)
     model_facts.model_table.cache_clear()
-    table = await model_facts.load_model_table()
-    assert table is model_facts.model_table() and "claude-sonnet-4-5" in table
+    async with UpstreamServer("openai-chat", [Reply(text="ok")], models=("gpt-5",)) as up, \
+            proxy_for(up.provider(), "gpt-5") as (_, session):
+        assert (await post(session, "anthropic-messages", {"model": "gpt-5", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "hi"}]}))[0] == 200
+        assert (await post(session, "anthropic-messages", {"model": "gpt-5", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "again"}]}))[0] == 200
+    assert len(readers) == 1 and readers[0] != threading.get_ident()  # once, in a worker thread
+    assert "max_completion_tokens" in up.requests[0].json  # and its facts were used
+    table = model_facts.model_table()
+    assert "claude-sonnet-4-5" in table
 
 
 def test_lookup_strips_provider_prefixes():
