@@ -54,7 +54,7 @@ _STORED_AT_OPENAI = {
 def stored_state_unsupported(field: str) -> str:
     return (f"{field}: the amux proxy translates this request for a provider that is not OpenAI Responses, "
             f"which never stored {_STORED_AT_OPENAI[field]}; send the whole conversation in input "
-            "(store: false), as Codex does")
+            "(store: false) instead")
 _ASSISTANT_ITEMS = {"function_call", "custom_tool_call", "reasoning"}
 _USER_ITEMS = {"function_call_output", "custom_tool_call_output"}
 
