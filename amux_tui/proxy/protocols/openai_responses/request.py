@@ -55,6 +55,8 @@ def stored_state_unsupported(field: str) -> str:
     return (f"{field}: the amux proxy translates this request for a provider that is not OpenAI Responses, "
             f"which never stored {_STORED_AT_OPENAI[field]}; send the whole conversation in input "
             "(store: false) instead")
+
+
 _ASSISTANT_ITEMS = {"function_call", "custom_tool_call", "reasoning"}
 _USER_ITEMS = {"function_call_output", "custom_tool_call_output"}
 
