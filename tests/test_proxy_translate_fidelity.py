@@ -178,6 +178,25 @@ REUSED_WHILE_HELD = (  # call b waits behind the live call a, then its index 1 i
 )
 
 
+SEQUENTIAL = [  # OpenAI's own order: call 0 whole, then call 1
+    _chat_chunk({"tool_calls": [{"index": 0, "id": "call_a", "type": "function", "function": {"name": "Read", "arguments": '{"path":'}}]}),
+    _chat_chunk({"tool_calls": [{"index": 0, "function": {"arguments": '"a.py"}'}}]}),
+    _chat_chunk({"tool_calls": [{"index": 1, "id": "call_b", "type": "function", "function": {"name": "Grep", "arguments": '{"pattern":'}}]}),
+    _chat_chunk({"tool_calls": [{"index": 1, "function": {"arguments": '"TODO"}'}}]}),
+    _chat_chunk({}, "tool_calls") + b"data: [DONE]\n\n",
+]
+
+
+@pytest.mark.parametrize("client", ["anthropic-messages", "openai-responses"])
+def test_sequential_calls_stream_as_they_come(client: str) -> None:
+    """Only an interleaved call waits: once call 0's arguments are a whole JSON object, call 1 is live."""
+    translator = StreamTranslator(upstream="openai-chat", client=client, model="m", report=TranslationReport())
+    outs = [translator.feed(chunk) for chunk in SEQUENTIAL]
+    outs.append(translator.finish())
+    assert b'"TODO\\"}"' in outs[3], "call 1's fragment went out when it came"
+    assert _whole_calls(client, b"".join(outs)) == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "TODO"})]
+
+
 @pytest.mark.parametrize("client", ["anthropic-messages", "openai-responses"])
 def test_a_waiting_call_whose_index_is_reused_still_waits_for_the_live_one(client: str) -> None:
     report = TranslationReport()

@@ -8,11 +8,14 @@ with ``finish_reason``; with ``stream_options.include_usage`` a last chunk with 
 
 Upstream tool calls may interleave (indices 0,1,0,1); the decoder streams one call at a
 time and holds the others' deltas until it ends, so every encoder sees each call whole
-and contiguous (Anthropic blocks and Responses items cannot interleave).
+and contiguous (Anthropic blocks and Responses items cannot interleave). A live call whose
+arguments are a whole JSON object when the next call starts has ended (nothing can extend
+it), so calls sent one after the other, OpenAI's own order, all stream as they come.
 """
 
 from __future__ import annotations
 
+import json
 from typing import assert_never
 
 from .. import ir
@@ -36,6 +39,7 @@ class ChatStreamDecoder:
         self._ids: dict[int, str] = {}
         self._open: list[int | str] = []
         self._live: int | str | None = None  # the call whose deltas go out as they come
+        self._live_args: list[str] = []  # its arguments so far
         self._held: dict[int | str, tuple[ir.ToolCallStart, list[str]]] = {}  # the others, until their turn
         self._ended: set[int | str] = set()  # held calls that are complete already (their index was reused)
         self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
@@ -124,8 +128,10 @@ class ChatStreamDecoder:
             self._ids[index] = call_id or new_id("call_")
             self._open.append(key)
             start = ir.ToolCallStart(key, self._ids[index], as_str(fn.get("name")) or "")
+            if self._live is not None and self._live_args and _whole_object("".join(self._live_args)):
+                self._end_call(self._live, out)  # the calls come one after the other: no need to hold
             if self._live is None:
-                self._live = key
+                self._live, self._live_args = key, []
                 out.append(start)
             else:
                 self._held[key] = (start, [])
@@ -136,6 +142,8 @@ class ChatStreamDecoder:
         held = self._held.get(key)
         if held is None:  # the live call (or one already ended: the encoder notes the late fragment)
             out.append(ir.ToolArgsDelta(key, fragment))
+            if key == self._live:
+                self._live_args.append(fragment)
         else:  # interleaved deltas (indices 0,1,0,1): this call waits until the live one ends
             held[1].append(fragment)
 
@@ -158,7 +166,7 @@ class ChatStreamDecoder:
                 self._ended.discard(waiting)
                 out.append(ir.ToolCallEnd(waiting))
             else:
-                self._live = waiting
+                self._live, self._live_args = waiting, fragments
 
     def _end_reasoning(self, out: list[ir.StreamEvent]) -> None:
         """An empty signature only records where the reasoning came from (see signatures.py)."""
@@ -171,6 +179,17 @@ class ChatStreamDecoder:
         while self._open:
             self._end_call(self._live if self._live is not None else self._open[0], out)
 
+
+
+def _whole_object(arguments: str) -> bool:
+    """Tool arguments that no later fragment can extend (a complete JSON object)."""
+    text = arguments.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _stream_error(err: object) -> ir.StreamError:
