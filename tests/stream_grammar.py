@@ -1,7 +1,7 @@
 """Each protocol's stream grammar, checked on a client's raw stream as the real API writes it.
 
 `grammar_faults(protocol, raw)` lists what a stream does that the real API never does (an
-empty list: the grammar holds). The SDK matrix fills the fidelity table's "stream grammar"
+empty list: the grammar holds). A stream may end early in the protocol's error event. The SDK matrix fills the fidelity table's "stream grammar"
 column with it; the SDKs' own stream helpers forgive much of this (they index by position).
 """
 
@@ -41,9 +41,14 @@ _ANTHROPIC_DELTAS = {"text": {"text_delta"}, "thinking": {"thinking_delta", "sig
 def _anthropic(events: list[tuple[str | None, Any]], faults: list[str]) -> None:
     """message_start · (content_block_start · content_block_delta* · content_block_stop)* · message_delta · message_stop."""
     events = [(name, data) for name, data in events if name != "ping"]
+    failed = events[-1][0] == "error"
+    if failed:
+        events = events[:-1]
+        if not events:
+            return
     if events[0][0] != "message_start":
         faults.append(f"first event {events[0][0]}")
-    if events[-1][0] != "message_stop" or len(events) < 2 or events[-2][0] != "message_delta":
+    if not failed and (events[-1][0] != "message_stop" or len(events) < 2 or events[-2][0] != "message_delta"):
         faults.append(f"ends with {[name for name, _ in events[-2:]]}")
     open_block: tuple[int, str] | None = None
     next_index, partial = 0, ""
@@ -77,6 +82,11 @@ def _chat(events: list[tuple[str | None, Any]], faults: list[str]) -> None:
     if events[-1][1] != "[DONE]":
         faults.append("no [DONE] at the end")
     chunks = [data for _, data in events[:-1]]
+    failed = bool(chunks) and isinstance(chunks[-1], dict) and "error" in chunks[-1]
+    if failed:
+        chunks = chunks[:-1]
+        if not chunks:
+            return
     ids = {chunk.get("id") for chunk in chunks if isinstance(chunk, dict)}
     if len(ids) != 1 or any(not isinstance(c, dict) or c.get("object") != "chat.completion.chunk" for c in chunks):
         faults.append(f"chunks of ids {ids}")
@@ -96,9 +106,10 @@ def _chat(events: list[tuple[str | None, Any]], faults: list[str]) -> None:
                     arguments[index] = ""
                 arguments[index] += call.get("function", {}).get("arguments") or ""
             finished = finished or bool(choice.get("finish_reason"))
-    if not finished:
+    if not finished and not failed:
         faults.append("no finish_reason")
-    faults.extend(f"tool call {i} arguments {a!r} are not JSON" for i, a in arguments.items() if not _valid_json(a))
+    if not failed:
+        faults.extend(f"tool call {i} arguments {a!r} are not JSON" for i, a in arguments.items() if not _valid_json(a))
 
 
 def _responses(events: list[tuple[str | None, Any]], faults: list[str]) -> None:
@@ -141,13 +152,16 @@ def _responses(events: list[tuple[str | None, Any]], faults: list[str]) -> None:
 def _gemini(events: list[tuple[str | None, Any]], faults: list[str]) -> None:
     """Every chunk has content (google-genai's chat drops a turn otherwise); the last one the finish and usage."""
     chunks = [data for _, data in events]
-    if len({chunk.get("responseId") for chunk in chunks}) != 1:
+    failed = "error" in chunks[-1]
+    if failed:
+        chunks = chunks[:-1]
+    if len({chunk.get("responseId") for chunk in chunks}) > 1:
         faults.append("chunks of several responseIds")
     for position, chunk in enumerate(chunks):
         candidate = (chunk.get("candidates") or [{}])[0]
         parts = (candidate.get("content") or {}).get("parts") or []
         if not parts or not all(parts):  # Gemini itself may end on {"text": ""}: google-genai keeps that
             faults.append(f"chunk {position} has empty content {parts}")
-        last = position == len(chunks) - 1
+        last = position == len(chunks) - 1 and not failed
         if bool(candidate.get("finishReason")) != last or (last and "usageMetadata" not in chunk):
             faults.append(f"chunk {position} of {len(chunks)}: finishReason {candidate.get('finishReason')}")

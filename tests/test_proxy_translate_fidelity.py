@@ -11,6 +11,7 @@ import pytest
 from amux_tui.proxy.protocols import StreamTranslator, TranslationReport, translate, translate_response
 from amux_tui.proxy.protocols.schema import to_gemini
 from proxy_client import auth_headers, post, proxy_for, request_body, route, sse_events
+from stream_grammar import grammar_faults
 from upstreams import Reply, UpstreamServer
 
 CLIENTS = ("anthropic-messages", "openai-chat", "openai-responses", "gemini")
@@ -78,6 +79,7 @@ def test_a_streamed_chat_refusal_reaches_the_client_as_a_refusal(client: str) ->
     report = TranslationReport()
     translator = StreamTranslator(upstream="openai-chat", client=client, model="m", report=report)
     raw = translator.feed(REFUSAL_STREAM) + translator.finish()
+    assert grammar_faults(client, raw) == []
     events = [data for _, data in sse_events(raw)]
     if client == "anthropic-messages":
         text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
@@ -194,6 +196,7 @@ def test_sequential_calls_stream_as_they_come(client: str) -> None:
     outs = [translator.feed(chunk) for chunk in SEQUENTIAL]
     outs.append(translator.finish())
     assert b'"TODO\\"}"' in outs[3], "call 1's fragment went out when it came"
+    assert grammar_faults(client, b"".join(outs)) == []
     assert _whole_calls(client, b"".join(outs)) == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "TODO"})]
 
 
@@ -202,6 +205,7 @@ def test_a_waiting_call_whose_index_is_reused_still_waits_for_the_live_one(clien
     report = TranslationReport()
     translator = StreamTranslator(upstream="openai-chat", client=client, model="m", report=report)
     raw = translator.feed(REUSED_WHILE_HELD) + translator.finish()
+    assert grammar_faults(client, raw) == []
     assert _whole_calls(client, raw) == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "x"}), ("Glob", {"glob": "*"})]
     assert not [note for note in report.dropped if "arguments" in note]
 
@@ -314,3 +318,20 @@ def test_optional_fields_fold_into_nullable_for_gemini() -> None:
     assert schema["properties"]["path"] == {"type": "STRING", "nullable": True, "default": None, "title": "Path"}
     assert schema["properties"]["limit"] == {"anyOf": [{"type": "INTEGER", "nullable": True}, {"type": "STRING", "nullable": True}]}
     assert "{'nullable': True}" not in str(schema)
+
+
+# --- every golden stream, every client: the real API's grammar ------------------------------------------
+
+def _golden_cases() -> list:
+    from test_proxy_translate_golden import SCENARIOS, clients_for, load
+
+    return [pytest.param(path, client, id=f"{path.stem}->{client}") for path in SCENARIOS for client in clients_for(load(path))]
+
+
+@pytest.mark.parametrize(("path", "client"), _golden_cases())
+def test_every_golden_stream_keeps_the_clients_grammar(path, client: str) -> None:  # noqa: ANN001
+    from test_proxy_translate_golden import load, run, upstream_bytes
+
+    scenario = load(path)
+    raw, _, _ = run(scenario, client, [upstream_bytes(scenario)])
+    assert grammar_faults(client, raw) == []
