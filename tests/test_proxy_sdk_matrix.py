@@ -196,9 +196,10 @@ async def history(caller: str, session, up: UpstreamServer) -> Cells:  # noqa: A
     async with driver_for(caller, session.base_url, session.token) as convo:
         await convo.say("My name is Ada", stream=True)
         answer = await convo.say("What is my name?", stream=True)
-        kept = turns(convo.history()) if caller == "gemini" else ["user", "model", "user", "model"]  # type: ignore[attr-defined]
+        kept = turns(convo.history()) if caller == "gemini" else None  # type: ignore[attr-defined]
     cells = Cells()
-    cells.check("SDK", kept == ["user", "model", "user", "model"], f"the SDK's curated history: {kept}")
+    if kept is not None:  # the other SDKs keep no history: their drivers resend what they were given
+        cells.check("SDK", kept == ["user", "model", "user", "model"], f"the SDK's curated history: {kept}")
     sent = texts_of(upstream_request(up.requests[1]))
     expected = [("user", "My name is Ada"), ("assistant", "Nice to meet you, Ada."), ("user", "What is my name?")]
     cells.check("SDK", sent == expected, f"second request carried {sent}")
