@@ -7,6 +7,8 @@ import json
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from amux_tui.proxy.protocols import StreamTranslator, TranslationReport, translate, translate_response
 from amux_tui.proxy.protocols.schema import to_gemini
@@ -335,3 +337,37 @@ def test_every_golden_stream_keeps_the_clients_grammar(path, client: str) -> Non
     scenario = load(path)
     raw, _, _ = run(scenario, client, [upstream_bytes(scenario)])
     assert grammar_faults(client, raw) == []
+
+
+# --- any interleaving of a chat provider's tool-call deltas ---------------------------------------------
+
+@st.composite
+def _interleaved_calls(draw: st.DrawFn) -> tuple[list[dict], list[bytes]]:
+    """Up to three calls, each one's argument text cut anywhere, their deltas shuffled (each call's in order)."""
+    count = draw(st.integers(1, 3))
+    calls = [{"name": f"tool{i}", "args": draw(st.dictionaries(st.sampled_from("abc"), st.integers(0, 99), max_size=2))}
+             for i in range(count)]
+    queues = []
+    for i, call in enumerate(calls):
+        text = json.dumps(call["args"])
+        cuts = sorted(draw(st.sets(st.integers(1, len(text) - 1), max_size=3)))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+        first = {"index": i, "id": f"call_{i}", "type": "function", "function": {"name": call["name"], "arguments": pieces[0]}}
+        queues.append([first] + [{"index": i, "function": {"arguments": p}} for p in pieces[1:]])
+    chunks = []
+    while any(queues):
+        queue = draw(st.sampled_from([q for q in queues if q]))
+        chunks.append(_chat_chunk({"tool_calls": [queue.pop(0)]}))
+    return calls, [*chunks, _chat_chunk({}, "tool_calls") + b"data: [DONE]\n\n"]
+
+
+@pytest.mark.parametrize("client", ["anthropic-messages", "openai-responses"])
+@settings(max_examples=150, deadline=None)
+@given(case=_interleaved_calls())
+def test_any_interleaving_of_tool_call_deltas_reaches_the_client_whole(client: str, case) -> None:  # noqa: ANN001
+    calls, chunks = case
+    translator = StreamTranslator(upstream="openai-chat", client=client, model="m", report=TranslationReport())
+    raw = b"".join(translator.feed(chunk) for chunk in chunks) + translator.finish()
+    assert grammar_faults(client, raw) == []
+    got = sorted(_whole_calls(client, raw), key=lambda call: call[0])
+    assert got == [(call["name"], call["args"]) for call in calls]
