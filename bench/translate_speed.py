@@ -106,7 +106,8 @@ def stream_pairs(seconds: float) -> None:
 
         for client in PROTOCOLS:
             translator = StreamTranslator(upstream=upstream, client=client, model="m", report=TranslationReport())
-            first = translator.feed(chunk)  # opens the message and the text block
+            # opens the message and the text block (a Gemini client's chunk waits for the next one)
+            first = translator.feed(chunk) + translator.feed(chunk)
             assert first, (upstream, client)
             feed = translator.feed
             cost, base = paired_us(lambda: feed(chunk), baseline, seconds)

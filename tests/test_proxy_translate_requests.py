@@ -96,7 +96,7 @@ def test_claude_code_to_chat_exactly() -> None:
                 "tool_calls": [{"id": "toolu_01", "type": "function", "function": {"name": "Bash", "arguments": '{"command":"ls"}'}}],
             },
             {"role": "tool", "tool_call_id": "toolu_01", "content": "a.py\nb.py"},
-            {"role": "tool", "tool_call_id": "toolu_02", "content": "permission denied"},
+            {"role": "tool", "tool_call_id": "toolu_02", "content": "Error: permission denied"},
             {
                 "role": "user",
                 "content": [
@@ -142,7 +142,7 @@ def test_claude_code_to_responses() -> None:
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Running ls."}]},
         {"type": "function_call", "call_id": "toolu_01", "name": "Bash", "arguments": '{"command":"ls"}'},
         {"type": "function_call_output", "call_id": "toolu_01", "output": "a.py\nb.py"},
-        {"type": "function_call_output", "call_id": "toolu_02", "output": "permission denied"},
+        {"type": "function_call_output", "call_id": "toolu_02", "output": "Error: permission denied"},
         {
             "type": "message",
             "role": "user",
@@ -391,7 +391,7 @@ def test_gemini_cli_to_chat() -> None:
     assert [c["function"]["name"] for c in assistant["tool_calls"]] == ["read_file", "glob"]
     assert body["messages"][3:] == [
         {"role": "tool", "tool_call_id": "g-1", "content": "print(1)"},
-        {"role": "tool", "tool_call_id": glob_id, "content": "no matches"},
+        {"role": "tool", "tool_call_id": glob_id, "content": "Error: no matches"},
     ]
     assert body["tools"][1]["function"]["parameters"] == {"type": "object", "properties": {"pattern": {"type": ["string", "null"]}}}
     assert body["reasoning_effort"] == "medium"

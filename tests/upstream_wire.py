@@ -39,6 +39,10 @@ class Reply:
     thinking: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     input_tokens: int = 11
+    cached_tokens: int = 0
+    """Of ``input_tokens``, how many the provider read from its prompt cache (each API says it its way)."""
+    reasoning_tokens: int = 0
+    """Of ``output_tokens``, how many were reasoning (Anthropic has no field for it)."""
     output_tokens: int = 7
     status: int = 200
     error_message: str = ""
@@ -104,6 +108,16 @@ def error_body(protocol: str, status: int, message: str) -> dict[str, Any]:
 
 # --- OpenAI Chat Completions --------------------------------------------------------------------
 
+def _chat_usage(reply: Reply) -> dict[str, Any]:
+    usage: dict[str, Any] = {"prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
+                             "total_tokens": reply.input_tokens + reply.output_tokens}
+    if reply.cached_tokens:
+        usage["prompt_tokens_details"] = {"cached_tokens": reply.cached_tokens}
+    if reply.reasoning_tokens:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reply.reasoning_tokens}
+    return usage
+
+
 def openai_chat_json(reply: Reply, model: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.full_text or None}
     if reply.thinking:
@@ -115,8 +129,7 @@ def openai_chat_json(reply: Reply, model: str) -> dict[str, Any]:
     return {
         "id": "chatcmpl-fixture", "object": "chat.completion", "created": int(time.time()), "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.tool_calls else "stop"}],
-        "usage": {"prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
-                  "total_tokens": reply.input_tokens + reply.output_tokens},
+        "usage": _chat_usage(reply),
     }
 
 
@@ -139,13 +152,19 @@ def openai_chat_events(reply: Reply, model: str, *, include_usage: bool) -> list
     if include_usage:
         events.append(_sse({"id": "chatcmpl-fixture", "object": "chat.completion.chunk", "created": created,
                             "model": model, "choices": [],
-                            "usage": {"prompt_tokens": reply.input_tokens, "completion_tokens": reply.output_tokens,
-                                      "total_tokens": reply.input_tokens + reply.output_tokens}}))
+                            "usage": _chat_usage(reply)}))
     events.append(b"data: [DONE]\n\n")
     return events
 
 
 # --- Anthropic Messages -------------------------------------------------------------------------
+
+def _anthropic_input(reply: Reply) -> dict[str, int]:
+    """Anthropic counts cache reads apart from ``input_tokens``."""
+    if not reply.cached_tokens:
+        return {"input_tokens": reply.input_tokens}
+    return {"input_tokens": reply.input_tokens - reply.cached_tokens, "cache_read_input_tokens": reply.cached_tokens}
+
 
 def anthropic_json(reply: Reply, model: str) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
@@ -157,7 +176,7 @@ def anthropic_json(reply: Reply, model: str) -> dict[str, Any]:
                 for call in reply.tool_calls]
     return {"id": "msg_fixture", "type": "message", "role": "assistant", "model": model, "content": content,
             "stop_reason": "tool_use" if reply.tool_calls else "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens}}
+            "usage": {**_anthropic_input(reply), "output_tokens": reply.output_tokens}}
 
 
 def anthropic_events(reply: Reply, model: str) -> list[bytes]:
@@ -165,7 +184,7 @@ def anthropic_events(reply: Reply, model: str) -> list[bytes]:
         _sse({"type": "message_start", "message": {
             "id": "msg_fixture", "type": "message", "role": "assistant", "model": model, "content": [],
             "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": reply.input_tokens, "output_tokens": 1}}}, "message_start"),
+            "usage": {**_anthropic_input(reply), "output_tokens": 1}}}, "message_start"),
         _sse({"type": "ping"}, "ping"),
     ]
     index = 0
@@ -200,7 +219,7 @@ def anthropic_events(reply: Reply, model: str) -> list[bytes]:
 def _responses_output(reply: Reply) -> list[dict[str, Any]]:
     output: list[dict[str, Any]] = []
     if reply.thinking:
-        output.append({"type": "reasoning", "id": "rs_fixture",
+        output.append({"type": "reasoning", "id": "rs_fixture", "encrypted_content": "enc-fixture",
                        "summary": [{"type": "summary_text", "text": reply.thinking}]})
     if reply.full_text:
         output.append({"type": "message", "id": "msg_fixture", "status": "completed", "role": "assistant",
@@ -214,7 +233,9 @@ def responses_json(reply: Reply, model: str, status: str = "completed") -> dict[
     return {"id": "resp_fixture", "object": "response", "created_at": int(time.time()), "status": status,
             "model": model, "output": _responses_output(reply) if status == "completed" else [],
             "usage": {"input_tokens": reply.input_tokens, "output_tokens": reply.output_tokens,
-                      "total_tokens": reply.input_tokens + reply.output_tokens}}
+                      "total_tokens": reply.input_tokens + reply.output_tokens,
+                      "input_tokens_details": {"cached_tokens": reply.cached_tokens},
+                      "output_tokens_details": {"reasoning_tokens": reply.reasoning_tokens}}}
 
 
 def responses_events(reply: Reply, model: str) -> list[bytes]:
@@ -265,8 +286,14 @@ def responses_events(reply: Reply, model: str) -> list[bytes]:
 # --- Gemini generateContent ---------------------------------------------------------------------
 
 def _gemini_usage(reply: Reply) -> dict[str, int]:
-    return {"promptTokenCount": reply.input_tokens, "candidatesTokenCount": reply.output_tokens,
-            "totalTokenCount": reply.input_tokens + reply.output_tokens}
+    usage = {"promptTokenCount": reply.input_tokens,
+             "candidatesTokenCount": reply.output_tokens - reply.reasoning_tokens,
+             "totalTokenCount": reply.input_tokens + reply.output_tokens}
+    if reply.reasoning_tokens:
+        usage["thoughtsTokenCount"] = reply.reasoning_tokens
+    if reply.cached_tokens:
+        usage["cachedContentTokenCount"] = reply.cached_tokens
+    return usage
 
 
 def _gemini_call(call: ToolCall) -> dict[str, Any]:

@@ -223,10 +223,11 @@ class UpstreamServer:
         if reply.hang:
             await self._until_client_leaves(request)
         protocol = record.protocol or self.protocol
-        if reply.status >= 400:
+        if reply.status >= 400 and reply.raw is None:
             return _error(protocol, reply.status, reply.error_message or "scripted failure", reply.headers)
-        if reply.raw is not None:
-            return web.Response(body=reply.raw, content_type=reply.content_type, headers=dict(reply.headers))
+        if reply.raw is not None:  # with a status >= 400: a provider's own error body
+            return web.Response(status=reply.status, body=reply.raw, content_type=reply.content_type,
+                                headers=dict(reply.headers))
         model = _model_of(record, body)
         streaming = ":streamGenerateContent" in record.path if protocol == "gemini" else bool(body.get("stream"))
         if not streaming:

@@ -40,8 +40,9 @@ async def count_tokens(request: web.Request, inbound: str, *, url_model: str | N
             action = "count_tokens" if inbound == "anthropic-messages" else "countTokens"
             return await relay_same_protocol(request, session, record, inbound=inbound, raw=raw, body=body,
                                              model=model, stream=False, action=action)
-        if inbound == "gemini" and isinstance(body.get("generateContentRequest"), dict):
-            body = body["generateContentRequest"]
+        if inbound == "gemini":  # the request to count may come wrapped, in either proto spelling
+            wrapped = body.get("generateContentRequest", body.get("generate_content_request"))
+            body = wrapped if isinstance(wrapped, dict) else body
         total = await _count(request, session, record, inbound, body, model)
         record.input_tokens = total
         answer = {"input_tokens": total} if inbound == "anthropic-messages" else {"totalTokens": total}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
@@ -26,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from .fastlane.pool import UpstreamClosed, UpstreamMalformed
-from .protocols.errors import TranslationError, error_body, parse_error_body
+from .protocols.errors import TranslationError, error_body, parse_error_body, upstream_error_details
 from .protocols.sse import format_event
 from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSIONS
 
@@ -37,13 +38,15 @@ class ProxyError(Exception):
     """A failure with the status and message the client should see."""
 
     def __init__(self, status: int, message: str, error_type: str | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, code: str | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
         self.error_type = error_type
         self.headers = headers or {}
         """Headers worth passing on (an upstream's ``retry-after``)."""
+        self.code = code
+        """An OpenAI-family provider's own error code (``context_length_exceeded``)."""
 
 
 def upstream_failure(exc: BaseException, where: str) -> ProxyError:
@@ -77,17 +80,32 @@ def upstream_status_error(upstream_protocol: str, status: int, body: bytes,
     except Exception:  # noqa: BLE001 - a parser bug must not hide the upstream's status
         message = body[:500].decode("utf-8", "replace")
     kept = {name: headers[name] for name in _KEPT_ERROR_HEADERS if headers and name in headers}
-    return ProxyError(status, message or f"the upstream answered {status}", headers=kept)
+    code, retry_after = upstream_error_details(body)
+    if retry_after is not None and "retry-after" not in kept:
+        kept["retry-after"] = retry_after  # Gemini's RetryInfo.retryDelay, for clients that read the header
+    return ProxyError(status, message or f"the upstream answered {status}", headers=kept, code=code)
 
 
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms")
 
 
 def error_response(protocol: str, status: int, message: str, error_type: str | None = None,
-                   headers: Mapping[str, str] | None = None) -> web.Response:
-    body = error_body(protocol, status, message, error_type)
+                   headers: Mapping[str, str] | None = None, code: str | None = None) -> web.Response:
+    body = error_body(protocol, status, message, error_type, code=code, retry_after=_retry_after(headers))
     return web.Response(status=status, body=json.dumps(body).encode(), content_type="application/json",
                         headers=headers)
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> str | None:
+    """Seconds to wait, from ``retry-after`` or ``retry-after-ms`` (a Gemini caller gets RetryInfo)."""
+    if not headers:
+        return None
+    if "retry-after" in headers:
+        return headers["retry-after"]
+    try:
+        return f"{float(headers['retry-after-ms']) / 1000:g}" if "retry-after-ms" in headers else None
+    except ValueError:
+        return None
 
 
 def stream_error_event(protocol: str, status: int, message: str) -> bytes:
@@ -97,8 +115,9 @@ def stream_error_event(protocol: str, status: int, message: str) -> bytes:
         return format_event("error", _compact(body))
     if protocol == "openai-responses":
         error = body.get("error", {})
+        # the nested error is what makes the openai SDK raise its APIError instead of a RuntimeError
         return format_event("error", _compact({"type": "error", "code": error.get("type"), "message": message,
-                                               "param": None}))
+                                               "param": None, "error": error}))
     done = b"data: [DONE]\n\n" if protocol == "openai-chat" else b""
     return format_event(None, _compact(body)) + done
 
@@ -112,9 +131,12 @@ def guess_protocol(request: web.Request) -> str:
     return guess_protocol_of(request.path, request.headers, request.query)
 
 
+_GEMINI_PATH = re.compile(r"^/v1(?:alpha|beta)/|/models/[^/]+:[A-Za-z]+$")
+
+
 def guess_protocol_of(path: str, headers: Mapping[str, str], query: Mapping[str, str]) -> str:
-    """`guess_protocol` from the parts (``headers`` case-insensitive)."""
-    if "/v1beta/" in path or ":generateContent" in path or "x-goog-api-key" in headers or "key" in query:
+    """`guess_protocol` from the parts (``headers`` case-insensitive): the path first, then the key style."""
+    if _GEMINI_PATH.search(path) or "x-goog-api-key" in headers or "key" in query:
         return "gemini"
     if "/messages" in path or "anthropic-version" in headers or "x-api-key" in headers:
         return "anthropic-messages"
@@ -129,6 +151,33 @@ def caller_protocol(request: web.Request) -> str:
         return protocol
     route = request.match_info.route
     return request.app[ROUTE_PROTOCOLS].get(route) or guess_protocol(request)
+
+
+_API_VERSION = re.compile(r"^/v1(?:alpha|beta)?/models")
+
+
+def route_listing(app: web.Application) -> str:
+    """The routes the proxy serves, for the 404 of any other one: each once (the ``/v1``-less copies
+    and Gemini's three API versions folded)."""
+    seen: dict[str, None] = {}
+    for resource in app.router.resources():
+        path = resource.canonical
+        if not path.startswith("/v1"):
+            continue  # the copies without /v1, and the passthrough catch-all: named in words
+        path = _API_VERSION.sub("/{version}/models", path).replace("{name}", "{model}")
+        path = path.replace("{target}", "{model}:generateContent|streamGenerateContent|countTokens")
+        for route in resource:
+            if route.method != "HEAD":
+                seen[f"{route.method} {path}"] = None
+    return ", ".join(seen) + " ({version}: v1, v1beta or v1alpha; the OpenAI and Anthropic routes also without /v1)"
+
+
+def unknown_route(request: web.Request, hint: str = "") -> ProxyError:
+    """404 for a route the proxy does not serve, naming the ones it does (in the caller's format:
+    `caller_protocol` infers it from the path and the key's header)."""
+    return ProxyError(404, f"no such route: {request.method} {request.path}.{hint} The amux proxy serves "
+                           f"{route_listing(request.app)}, and /{{provider}}/... passes the session's provider "
+                           "API through.", "not_found_error")
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -147,13 +196,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ProxyError as exc:
-        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers)
+        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers,
+                              exc.code)
     except TranslationError as exc:
         return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        message = {404: f"no such route: {request.method} {request.path}",
+        message = {404: unknown_route(request).message,
                    405: f"{request.method} is not allowed on {request.path}",
                    413: "the request body is too large"}.get(exc.status, exc.reason)
         return error_response(caller_protocol(request), exc.status, message)

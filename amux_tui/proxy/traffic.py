@@ -111,17 +111,22 @@ def _text(data: bytes | None) -> str:
     return "" if not data else data[:CAPTURE_LIMIT].decode("utf-8", "replace")
 
 
-CostFunction = Callable[[str, int, int], "float | None"]
+CostFunction = Callable[..., "float | None"]
+"""(model, input tokens, output tokens, cache_read=, cache_write=) -> USD or None."""
 
 
-def litellm_cost_if_loaded(model: str, input_tokens: int, output_tokens: int) -> float | None:
-    """USD for the tokens from LiteLLM's price table, or None (unknown model, or LiteLLM not imported)."""
+def litellm_cost_if_loaded(model: str, input_tokens: int, output_tokens: int, cache_read: int = 0,
+                           cache_write: int = 0) -> float | None:
+    """USD for the tokens from LiteLLM's price table, or None (unknown model, or LiteLLM not imported).
+    ``input_tokens`` counts cached ones too; the cache counts price them at the cache rates."""
     litellm = sys.modules.get("litellm")
     if litellm is None:
         return None
     try:
         prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=input_tokens,
-                                                    completion_tokens=output_tokens)
+                                                    completion_tokens=output_tokens,
+                                                    cache_read_input_tokens=cache_read,
+                                                    cache_creation_input_tokens=cache_write)
     except Exception:  # noqa: BLE001 - an unpriced model is normal
         return None
     return float(prompt) + float(completion)
@@ -146,7 +151,12 @@ class RequestRecord:
     ttfb_ms: float | None = None
     duration_ms: float | None = None
     input_tokens: int | None = None
+    """Every prompt token, cached ones included."""
     output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    """Of ``input_tokens``, read from the provider's prompt cache (priced lower)."""
+    cache_write_tokens: int | None = None
+    """Of ``input_tokens``, written to it (Anthropic; priced higher)."""
     cost_model: str | None = None
     """The model name a price lookup uses (LiteLLM's ``provider/model``)."""
     error: str | None = None
@@ -187,7 +197,9 @@ class RequestRecord:
         """USD, where the price table knows the model; computed on first read after the request ended."""
         if not self._cost_done and not self.in_flight:
             if self.cost_model and (self.input_tokens or self.output_tokens):
-                self._cost = self.cost_function(self.cost_model, self.input_tokens or 0, self.output_tokens or 0)
+                cache = {"cache_read": self.cache_read_tokens or 0, "cache_write": self.cache_write_tokens or 0}
+                self._cost = self.cost_function(self.cost_model, self.input_tokens or 0, self.output_tokens or 0,
+                                                **{k: v for k, v in cache.items() if v})
                 self._cost_done = self._cost is not None or "litellm" in sys.modules
             else:
                 self._cost_done = True

@@ -18,12 +18,13 @@ from aiohttp import web
 
 from . import protocols
 from .errors import ProxyError, upstream_failure, upstream_status_error
+from .model_facts import options_for
 from .protocols.errors import TranslationError
 from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
 from .upstream import protocol_request_headers, send_upstream, timeout_for, upstream_url
-from .usage import usage_from_object
+from .usage import cache_from_object, usage_from_object
 
 MAX_ERROR_BODY = 1024 * 1024
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
@@ -65,8 +66,9 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
     record.upstream = target
     report = protocols.TranslationReport()
     record.dropped = report.dropped
+    options = await options_for(target, model, session.provider.litellm_model(model), session.translate_options)
     upstream_body = protocols.translate_request(body, source=inbound, target=target, model=model, report=report,
-                                                options=session.translate_options)
+                                                options=options)
     set_streaming(upstream_body, target, stream)
     data = encode(upstream_body)
     record.upstream_body = data
@@ -157,7 +159,10 @@ def _usage_from_translator(record: RequestRecord, translator: Any) -> None:
         return
     record.input_tokens = getattr(usage, "input_tokens", None)
     record.output_tokens = getattr(usage, "output_tokens", None)
+    record.cache_read_tokens = getattr(usage, "cached_tokens", None)
+    record.cache_write_tokens = getattr(usage, "cache_write_tokens", None)
 
 
 def _usage_from_body(record: RequestRecord, answer: dict[str, Any]) -> None:
     record.input_tokens, record.output_tokens = usage_from_object(answer)
+    record.cache_read_tokens, record.cache_write_tokens = cache_from_object(answer)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 _INPUT_KEYS = ("input_tokens", "prompt_tokens", "promptTokenCount")
 _OUTPUT_KEYS = ("output_tokens", "completion_tokens", "candidatesTokenCount")
+_ANTHROPIC_CACHE_KEYS = ("cache_read_input_tokens", "cache_creation_input_tokens")
 
 
 def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None]:
@@ -40,7 +41,8 @@ def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None
 
 
 def usage_from_object(event: Any) -> tuple[int | None, int | None]:
-    """(input, output) tokens from one parsed answer or event of any of the four APIs."""
+    """(input, output) tokens from one parsed answer or event of any of the four APIs; input counts
+    every prompt token, cached ones included (as the translated streams' usage does)."""
     if not isinstance(event, dict):
         return None, None
     for holder in (event, event.get("message"), event.get("response")):
@@ -48,8 +50,43 @@ def usage_from_object(event: Any) -> tuple[int | None, int | None]:
             continue
         usage = holder.get("usage") or holder.get("usageMetadata")
         if isinstance(usage, dict):
-            return _first_int(usage, _INPUT_KEYS), _output(usage)
+            return _input(usage), _output(usage)
     return None, None
+
+
+def cache_from_object(event: Any) -> tuple[int | None, int | None]:
+    """(prompt tokens read from the provider's cache, written to it) from one answer or event of any
+    of the four APIs; None where the event does not say."""
+    if not isinstance(event, dict):
+        return None, None
+    for holder in (event, event.get("message"), event.get("response")):
+        usage = holder.get("usage") or holder.get("usageMetadata") if isinstance(holder, dict) else None
+        if isinstance(usage, dict):
+            read = _first_int(usage, ("cache_read_input_tokens", "cachedContentTokenCount"))
+            for key in ("prompt_tokens_details", "input_tokens_details"):  # OpenAI's two spellings
+                details = usage.get(key)
+                if read is None and isinstance(details, dict):
+                    read = _first_int(details, ("cached_tokens",))
+            return read, _first_int(usage, ("cache_creation_input_tokens",))
+    return None, None
+
+
+def _input(usage: dict[str, Any]) -> int | None:
+    tokens = _first_int(usage, _INPUT_KEYS)
+    if tokens is None or not _anthropic_shaped(usage):
+        return tokens
+    for key in _ANTHROPIC_CACHE_KEYS:  # Anthropic counts cache reads and writes apart from input_tokens
+        value = usage.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            tokens += value
+    return tokens
+
+
+def _anthropic_shaped(usage: dict[str, Any]) -> bool:
+    """Anthropic's own usage. OpenAI-family counts (``prompt_tokens``, or ``input_tokens`` with its
+    details) already include the cache, even where a gateway (LiteLLM) adds Anthropic's cache keys."""
+    return "input_tokens" in usage and not any(
+        key in usage for key in ("prompt_tokens", "input_tokens_details", "prompt_tokens_details"))
 
 
 def _output(usage: dict[str, Any]) -> int | None:
@@ -68,6 +105,27 @@ def _first_int(usage: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     return None
 
 
+def cache_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None]:
+    """(cache read, cache write) prompt tokens from a JSON body or SSE events; later events win."""
+    if not data or b"sage" not in data:
+        return None, None
+    if not sse:
+        try:
+            return cache_from_object(json.loads(data))
+        except (ValueError, RecursionError):
+            return None, None
+    read = write = None
+    for line in data.splitlines():
+        if line.startswith(b"data:") and b"sage" in line:
+            try:
+                found_read, found_write = cache_from_object(json.loads(line[5:]))
+            except (ValueError, RecursionError):
+                continue
+            read = found_read if found_read is not None else read
+            write = found_write if found_write is not None else write
+    return read, write
+
+
 def record_usage(record: RequestRecord, is_sse: bool) -> None:
     """Fill the record's token counts from its captured answer (head and tail), where it names them."""
     capture = record.response
@@ -75,3 +133,5 @@ def record_usage(record: RequestRecord, is_sse: bool) -> None:
     tokens_in, tokens_out = usage_from_answer(data, sse=is_sse)
     record.input_tokens = tokens_in if tokens_in is not None else record.input_tokens
     record.output_tokens = tokens_out if tokens_out is not None else record.output_tokens
+    if tokens_in is not None:
+        record.cache_read_tokens, record.cache_write_tokens = cache_from_answer(data, sse=is_sse)

@@ -4,7 +4,7 @@ Two kinds, both of them byte relays where only credentials (and maybe the model 
 
 * passthrough, ``/{provider}/...`` of any method, to the same path under the provider's ``api_base``;
 * a protocol route (``/v1/messages``, ``/v1/chat/completions``, ``/v1/responses``,
-  ``/v1beta/models/M:generateContent``, the two count routes) whose provider speaks that protocol
+  ``/v1beta/models/M:generateContent`` (and ``/v1``, ``/v1alpha``), the two count routes) whose provider speaks that protocol
   itself — a harness sent straight to its own kind of provider through the proxy.
 
 A request is taken only when the aiohttp route would have served it the same way: a live
@@ -34,7 +34,8 @@ _PROTOCOL_PATHS = {
     "/v1/chat/completions": ("openai-chat", None), "/chat/completions": ("openai-chat", None),
     "/v1/responses": ("openai-responses", None), "/responses": ("openai-responses", None),
 }
-_GEMINI_PREFIX = "/v1beta/models/"
+_GEMINI_PREFIXES = ("/v1beta/models/", "/v1/models/", "/v1alpha/models/")
+"""Every Gemini API version a client may be set to (`inbound.gemini.API_VERSIONS`)."""
 _GEMINI_METHODS = {"generateContent": None, "streamGenerateContent": None, "countTokens": "countTokens"}
 
 
@@ -108,11 +109,12 @@ def _protocol_route(head: RequestHead) -> ProtocolRoute | None:
     known = _PROTOCOL_PATHS.get(head.path)
     if known is not None:
         return ProtocolRoute(known[0], known[1])
-    if not head.path.startswith(_GEMINI_PREFIX):
+    prefix = next((p for p in _GEMINI_PREFIXES if head.path.startswith(p)), None)
+    if prefix is None:
         return None
-    model, _, method = head.path[len(_GEMINI_PREFIX):].rpartition(":")
+    model, _, method = head.path[len(prefix):].rpartition(":")
     if not model or "/" in model or method not in _GEMINI_METHODS:
-        return None  # aiohttp's 404 names what is wrong
+        return None  # aiohttp serves it (a model id with a slash) or answers a 404 naming what is wrong
     return ProtocolRoute("gemini", _GEMINI_METHODS[method], model, method == "streamGenerateContent")
 
 

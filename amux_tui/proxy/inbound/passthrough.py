@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import ProxyError
+from ..errors import ProxyError, unknown_route
 from ..exchange import new_record, recorded
 from ..relay import relay
 from ..state import PROTOCOL, SESSION
@@ -16,11 +16,11 @@ from .routing import add
 async def passthrough(request: web.Request) -> web.StreamResponse:
     session = request[SESSION]
     provider = session.provider
+    if request.match_info["provider"] != provider.name:  # not passthrough: a route the proxy lacks
+        raise unknown_route(request, f" This session's provider is {provider.name!r}: its API passes "
+                                     f"through under /{provider.name}/.")
     if provider.primary_format:
         request[PROTOCOL] = provider.primary_format
-    if request.match_info["provider"] != provider.name:
-        raise ProxyError(404, f"this session's provider is {provider.name!r}: use /{provider.name}/...",
-                         "not_found_error")
     if provider.via_litellm:
         raise ProxyError(404, f"provider {provider.name!r} is reached through LiteLLM; it has no HTTP API "
                               "to pass through", "not_found_error")

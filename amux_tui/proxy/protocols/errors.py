@@ -12,6 +12,8 @@ digs the provider's message out of whatever an upstream sent back.
 from __future__ import annotations
 
 import json
+import math
+import re
 
 from .ir import Protocol
 
@@ -136,19 +138,64 @@ def status_for_type(error_type: str | None, default: int = 500) -> int:
     return _TYPE_STATUS.get(error_type) or _GEMINI_STATUS_CODE.get(error_type) or default
 
 
-def error_body(protocol: Protocol, status: int, message: str, error_type: str | None = None) -> dict:
-    """The error JSON a client of ``protocol`` expects for ``status``."""
+def error_body(protocol: Protocol, status: int, message: str, error_type: str | None = None, *,
+               code: str | None = None, retry_after: str | None = None) -> dict:
+    """The error JSON a client of ``protocol`` expects for ``status``.
+
+    ``code``: an OpenAI-family provider's own error code, kept for OpenAI-family clients;
+    ``retry_after``: the ``retry-after`` header, which Gemini clients read as ``RetryInfo``.
+    """
     known = error_type if isinstance(error_type, str) and error_type in _TYPE_STATUS else None
     if protocol == "anthropic-messages":
         kind = known if known in _ANTHROPIC_TYPES.values() else anthropic_error_type(status)
         return {"type": "error", "error": {"type": kind, "message": message}}
     if protocol == "gemini":
-        return {"error": {"code": status, "message": message, "status": gemini_status(status)}}
+        error: dict = {"code": status, "message": message, "status": gemini_status(status)}
+        delay = _seconds(retry_after)
+        if delay is not None:
+            error["details"] = [{"@type": RETRY_INFO, "retryDelay": f"{delay:g}s"}]
+        return {"error": error}
     kind = known or anthropic_error_type(status)
     if kind == "api_error":
         kind = "server_error"
-    code = error_type if error_type in ("context_length_exceeded", "insufficient_quota") else None
+    code = code or (error_type if error_type in ("context_length_exceeded", "insufficient_quota") else None)
     return {"error": {"message": message, "type": kind, "param": None, "code": code or _OPENAI_CODES.get(status)}}
+
+
+RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s?\s*$")
+
+
+def _seconds(value: str | None) -> float | None:
+    """Seconds of a ``retry-after`` value or a protobuf duration (``"27s"``, ``"1.5s"``)."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    return float(match.group(1)) if match else None
+
+
+def upstream_error_details(body: bytes) -> tuple[str | None, str | None]:
+    """(the provider's error ``code``, a ``retry-after`` value) found in an upstream error body.
+
+    The code is an OpenAI-family ``error.code`` string (``context_length_exceeded``); the
+    retry delay is Gemini's ``RetryInfo.retryDelay`` in whole seconds, rounded up. Never raises.
+    """
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError, TypeError):
+        return None, None
+    if isinstance(value, list) and value:  # Gemini's streaming errors are a one-element array
+        value = value[0]
+    error = value.get("error") if isinstance(value, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    code = error.get("code") if isinstance(error.get("code"), str) and error.get("code") else None
+    retry_after = None
+    details = error.get("details")
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and detail.get("@type") == RETRY_INFO:
+            delay = _seconds(detail.get("retryDelay"))
+            if delay is not None:
+                retry_after = str(math.ceil(delay))
+    return code, retry_after
 
 
 def parse_error_body(protocol: Protocol, body: bytes) -> str:

@@ -23,10 +23,16 @@ def fold(events: Iterable[ir.StreamEvent]) -> ir.Response:
                 resp.id, resp.model = resp_id, model
             case ir.TextDelta(text=text) | ir.ThinkingDelta(text=text):
                 kind = ir.Text if isinstance(ev, ir.TextDelta) else ir.Thinking
-                if isinstance(last, kind) and not closed:
+                if isinstance(last, kind) and not closed and not (kind is ir.Text and last.refusal):  # type: ignore[union-attr]
                     last.text += text
                 else:
                     parts.append(kind(text))
+                closed = False
+            case ir.RefusalDelta(text=text):
+                if isinstance(last, ir.Text) and last.refusal and not closed:
+                    last.text += text
+                else:
+                    parts.append(ir.Text(text, refusal=True))
                 closed = False
             case ir.ThinkingSignature(signature=signature, origin=origin, redacted=redacted):
                 if isinstance(last, ir.Thinking) and not closed:

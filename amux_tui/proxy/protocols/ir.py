@@ -37,9 +37,14 @@ EFFORTS: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 @dataclass(slots=True)
 class Text:
-    """Plain text, from a user, the assistant or a system prompt."""
+    """Plain text, from a user, the assistant or a system prompt.
+
+    ``refusal``: the model declined (chat's ``refusal``, a Responses ``refusal`` part);
+    protocols without a refusal form show it as text.
+    """
 
     text: str
+    refusal: bool = False
 
 
 @dataclass(slots=True)
@@ -207,6 +212,13 @@ class TextDelta:
 
 
 @dataclass(slots=True)
+class RefusalDelta:
+    """Streamed refusal text (chat ``delta.refusal``, Responses ``response.refusal.delta``)."""
+
+    text: str
+
+
+@dataclass(slots=True)
 class ThinkingDelta:
     text: str
 
@@ -277,6 +289,7 @@ class StreamError:
 StreamEvent: TypeAlias = (
     Start
     | TextDelta
+    | RefusalDelta
     | ThinkingDelta
     | ThinkingSignature
     | ToolCallStart

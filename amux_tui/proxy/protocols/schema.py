@@ -4,8 +4,8 @@ Gemini's ``parameters`` accepts a fixed set of keys and rejects the rest with a 
 (``$schema``, ``additionalProperties``, ``$ref``, ``const``, most ``format`` values...),
 which every zod/pydantic-generated tool schema contains. ``to_gemini`` inlines ``$ref``
 (cycles cut), rewrites what has a Gemini spelling (``const`` -> ``enum``, ``oneOf`` ->
-``anyOf``, ``["string", "null"]`` -> ``nullable``) and removes the rest, listing what it
-removed. ``from_gemini`` turns Gemini's upper-case types back into JSON Schema.
+``anyOf``, ``["string", "null"]`` and ``anyOf [X, {"type": "null"}]`` -> ``nullable``) and removes the rest, listing what it
+removed. ``from_gemini`` turns Gemini's upper-case types (and its ``ref``/``defs``) back into JSON Schema.
 """
 
 from __future__ import annotations
@@ -89,6 +89,9 @@ class _Cleaner:
             out["anyOf"] = [{"type": n.upper()} for n in names]
 
     def _tidy(self, out: dict) -> None:
+        branches = out.get("anyOf")
+        if isinstance(branches, list) and {"nullable": True} in branches:
+            self._fold_null_branch(out, branches)
         fmt = out.get("format")
         if fmt is not None and not (isinstance(fmt, str) and fmt in _FORMATS.get(out.get("type", ""), ())):
             del out["format"]
@@ -110,6 +113,22 @@ class _Cleaner:
                 del out["required"]
         if "properties" in out and "type" not in out:
             out["type"] = "OBJECT"
+
+    @staticmethod
+    def _fold_null_branch(out: dict, branches: list) -> None:
+        """``anyOf [X, {"type": "null"}]`` (pydantic's ``X | None``) is X with ``nullable``:
+        Gemini rejects a branch that is nothing but ``nullable``."""
+        real = [branch for branch in branches if branch != {"nullable": True}]
+        if len(real) == 1:
+            del out["anyOf"]
+            for key, value in real[0].items():
+                out.setdefault(key, value)
+            out["nullable"] = True
+        elif real:
+            out["anyOf"] = [{**branch, "nullable": True} for branch in real]
+        else:
+            del out["anyOf"]
+            out["nullable"] = True
 
     def _resolve(self, ref: str) -> dict | None:
         if not ref.startswith("#/"):
@@ -147,8 +166,10 @@ def from_gemini(schema: Any, depth: int = 0) -> Any:
     for key, value in schema.items():
         if key == "type" and isinstance(value, str):
             out["type"] = value.lower()
-        elif key == "properties" and isinstance(value, dict):
-            out["properties"] = {k: from_gemini(v, depth + 1) for k, v in value.items()}
+        elif key in ("properties", "defs") and isinstance(value, dict):  # Gemini's defs are JSON Schema's $defs
+            out["$defs" if key == "defs" else key] = {k: from_gemini(v, depth + 1) for k, v in value.items()}
+        elif key == "ref" and isinstance(value, str):
+            out["$ref"] = "#/$defs/" + value.removeprefix("#/defs/") if value.startswith("#/defs/") else value
         elif key in ("items", "anyOf", "oneOf", "allOf", "additionalProperties", "not"):
             out[key] = from_gemini(value, depth + 1)
         elif key == "nullable":

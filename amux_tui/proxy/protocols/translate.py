@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from . import ir, names
+from .sampling import fit_sampling
+from .turns import merge_turns
 from .codecs import CODECS
 from .errors import RequestError, TranslationError, UpstreamError, invalid
 from .options import DEFAULT_OPTIONS, TranslateOptions
@@ -55,8 +57,11 @@ def translate_request(
             raise invalid("messages: at least one user or assistant message is required")
         if stream is not None:
             request.stream = stream
+        options = options or DEFAULT_OPTIONS
+        merge_turns(request)
         names.fit_request(request, target, report)
-        return CODECS[target].encode_request(request, model, report, options or DEFAULT_OPTIONS)
+        fit_sampling(request, options, report)
+        return CODECS[target].encode_request(request, model, report, options)
     except TranslationError:
         raise
     except _UNEXPECTED as exc:

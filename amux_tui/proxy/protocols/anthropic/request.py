@@ -396,6 +396,9 @@ def _encode_sampling(req: ir.Request, body: dict, report: TranslationReport) -> 
         body["top_k"] = req.top_k
     if req.stop:
         body["stop_sequences"] = req.stop
+    for key in ("seed", "presence_penalty", "frequency_penalty"):
+        if getattr(req, key) is not None:
+            report.note(f"{key} (not an anthropic parameter)")
 
 
 def _format_instruction(fmt: ir.ResponseFormat) -> str:

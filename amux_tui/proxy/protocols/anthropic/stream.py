@@ -52,8 +52,8 @@ class AnthropicStreamDecoder:
         elif kind == "message_start":
             message = as_dict(obj.get("message"))
             usage_from_anthropic(message.get("usage"), self._usage)
+            out.append(ir.UsageUpdate(self._usage))  # before Start: the client's opening event carries it
             out.append(ir.Start(as_str(message.get("id")), as_str(message.get("model"))))
-            out.append(ir.UsageUpdate(self._usage))
         elif kind == "message_delta":
             usage_from_anthropic(obj.get("usage"), self._usage)
             out.append(ir.UsageUpdate(self._usage))
@@ -136,7 +136,7 @@ class AnthropicStreamEncoder:
         if not self._started and not isinstance(ev, (ir.UsageUpdate, ir.StreamError)):
             self._start(ev.id if isinstance(ev, ir.Start) else None, out)
         match ev:
-            case ir.TextDelta(text=text):
+            case ir.TextDelta(text=text) | ir.RefusalDelta(text=text):  # Anthropic's refusal: text + stop_reason
                 if self._open != "text":
                     self._open_block("text", {"type": "text", "text": ""}, out)
                 out.append(f'{self._delta_prefix}"text_delta","text":{dumps_str(text)}}}}}\n\n'.encode())

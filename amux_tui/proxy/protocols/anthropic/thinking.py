@@ -30,8 +30,12 @@ def encode_thinking(req: ir.Request, body: dict, report: TranslationReport, opti
     budget = max(budget_of(reasoning), 1024)
     if body["max_tokens"] <= budget:
         wanted = budget + 4096
+        asked = body["max_tokens"]
         body["max_tokens"] = min(wanted, options.max_tokens_cap) if options.max_tokens_cap else wanted
         budget = min(budget, body["max_tokens"] - 1)
+        if body["max_tokens"] != asked:
+            report.note(f"max_tokens raised from {asked} to {body['max_tokens']} (anthropic's thinking budget "
+                        "counts against it)")
     if budget < 1024:
         report.note("thinking: max_tokens leaves no room for anthropic's minimum budget; thinking off")
         return

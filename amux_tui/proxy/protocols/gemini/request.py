@@ -32,15 +32,20 @@ from ..options import TranslateOptions
 from ..reasoning import budget_of
 from ..report import TranslationReport
 from ..schema import from_gemini, to_gemini
+from .spelling import camel_case_keys
 
 GEMINI: ir.Protocol = "gemini"
 SYNTHETIC_ID = "amuxgc_"
 SKIP_SIGNATURE = "skip_thought_signature_validator"  # Google's placeholder for foreign history
 _MAX_STOP = 5
 _KNOWN_FIELDS = frozenset(
-    {"contents", "systemInstruction", "system_instruction", "tools", "toolConfig", "generationConfig", "safetySettings", "cachedContent", "labels", "model"}
+    {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig", "safetySettings", "cachedContent", "labels", "model"}
 )
 _LEVELS = {"minimal": "minimal", "low": "low", "medium": "medium", "high": "high"}
+_GENERATION_FIELDS = frozenset({
+    "maxOutputTokens", "temperature", "topP", "topK", "stopSequences", "seed", "presencePenalty", "frequencyPenalty",
+    "candidateCount", "responseMimeType", "responseJsonSchema", "responseSchema", "thinkingConfig",
+})  # fmt: skip
 
 
 # ---------------------------------------------------------------- decode
@@ -72,9 +77,9 @@ class _CallIds:
 
 
 def decode_request(body: dict, report: TranslationReport) -> ir.Request:
-    body = require_dict(body, "body")
+    body = camel_case_keys(require_dict(body, "body"))
     req = ir.Request()
-    system = body.get("systemInstruction", body.get("system_instruction"))
+    system = body.get("systemInstruction")
     if isinstance(system, str):
         req.system.append(system)
     elif system is not None:
@@ -118,7 +123,7 @@ def _part(part: dict, where: str, out: list[ir.Part], ids: _CallIds, report: Tra
     elif "inlineData" in part:
         blob = require_dict(part["inlineData"], f"{where}.inlineData")
         mime = opt_str(blob, "mimeType", f"{where}.inlineData.")
-        data = require_str(blob.get("data"), f"{where}.inlineData.data")
+        data = standard_base64(require_str(blob.get("data"), f"{where}.inlineData.data"))
         out.append(ir.Media("image" if (mime or "").startswith("image/") else "file", mime, data))
     elif "fileData" in part:
         ref = require_dict(part["fileData"], f"{where}.fileData")
@@ -153,14 +158,14 @@ def _function_response(resp: dict, where: str, ids: _CallIds) -> ir.ToolResult:
     for j, raw in enumerate(opt_list(resp, "parts", f"{where}.") or []):
         blob = require_dict(require_dict(raw, f"{where}.parts[{j}]").get("inlineData"), f"{where}.parts[{j}].inlineData")
         mime = opt_str(blob, "mimeType", f"{where}.parts[{j}].inlineData.")
-        result.content.append(ir.Media("image", mime, require_str(blob.get("data"), f"{where}.parts[{j}].inlineData.data")))
+        result.content.append(ir.Media("image", mime, standard_base64(require_str(blob.get("data"), f"{where}.parts[{j}].inlineData.data"))))
     return result
 
 
 def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
     for i, raw in enumerate(opt_list(body, "tools", "") or []):
         tool = require_dict(raw, f"tools[{i}]")
-        declarations = tool.get("functionDeclarations", tool.get("function_declarations"))
+        declarations = tool.get("functionDeclarations")
         for j, decl in enumerate(require_list(declarations or [], f"tools[{i}].functionDeclarations")):
             where = f"tools[{i}].functionDeclarations[{j}]"
             decl = require_dict(decl, where)
@@ -174,7 +179,7 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
                     None if schema is None else json_object(schema, f"{where}.parametersJsonSchema"),
                 )
             )
-        for key in tool.keys() - {"functionDeclarations", "function_declarations"}:
+        for key in tool.keys() - {"functionDeclarations"}:
             report.note(f"built-in tool '{key}': the target cannot run it")
     config = opt_dict(body, "toolConfig", "")
     calling = opt_dict(config, "functionCallingConfig", "toolConfig.") if config else None
@@ -183,6 +188,9 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
         allowed = opt_list(calling, "allowedFunctionNames", "toolConfig.functionCallingConfig.") or []
         if mode in ("ANY", "VALIDATED") and len(allowed) == 1 and isinstance(allowed[0], str):
             req.tool_choice = ir.ToolChoice("tool", allowed[0])
+        elif mode in ("ANY", "VALIDATED") and len(allowed) > 1:
+            req.tool_choice = ir.ToolChoice("required")
+            report.note("allowedFunctionNames with several names (the target forces a call to any tool)")
         elif mode in ("AUTO", "ANY", "NONE", "VALIDATED", "MODE_UNSPECIFIED"):
             req.tool_choice = ir.ToolChoice({"ANY": "required", "NONE": "none"}.get(mode, "auto"))  # type: ignore[arg-type]
         else:
@@ -192,6 +200,8 @@ def _tools(body: dict, req: ir.Request, report: TranslationReport) -> None:
 def _generation(body: dict, req: ir.Request, report: TranslationReport) -> None:
     config = opt_dict(body, "generationConfig", "") or {}
     where = "generationConfig."
+    for key in config.keys() - _GENERATION_FIELDS:  # responseLogprobs, responseModalities, mediaResolution...
+        report.note(f"{where}{key} (not translated)")
     req.max_tokens = opt_int(config, "maxOutputTokens", where, 1)
     req.temperature = opt_num(config, "temperature", where)
     req.top_p = opt_num(config, "topP", where)
@@ -255,6 +265,10 @@ def encode_request(req: ir.Request, model: str, report: TranslationReport, optio
     config = _generation_config(req, report, options)
     if config:
         body["generationConfig"] = config
+    if req.user:
+        report.note("user id (not a gemini parameter)")
+    if req.parallel_tool_calls is not None and req.tools:
+        report.note("parallel_tool_calls (not a gemini parameter)")
     return body
 
 
@@ -369,3 +383,9 @@ def _generation_config(req: ir.Request, report: TranslationReport, options: Tran
             budget = budget_of(reasoning, default=-1) if (reasoning.budget_tokens or reasoning.effort) else -1
             config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": reasoning.show_thoughts}
     return config
+
+
+def standard_base64(data: str) -> str:
+    """google-genai sends inline bytes URL-safe base64 encoded (Gemini takes both); the other
+    providers only take the standard alphabet."""
+    return data.replace("-", "+").replace("_", "/") if "-" in data or "_" in data else data

@@ -102,10 +102,13 @@ class GeminiStreamDecoder:
             status = code if isinstance(code, int) and 400 <= code < 600 else status_for_type(err.get("status"))
             out.append(ir.StreamError(status, str(err.get("message") or "upstream error"), as_str(err.get("status"))))
             return
+        usage = usage_from_gemini(obj.get("usageMetadata"))
         if not self._started:
             self._started = True
             response_id = as_str(obj.get("responseId"))
             self._id_stem = _NOT_ID.sub("", response_id or "")[:24] or new_id("")
+            if usage is not None:  # before Start: the client's opening event can carry the prompt count
+                out.append(ir.UsageUpdate(usage))
             out.append(ir.Start(response_id, as_str(obj.get("modelVersion"))))
         candidates = obj.get("candidates")
         candidate = candidates[0] if isinstance(candidates, list) and candidates and isinstance(candidates[0], dict) else {}
@@ -115,7 +118,6 @@ class GeminiStreamDecoder:
             for part in parts:
                 if isinstance(part, dict):
                     self._part(part, out)
-        usage = usage_from_gemini(obj.get("usageMetadata"))
         reason = candidate.get("finishReason")
         feedback = obj.get("promptFeedback")
         if not reason and not candidates and isinstance(feedback, dict) and feedback.get("blockReason"):
@@ -142,8 +144,11 @@ class GeminiStreamDecoder:
                 self._end_thinking(signature, out)
             return
         if isinstance(signature, str) and signature:  # it belongs to this part: send it first
-            self._thinking = False
-            out.append(ir.ThinkingSignature(signature, GEMINI))
+            if self._thinking or "functionCall" in part:
+                self._thinking = False
+                out.append(ir.ThinkingSignature(signature, GEMINI))
+            else:  # optional on text (Gemini 3 validates only calls'): not worth an empty thinking block
+                self._report.note("gemini thoughtSignature on a text part (optional; not carried)")
         else:
             self._end_thinking("", out)
         if isinstance(text, str):
@@ -172,12 +177,18 @@ class GeminiStreamDecoder:
 
 
 class GeminiStreamEncoder:
-    """Writes Gemini SSE chunks for a client."""
+    """Writes Gemini SSE chunks for a client.
+
+    Each chunk is held until the next one is known, so that the finish reason and usage ride
+    on the last chunk with content, as Gemini sends them: google-genai's chat drops a whole
+    turn from its history when the stream ends with an empty-parts chunk.
+    """
 
     def __init__(self, model: str, report: TranslationReport, include_usage: bool = True) -> None:
         self._model = model
         self._report = report
         self._tail = ""
+        self._held = ""  # the "content" JSON of the chunk not written yet
         self._calls: dict[int | str, tuple[str, str, list[str]]] = {}  # key -> id, name, fragments
         self._usage = ir.Usage()
         self._stop: ir.StopReason = "end_turn"
@@ -188,8 +199,11 @@ class GeminiStreamEncoder:
             upstream_id = ev.id if isinstance(ev, ir.Start) else None
             self._tail = f',"modelVersion":{dumps_str(self._model)},"responseId":{dumps_str(upstream_id or new_id(""))}}}\r\n\r\n'
         match ev:
-            case ir.TextDelta(text=text):
-                out.append(f'data: {{"candidates":[{{"content":{{"role":"model","parts":[{{"text":{dumps_str(text)}}}]}},"index":0}}]{self._tail}'.encode())
+            case ir.TextDelta(text=text) | ir.RefusalDelta(text=text):  # Gemini's refusal: text + SAFETY
+                held = self._held
+                self._held = f'{{"role":"model","parts":[{{"text":{dumps_str(text)}}}]}}'
+                if held:
+                    out.append(f'data: {{"candidates":[{{"content":{held},"index":0}}]{self._tail}'.encode())
             case ir.ThinkingDelta(text=text):
                 self._parts([{"text": text, "thought": True}], out)
             case ir.ThinkingSignature(origin=origin):
@@ -209,8 +223,11 @@ class GeminiStreamEncoder:
             case ir.End():
                 for key in list(self._calls):
                     self._flush_call(key, out)
-                candidate = {"content": {"role": "model", "parts": []}, "finishReason": STOP_TO_GEMINI[self._stop], "index": 0}
-                out.append(f'data: {{"candidates":[{dumps(candidate)}],"usageMetadata":{dumps(usage_to_gemini(self._usage))}{self._tail}'.encode())
+                content = self._held or '{"role":"model","parts":[]}'  # an answer with no content at all
+                self._held = ""
+                finish = STOP_TO_GEMINI[self._stop]
+                usage = dumps(usage_to_gemini(self._usage))
+                out.append(f'data: {{"candidates":[{{"content":{content},"finishReason":"{finish}","index":0}}],"usageMetadata":{usage}{self._tail}'.encode())
                 self.terminated = True
             case ir.StreamError(status=status, message=message, error_type=error_type):
                 out.append(self.error(status, message, error_type))
@@ -220,12 +237,17 @@ class GeminiStreamEncoder:
                 assert_never(ev)
 
     def error(self, status: int, message: str, error_type: str | None = None) -> bytes:
+        """The held chunk (its content was already produced), then the error chunk."""
         self.terminated = True
-        return f"data: {dumps(error_body(GEMINI, status, message, error_type))}\r\n\r\n".encode()
+        held, self._held = self._held, ""
+        head = f'data: {{"candidates":[{{"content":{held},"index":0}}]{self._tail}'.encode() if held else b""
+        return head + f"data: {dumps(error_body(GEMINI, status, message, error_type))}\r\n\r\n".encode()
 
     def _parts(self, parts: list[dict], out: list[bytes]) -> None:
-        content = {"role": "model", "parts": parts}
-        out.append(f'data: {{"candidates":[{{"content":{dumps(content)},"index":0}}]{self._tail}'.encode())
+        held = self._held
+        self._held = dumps({"role": "model", "parts": parts})
+        if held:
+            out.append(f'data: {{"candidates":[{{"content":{held},"index":0}}]{self._tail}'.encode())
 
     def _flush_call(self, key: int | str, out: list[bytes]) -> None:
         entry = self._calls.pop(key, None)

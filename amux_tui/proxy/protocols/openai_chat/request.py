@@ -43,6 +43,7 @@ _KNOWN_FIELDS = frozenset(
     }
 )  # fmt: skip
 _MAX_STOP = 4
+ERROR_PREFIX = "Error:"
 
 
 # ---------------------------------------------------------------- decode
@@ -208,6 +209,9 @@ def _sampling(body: dict, req: ir.Request, report: TranslationReport) -> None:
     req.user = opt_str(body, "safety_identifier", "") or opt_str(body, "user", "")
     if (opt_int(body, "n", "") or 1) > 1:
         report.note("n > 1 (one choice is generated)")
+    for key in ("logprobs", "top_logprobs", "logit_bias"):
+        if body.get(key) not in (None, False):
+            report.note(f"{key} (not translated)")
     effort = opt_str(body, "reasoning_effort", "")
     if effort is not None:
         if effort not in ir.EFFORTS:
@@ -293,7 +297,7 @@ def _encode_user(message: ir.Message, report: TranslationReport) -> list[dict]:
         match part:
             case ir.ToolResult(call_id=call_id, content=result):
                 text = "\n".join(p.text for p in result if isinstance(p, ir.Text))
-                out.append({"role": "tool", "tool_call_id": call_id, "content": text})
+                out.append({"role": "tool", "tool_call_id": call_id, "content": error_text(part, text, report)})
                 tool_media.extend(m for p in result if isinstance(p, ir.Media) and (m := _encode_media(p)))
             case ir.Text(text=text):
                 content.append({"type": "text", "text": text})
@@ -310,6 +314,14 @@ def _encode_user(message: ir.Message, report: TranslationReport) -> list[dict]:
         value = "\n\n".join(c["text"] for c in content) if only_text else content
         out.append({"role": "user", "content": value})
     return out
+
+
+def error_text(result: ir.ToolResult, text: str, report: TranslationReport) -> str:
+    """A failed tool's output, marked in its text: OpenAI's tool outputs have no error flag."""
+    if not result.is_error:
+        return text
+    report.note("tool_result.is_error (no such flag here: the output starts with 'Error:')")
+    return text if text.startswith(ERROR_PREFIX) else f"{ERROR_PREFIX} {text}" if text else ERROR_PREFIX
 
 
 def _encode_media(media: ir.Media) -> dict | None:
@@ -348,9 +360,15 @@ def _encode_sampling(req: ir.Request, body: dict, report: TranslationReport, opt
         max_tokens = min(max_tokens, options.max_tokens_cap)
     if max_tokens is not None:
         body[options.chat_max_tokens_field] = max_tokens
+    effort = effort_of(req.reasoning) if req.reasoning is not None and req.reasoning.enabled else None
+    reasoning_on = effort not in (None, "none") and options.reasoning is not False
     for key in ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty"):
         value = getattr(req, key)
-        if value is not None:
+        if value is None:
+            continue
+        if reasoning_on and not options.sampling_while_reasoning and key in ("temperature", "top_p"):
+            report.note(f"{key} (reasoning models reject it)")
+        else:
             body[key] = value
     if req.top_k is not None:
         report.note("top_k (not an openai-chat parameter)")
@@ -358,10 +376,8 @@ def _encode_sampling(req: ir.Request, body: dict, report: TranslationReport, opt
         if len(req.stop) > _MAX_STOP:
             report.note(f"stop sequences beyond the first {_MAX_STOP}")
         body["stop"] = req.stop[:_MAX_STOP]
-    if req.reasoning is not None and options.reasoning is not False:
-        effort = effort_of(req.reasoning) if req.reasoning.enabled else None
-        if effort is not None and effort != "none":
-            body["reasoning_effort"] = "high" if effort == "xhigh" else effort
+    if reasoning_on:
+        body["reasoning_effort"] = "high" if effort == "xhigh" else effort
     fmt = req.response_format
     if fmt is not None:
         if fmt.kind == "json_schema" and fmt.schema is not None:

@@ -73,8 +73,9 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
         resp.parts.append(ir.Text(content))
     elif isinstance(content, list):
         resp.parts.extend(ir.Text(p["text"]) for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
-    if isinstance(message.get("refusal"), str) and message["refusal"]:
-        resp.parts.append(ir.Text(message["refusal"]))
+    refused = isinstance(message.get("refusal"), str) and bool(message["refusal"])
+    if refused:
+        resp.parts.append(ir.Text(message["refusal"], refusal=True))
     for call in as_list(message.get("tool_calls")):
         if not isinstance(call, dict) or not isinstance(call.get("function"), dict):
             continue
@@ -87,17 +88,20 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
     resp.stop_reason = STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"
     if resp.stop_reason == "end_turn" and any(isinstance(p, ir.ToolCall) for p in resp.parts):
         resp.stop_reason = "tool_use"
+    elif resp.stop_reason == "end_turn" and refused:
+        resp.stop_reason = "refusal"
     return resp
 
 
 def encode_response(resp: ir.Response, model: str, report: TranslationReport) -> dict:
     texts: list[str] = []
+    refusals: list[str] = []
     reasoning: list[str] = []
     calls: list[dict] = []
     for part in resp.parts:
         match part:
-            case ir.Text(text=text):
-                texts.append(text)
+            case ir.Text(text=text, refusal=refusal):
+                (refusals if refusal else texts).append(text)
             case ir.Thinking(text=text):
                 if text:
                     reasoning.append(text)
@@ -105,6 +109,8 @@ def encode_response(resp: ir.Response, model: str, report: TranslationReport) ->
                 client_name = report.client_tool(name).name
                 calls.append({"id": call_id, "type": "function", "function": {"name": client_name, "arguments": arguments}})
     message: dict = {"role": "assistant", "content": "".join(texts) if texts else None}
+    if refusals:
+        message["refusal"] = "".join(refusals)
     if reasoning:
         message["reasoning_content"] = "".join(reasoning)
     if calls:
@@ -114,6 +120,6 @@ def encode_response(resp: ir.Response, model: str, report: TranslationReport) ->
         "object": "chat.completion",
         "created": unix_now(),
         "model": model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": STOP_TO_CHAT[resp.stop_reason]}],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop" if refusals and resp.stop_reason == "refusal" else STOP_TO_CHAT[resp.stop_reason]}],
         "usage": usage_to_chat(resp.usage),
     }

@@ -5,10 +5,17 @@ first delta carries index, id, type and name, later ones argument fragments; a c
 with ``finish_reason``; with ``stream_options.include_usage`` a last chunk with empty
 ``choices`` and ``usage``; then ``data: [DONE]``. Reasoning goes out as
 ``reasoning_content`` deltas (the DeepSeek convention most clients display).
+
+Upstream tool calls may interleave (indices 0,1,0,1); the decoder streams one call at a
+time and holds the others' deltas until it ends, so every encoder sees each call whole
+and contiguous (Anthropic blocks and Responses items cannot interleave). A live call whose
+arguments are a whole JSON object when the next call starts has ended (nothing can extend
+it), so calls sent one after the other, OpenAI's own order, all stream as they come.
 """
 
 from __future__ import annotations
 
+import json
 from typing import assert_never
 
 from .. import ir
@@ -31,7 +38,12 @@ class ChatStreamDecoder:
         self._keys: dict[int, int | str] = {}  # upstream tool index -> event key
         self._ids: dict[int, str] = {}
         self._open: list[int | str] = []
+        self._live: int | str | None = None  # the call whose deltas go out as they come
+        self._live_args: list[str] = []  # its arguments so far
+        self._held: dict[int | str, tuple[ir.ToolCallStart, list[str]]] = {}  # the others, until their turn
+        self._ended: set[int | str] = set()  # held calls that are complete already (their index was reused)
         self._reasoning = False  # reasoning deltas are flowing; mark their origin when they stop
+        self._refused = False  # a refusal streamed: "stop" then means "refusal"
         self.finished = False
 
     @staticmethod
@@ -68,7 +80,8 @@ class ChatStreamDecoder:
                 self._end_reasoning(out)
                 self._close_tools(out)
                 self.finished = True
-                out.append(ir.Finish(STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"))
+                stop = STOP_FROM_CHAT.get(reason, "end_turn") if isinstance(reason, str) else "end_turn"
+                out.append(ir.Finish("refusal" if self._refused and stop == "end_turn" else stop))
         usage = usage_from_chat(obj.get("usage"))
         if usage is not None:
             out.append(ir.UsageUpdate(usage))
@@ -86,6 +99,11 @@ class ChatStreamDecoder:
         if content and isinstance(content, str):
             self._end_reasoning(out)
             out.append(ir.TextDelta(content))  # type: ignore[arg-type]
+        refusal = delta.get("refusal")
+        if refusal and isinstance(refusal, str):
+            self._end_reasoning(out)
+            self._refused = True
+            out.append(ir.RefusalDelta(refusal))
         calls = delta.get("tool_calls")
         if calls and isinstance(calls, list):
             self._end_reasoning(out)
@@ -101,21 +119,54 @@ class ChatStreamDecoder:
         call_id = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
         key = self._keys.get(index)
         if key is not None and call_id is not None and call_id != self._ids[index]:
-            out.append(ir.ToolCallEnd(key))  # a provider reusing index 0 for every call
-            self._open.remove(key)
+            if key in self._open:
+                self._end_call(key, out)  # a provider reusing index 0 for every call
             key = None
         if key is None:
             key = index if index not in self._keys else f"{index}:{call_id}"
             self._keys[index] = key
             self._ids[index] = call_id or new_id("call_")
             self._open.append(key)
-            out.append(ir.ToolCallStart(key, self._ids[index], as_str(fn.get("name")) or ""))
+            start = ir.ToolCallStart(key, self._ids[index], as_str(fn.get("name")) or "")
+            if self._live is not None and self._live_args and _whole_object("".join(self._live_args)):
+                self._end_call(self._live, out)  # the calls come one after the other: no need to hold
+            if self._live is None:
+                self._live, self._live_args = key, []
+                out.append(start)
+            else:
+                self._held[key] = (start, [])
         args = fn.get("arguments")
-        if isinstance(args, str):
-            if args:
-                out.append(ir.ToolArgsDelta(key, args))
-        elif isinstance(args, dict):
-            out.append(ir.ToolArgsDelta(key, as_json_text(args)))
+        fragment = args if isinstance(args, str) else as_json_text(args) if isinstance(args, dict) else ""
+        if not fragment:
+            return
+        held = self._held.get(key)
+        if held is None:  # the live call (or one already ended: the encoder notes the late fragment)
+            out.append(ir.ToolArgsDelta(key, fragment))
+            if key == self._live:
+                self._live_args.append(fragment)
+        else:  # interleaved deltas (indices 0,1,0,1): this call waits until the live one ends
+            held[1].append(fragment)
+
+    def _end_call(self, key: int | str, out: list[ir.StreamEvent]) -> None:
+        """End ``key``. A waiting call still waits for the live one (whole, later); when the live one
+        ends, the waiting calls go out in order, each with what it has so far, until one goes live."""
+        self._open.remove(key)
+        if key != self._live:
+            self._ended.add(key)
+            return
+        out.append(ir.ToolCallEnd(key))
+        self._live = None
+        while self._held and self._live is None:
+            waiting = next(iter(self._held))
+            start, fragments = self._held.pop(waiting)
+            out.append(start)
+            if fragments:
+                out.append(ir.ToolArgsDelta(waiting, "".join(fragments)))
+            if waiting in self._ended:
+                self._ended.discard(waiting)
+                out.append(ir.ToolCallEnd(waiting))
+            else:
+                self._live, self._live_args = waiting, fragments
 
     def _end_reasoning(self, out: list[ir.StreamEvent]) -> None:
         """An empty signature only records where the reasoning came from (see signatures.py)."""
@@ -124,10 +175,21 @@ class ChatStreamDecoder:
             out.append(ir.ThinkingSignature("", CHAT))
 
     def _close_tools(self, out: list[ir.StreamEvent]) -> None:
-        for key in self._open:
-            out.append(ir.ToolCallEnd(key))
-        self._open.clear()
+        """Chat ends its calls only by finishing: each goes out whole, one after the other."""
+        while self._open:
+            self._end_call(self._live if self._live is not None else self._open[0], out)
 
+
+
+def _whole_object(arguments: str) -> bool:
+    """Tool arguments that no later fragment can extend (a complete JSON object)."""
+    text = arguments.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return False
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
 
 
 def _stream_error(err: object) -> ir.StreamError:
@@ -151,6 +213,7 @@ class ChatStreamEncoder:
         self._tool_index: dict[int | str, int] = {}
         self._usage = ir.Usage()
         self._finish_sent = False
+        self._refused = False
         self.terminated = False
 
     def encode(self, ev: ir.StreamEvent, out: list[bytes]) -> None:
@@ -161,6 +224,9 @@ class ChatStreamEncoder:
                 out.append(f'{self._head}{{"content":{dumps_str(text)}}},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
             case ir.ThinkingDelta(text=text):
                 out.append(f'{self._head}{{"reasoning_content":{dumps_str(text)}}},"logprobs":null,"finish_reason":null}}]}}\n\n'.encode())
+            case ir.RefusalDelta(text=text):
+                self._refused = True
+                self._delta({"refusal": text}, out)
             case ir.ToolCallStart(key=key, id=call_id, name=name):
                 index = self._tool_index[key] = len(self._tool_index)
                 fn = {"name": self._report.client_tool(name).name, "arguments": ""}
@@ -172,7 +238,8 @@ class ChatStreamEncoder:
                 else:
                     self._delta({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, out)
             case ir.Finish(reason=reason):
-                self._finish(STOP_TO_CHAT[reason], out)
+                # a refusal chat clients can read is a refusal delta and "stop", as OpenAI sends it
+                self._finish("stop" if reason == "refusal" and self._refused else STOP_TO_CHAT[reason], out)
             case ir.UsageUpdate(usage=usage):
                 self._usage = usage
             case ir.End():

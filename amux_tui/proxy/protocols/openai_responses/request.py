@@ -27,7 +27,7 @@ from ..body_fields import (
     required,
 )
 from ..errors import invalid
-from ..openai_chat.request import media_from_url, media_to_url
+from ..openai_chat.request import error_text, media_from_url, media_to_url
 from ..openai_tools import decode_tool_choice, function_tool
 from ..options import TranslateOptions
 from ..reasoning import effort_of
@@ -43,6 +43,20 @@ _KNOWN_FIELDS = frozenset(
         "client_metadata", "stream_options", "top_logprobs", "background", "max_tool_calls",
     }
 )  # fmt: skip
+_STORED_AT_OPENAI = {
+    "previous_response_id": "that response, so the conversation it names cannot be continued",
+    "conversation": "that conversation, so it cannot be continued",
+    "prompt": "that prompt template, so its instructions cannot be used",
+}
+"""Fields naming state OpenAI keeps: another provider never had it, and dropping it loses meaning."""
+
+
+def stored_state_unsupported(field: str) -> str:
+    return (f"{field}: the amux proxy translates this request for a provider that is not OpenAI Responses, "
+            f"which never stored {_STORED_AT_OPENAI[field]}; send the whole conversation in input "
+            "(store: false) instead")
+
+
 _ASSISTANT_ITEMS = {"function_call", "custom_tool_call", "reasoning"}
 _USER_ITEMS = {"function_call_output", "custom_tool_call_output"}
 
@@ -52,6 +66,9 @@ _USER_ITEMS = {"function_call_output", "custom_tool_call_output"}
 
 def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     body = require_dict(body, "body")
+    for field in _STORED_AT_OPENAI:
+        if body.get(field) is not None:
+            raise invalid(stored_state_unsupported(field))
     req = ir.Request()
     instructions = opt_str(body, "instructions", "")
     if instructions:
@@ -64,9 +81,18 @@ def decode_request(body: dict, report: TranslationReport) -> ir.Request:
     _tools(body, req, report)
     _settings(body, req, report)
     report.note_untranslated(body.keys() - _KNOWN_FIELDS)
-    if body.get("previous_response_id") is not None:
-        report.note("previous_response_id (the target cannot see stored responses)")
+    _note_responses_only(body, report)
     return req
+
+
+def _note_responses_only(body: dict, report: TranslationReport) -> None:
+    """Settings only the Responses API has: they are dropped, and said so."""
+    for key in ("prompt_cache_key", "truncation", "max_tool_calls", "top_logprobs", "background"):
+        if body.get(key) is not None:
+            report.note(f"{key} (openai-responses only)")
+    text = body.get("text")
+    if isinstance(text, dict) and text.get("verbosity") is not None:
+        report.note("text.verbosity (openai-responses only)")
 
 
 def _append(req: ir.Request, role: str, part: ir.Part) -> None:
@@ -255,13 +281,17 @@ def encode_request(req: ir.Request, model: str, report: TranslationReport, optio
     reasoning_on = _encode_reasoning(req, body, options)
     for key in ("temperature", "top_p"):
         value = getattr(req, key)
-        if value is not None and not (reasoning_on and options.reasoning):
+        if value is not None and not (reasoning_on and not options.sampling_while_reasoning):
             body[key] = value
         elif value is not None:
             report.note(f"{key} (reasoning models reject it)")
-    for key, value in (("stop", req.stop), ("top_k", req.top_k), ("seed", req.seed)):
-        if value:
+    unsupported = (("stop", req.stop), ("top_k", req.top_k), ("seed", req.seed),
+                   ("presence_penalty", req.presence_penalty), ("frequency_penalty", req.frequency_penalty))
+    for key, value in unsupported:
+        if value is not None and value != []:
             report.note(f"{key} (not an openai-responses parameter)")
+    if req.user:
+        report.note("user id (not forwarded)")
     fmt = req.response_format
     if fmt is not None:
         if fmt.kind == "json_schema" and fmt.schema is not None:
@@ -324,13 +354,15 @@ def _encode_part(part: ir.Part, role: str, pending: list[dict], report: Translat
         case ir.ToolCall(id=call_id, name=name, arguments=arguments):
             return {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments}
         case ir.ToolResult(call_id=call_id, content=content):
-            output: str | list = "\n".join(p.text for p in content if isinstance(p, ir.Text))
+            output: str | list = error_text(part, "\n".join(p.text for p in content if isinstance(p, ir.Text)), report)
             if any(isinstance(p, ir.Media) for p in content):
                 output = [
                     encoded
                     for p in content
                     if (encoded := {"type": "input_text", "text": p.text} if isinstance(p, ir.Text) else _encode_media(p))
                 ]
+                if part.is_error:
+                    output.insert(0, {"type": "input_text", "text": error_text(part, "", report)})
             return {"type": "function_call_output", "call_id": call_id, "output": output}
         case ir.Thinking():
             if part.origin == RESPONSES and part.signature:

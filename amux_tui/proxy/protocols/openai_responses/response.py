@@ -59,8 +59,9 @@ def response_object(
     }
 
 
-def message_item(item_id: str, text: str, status: str = "completed") -> dict:
-    content = [{"type": "output_text", "text": text, "annotations": []}] if status == "completed" else []
+def message_item(item_id: str, text: str, status: str = "completed", *, refusal: bool = False) -> dict:
+    part = {"type": "refusal", "refusal": text} if refusal else {"type": "output_text", "text": text, "annotations": []}
+    content = [part] if status == "completed" else []
     return {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
 
@@ -102,6 +103,8 @@ def decode_response(body: dict, report: TranslationReport) -> ir.Response:
     if body.get("status") == "incomplete" and isinstance(details, dict):
         cause = details.get("reason")
         resp.stop_reason = STOP_FROM_INCOMPLETE.get(cause if isinstance(cause, str) else "", "max_tokens")  # type: ignore[arg-type]
+    elif any(isinstance(part, ir.Text) and part.refusal for part in resp.parts):
+        resp.stop_reason = "refusal"
     return resp
 
 
@@ -110,9 +113,10 @@ def decode_item(item: dict, parts: list, report: TranslationReport) -> None:
     if kind == "message":
         for content in as_list(item.get("content")):
             if isinstance(content, dict):
-                text = content.get("text") if content.get("type") == "output_text" else content.get("refusal")
+                refusal = content.get("type") == "refusal"
+                text = content.get("refusal") if refusal else content.get("text")
                 if isinstance(text, str) and text:
-                    parts.append(ir.Text(text))
+                    parts.append(ir.Text(text, refusal=refusal))
     elif kind == "function_call":
         args = item.get("arguments")
         parts.append(ir.ToolCall(as_str(item.get("call_id")) or new_id("call_"), as_str(item.get("name")) or "", args if isinstance(args, str) else "{}"))
@@ -129,15 +133,21 @@ def decode_item(item: dict, parts: list, report: TranslationReport) -> None:
 def encode_response(resp: ir.Response, model: str, report: TranslationReport) -> dict:
     output: list[dict] = []
     texts: list[str] = []
+    refused = False
+    refusing = False  # the texts being gathered are a refusal
 
     def flush_text() -> None:
         if texts:
-            output.append(message_item(new_id("msg_"), "".join(texts)))
+            output.append(message_item(new_id("msg_"), "".join(texts), refusal=refusing))
             texts.clear()
 
     for part in resp.parts:
         match part:
-            case ir.Text(text=text):
+            case ir.Text(text=text, refusal=refusal):
+                if refusal != refusing:
+                    flush_text()
+                    refusing = refusal
+                refused = refused or refusal
                 texts.append(text)
             case ir.Thinking():
                 flush_text()
@@ -146,7 +156,7 @@ def encode_response(resp: ir.Response, model: str, report: TranslationReport) ->
                 flush_text()
                 output.append(call_item(new_id("fc_"), call_id, name, arguments, report))
     flush_text()
-    incomplete = INCOMPLETE_REASON.get(resp.stop_reason)
+    incomplete = None if refused else INCOMPLETE_REASON.get(resp.stop_reason)
     response_id = resp.id if resp.id and resp.id.startswith("resp_") else new_id("resp_")
     status = "incomplete" if incomplete else "completed"
     return response_object(response_id, unix_now(), model, status, output, resp.usage, incomplete_reason=incomplete)

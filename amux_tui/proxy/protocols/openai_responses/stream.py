@@ -44,6 +44,7 @@ class ResponsesStreamDecoder:
         self._report = report
         self._streamed_args: set[int] = set()  # output indexes whose arguments came as deltas
         self._summary_parts = 0
+        self._refused = False
         self.finished = False
 
     @staticmethod
@@ -56,10 +57,15 @@ class ResponsesStreamDecoder:
         if not isinstance(obj, dict):
             return
         kind = obj.get("type", event.event)
-        if kind == "response.output_text.delta" or kind == "response.refusal.delta":
+        if kind == "response.output_text.delta":
             delta = obj.get("delta")
             if isinstance(delta, str) and delta:
                 out.append(ir.TextDelta(delta))
+        elif kind == "response.refusal.delta":
+            delta = obj.get("delta")
+            if isinstance(delta, str) and delta:
+                self._refused = True
+                out.append(ir.RefusalDelta(delta))
         elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             delta = obj.get("delta")
             if isinstance(delta, str) and delta:
@@ -128,6 +134,8 @@ class ResponsesStreamDecoder:
         if response.get("status") == "incomplete" or obj.get("type") == "response.incomplete":
             cause = details.get("reason") if isinstance(details, dict) and isinstance(details.get("reason"), str) else ""
             reason = STOP_FROM_INCOMPLETE.get(cause, "max_tokens")  # type: ignore[arg-type]
+        elif self._refused:
+            reason = "refusal"
         self.finished = True
         out.append(ir.Finish(reason))
         out.append(ir.End())
@@ -161,6 +169,7 @@ class ResponsesStreamEncoder:
         self._text_ids = ""  # the constant middle of the open message's text deltas
         self._usage = ir.Usage()
         self._stop: ir.StopReason = "end_turn"
+        self._refused = False
         self.terminated = False
 
     def encode(self, ev: ir.StreamEvent, out: list[bytes]) -> None:
@@ -173,6 +182,11 @@ class ResponsesStreamEncoder:
                 self._chunks.append(text)
                 self._seq += 1
                 out.append(f'{_TEXT_DELTA}{self._seq}{self._text_ids}{dumps_str(text)},"logprobs":[]}}\n\n'.encode())
+            case ir.RefusalDelta(text=text):
+                if self._open != "refusal":
+                    self._open_message(out, "refusal")
+                self._chunks.append(text)
+                self._emit("response.refusal.delta", {"item_id": self._item_id, "output_index": len(self._items), "content_index": 0, "delta": text}, out)
             case ir.ThinkingDelta(text=text):
                 if self._open != "reasoning":
                     self._open_reasoning(out)
@@ -200,7 +214,7 @@ class ResponsesStreamEncoder:
                 if self._open == "call" and self._key == key:
                     self._close(out)
             case ir.BlockEnd():
-                if self._open in ("message", "reasoning"):
+                if self._open in ("message", "refusal", "reasoning"):
                     self._close(out)
             case ir.UsageUpdate(usage=usage):
                 self._usage = usage
@@ -208,7 +222,8 @@ class ResponsesStreamEncoder:
                 self._stop = reason
             case ir.End():
                 self._close(out)
-                incomplete = INCOMPLETE_REASON.get(self._stop)
+                # a refusal part is the Responses form of a refusal: the response itself completed
+                incomplete = None if self._refused else INCOMPLETE_REASON.get(self._stop)
                 status, name = ("incomplete", "response.incomplete") if incomplete else ("completed", "response.completed")
                 response = response_object(self._id, self._created, self._model, status, self._items, self._usage, incomplete_reason=incomplete)
                 self._emit(name, {"response": response}, out)
@@ -221,7 +236,9 @@ class ResponsesStreamEncoder:
                 assert_never(ev)
 
     def error(self, status: int, message: str, error_type: str | None = None) -> bytes:
-        """``response.failed``: Codex maps the error code to retry-or-stop."""
+        """``response.failed``: Codex maps the error code to retry-or-stop. The error also rides at
+        the top level, where the openai SDK looks to raise its ``APIError`` (without it, its stream
+        helper fails with "Didn't receive a `response.completed` event")."""
         self.terminated = True
         if not self._id:
             self._id, self._created = new_id("resp_"), unix_now()
@@ -229,7 +246,7 @@ class ResponsesStreamEncoder:
         failure = {"code": err["code"] or err["type"], "message": message}
         response = response_object(self._id, self._created, self._model, "failed", self._items, None, error=failure)
         out: list[bytes] = []
-        self._emit("response.failed", {"response": response}, out)
+        self._emit("response.failed", {"response": response, "error": err}, out)
         return out[0]
 
     def _emit(self, name: str, fields: dict, out: list[bytes]) -> None:
@@ -244,13 +261,13 @@ class ResponsesStreamEncoder:
         self._emit("response.created", {"response": response}, out)
         self._emit("response.in_progress", {"response": response}, out)
 
-    def _open_message(self, out: list[bytes]) -> None:
+    def _open_message(self, out: list[bytes], kind: str = "message") -> None:
         self._close(out)
-        self._open, self._item_id = "message", new_id("msg_")
+        self._open, self._item_id = kind, new_id("msg_")
         index = len(self._items)
         self._text_ids = f',"item_id":"{self._item_id}","output_index":{index},"content_index":0,"delta":'
         self._emit("response.output_item.added", {"output_index": index, "item": message_item(self._item_id, "", "in_progress")}, out)
-        part = {"type": "output_text", "text": "", "annotations": []}
+        part = {"type": "output_text", "text": "", "annotations": []} if kind == "message" else {"type": "refusal", "refusal": ""}
         self._emit("response.content_part.added", {"item_id": self._item_id, "output_index": index, "content_index": 0, "part": part}, out)
 
     def _open_reasoning(self, out: list[bytes]) -> None:
@@ -275,6 +292,11 @@ class ResponsesStreamEncoder:
             self._emit("response.output_text.done", {**ids, "content_index": 0, "text": text, "logprobs": []}, out)
             self._emit("response.content_part.done", {**ids, "content_index": 0, "part": part}, out)
             item = message_item(self._item_id, text)
+        elif kind == "refusal":
+            self._refused = True
+            self._emit("response.refusal.done", {**ids, "content_index": 0, "refusal": text}, out)
+            self._emit("response.content_part.done", {**ids, "content_index": 0, "part": {"type": "refusal", "refusal": text}}, out)
+            item = message_item(self._item_id, text, refusal=True)
         elif kind == "reasoning":
             if text:
                 self._emit("response.reasoning_summary_text.done", {**ids, "summary_index": 0, "text": text}, out)
@@ -285,6 +307,9 @@ class ResponsesStreamEncoder:
             item = call_item(self._item_id, call_id, name, text, self._report)
             if item["type"] == "function_call":
                 self._emit("response.function_call_arguments.done", {**ids, "name": item["name"], "arguments": text}, out)
+            else:  # the freeform input is a field of the upstream's JSON arguments: whole once they are
+                self._emit("response.custom_tool_call_input.delta", {**ids, "delta": item["input"]}, out)
+                self._emit("response.custom_tool_call_input.done", {**ids, "input": item["input"]}, out)
         self._emit("response.output_item.done", {"output_index": index, "item": item}, out)
         self._items.append(item)
 
