@@ -261,3 +261,16 @@ async def test_litellm_chat_caller_naming_both_limits_gets_both_clamped():
     assert all(sent[key] <= 4096 for key in ("max_tokens", "max_completion_tokens") if key in sent), sent
     shown = json.loads(session.traffic.records()[0].upstream_text())
     assert (shown["max_tokens"], shown["max_completion_tokens"]) == (4096, 4096)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+async def test_litellm_records_cached_prompt_tokens(stream):
+    """The traffic record prices cached prompt tokens at the cache rate on the LiteLLM path too."""
+    reply = Reply(text="hello", input_tokens=21, cached_tokens=16, output_tokens=3)
+    async with UpstreamServer("openai-chat", [reply]) as up, \
+            proxy_for(litellm_provider(up), "fixture-model") as (_, session):
+        status, raw = await post(session, "anthropic-messages", request_body("anthropic-messages", "hi", stream=stream),
+                                 stream=stream)
+    assert status == 200, raw[:500]
+    record = session.traffic.records()[0]
+    assert (record.input_tokens, record.output_tokens, record.cache_read_tokens) == (21, 3, 16)

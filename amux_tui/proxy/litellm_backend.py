@@ -21,7 +21,7 @@ from .errors import ProxyError
 from .sessions import Session
 from .traffic import RequestRecord, redact_params
 from .translate import SSE_HEADERS, encode
-from .usage import usage_from_object
+from .usage import cache_from_object, usage_from_object
 
 _litellm: ModuleType | None = None
 _loading: asyncio.Future[ModuleType] | None = None
@@ -139,6 +139,7 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
         record.first_byte()
         data = answer.model_dump(exclude_none=True)
         record.input_tokens, record.output_tokens = usage_from_object(data)
+        record.cache_read_tokens, record.cache_write_tokens = cache_from_object(data)
         if inbound != "openai-chat":
             data = protocols.translate_response(data, source="openai-chat", target=inbound, model=model, report=report)
         out = encode(data)
@@ -170,6 +171,7 @@ async def _relay_chunks(request: web.Request, record: RequestRecord, chunks: Any
             data = chunk.model_dump(exclude_none=True)
             if data.get("usage"):
                 record.input_tokens, record.output_tokens = usage_from_object(data)
+                record.cache_read_tokens, record.cache_write_tokens = cache_from_object(data)
                 if not include_usage:
                     del data["usage"]
                     if not data.get("choices"):
