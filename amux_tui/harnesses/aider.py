@@ -21,11 +21,12 @@ from .endpoints import from_provider_base
 _NATIVE = frozenset({"anthropic", "openai", "gemini", "openrouter", "deepseek", "groq", "mistral", "xai",
                      "bedrock", "vertex_ai", "azure", "ollama", "lmstudio"})
 # Where the LiteLLM inside Aider reads each provider's base URL from (checked in LiteLLM's source
-# and with the real binary); Ollama wants its server root, Anthropic and Gemini theirs (LiteLLM
-# appends /v1/messages, /models/...: Gemini's root therefore with /v1beta).
+# and with the real binary; for Mistral it reads only MISTRAL_AZURE_API_BASE, whatever the host);
+# Ollama wants its server root, Anthropic and Gemini theirs (LiteLLM appends /v1/messages,
+# /models/...: Gemini's root therefore with /v1beta).
 _BASE_ENV = {"openai": "OPENAI_API_BASE", "anthropic": "ANTHROPIC_API_BASE", "gemini": "GEMINI_API_BASE",
              "openrouter": "OPENROUTER_API_BASE", "deepseek": "DEEPSEEK_API_BASE", "groq": "GROQ_API_BASE",
-             "mistral": "MISTRAL_API_BASE", "xai": "XAI_API_BASE", "azure": "AZURE_API_BASE",
+             "mistral": "MISTRAL_AZURE_API_BASE", "xai": "XAI_API_BASE", "azure": "AZURE_API_BASE",
              "ollama": "OLLAMA_API_BASE", "lmstudio": "LM_STUDIO_API_BASE"}
 # What LiteLLM speaks to each of them (a configured api_format without it is a gap).
 _NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-chat", "anthropic": "anthropic-messages", "gemini": "gemini",
@@ -35,7 +36,7 @@ _NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-chat", "anthropic": "ant
 _PARAM_ENV = {"aws_region_name": "AWS_REGION_NAME", "aws_profile_name": "AWS_PROFILE",
               "vertex_project": "VERTEXAI_PROJECT", "vertex_location": "VERTEXAI_LOCATION",
               "api_version": "AZURE_API_VERSION"}
-_QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false"}
+_QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false", "AIDER_SHOW_RELEASE_NOTES": "false"}
 
 
 class Aider(HarnessAdapter):
@@ -68,7 +69,7 @@ class Aider(HarnessAdapter):
         if endpoint.reasoning_effort:
             env["AIDER_REASONING_EFFORT"] = endpoint.reasoning_effort
         files = _metadata(env, session_dir, model, "openai", endpoint.context_window, endpoint.max_output_tokens,
-                          endpoint.supports_tools)
+                          endpoint.supports_tools, always=True)
         return SessionSetup(env=env, unset_env=("OPENAI_API_BASE", "OPENAI_BASE_URL"), files=files,
                             secret_env=frozenset({"AIDER_OPENAI_API_KEY"}))
 
@@ -102,7 +103,7 @@ class Aider(HarnessAdapter):
         if target.reasoning_effort:
             env["AIDER_REASONING_EFFORT"] = target.reasoning_effort
         files = _metadata(env, target.session_dir, model, provider.litellm_prefix or provider.type,
-                          target.context_window, None, None)
+                          target.context_window, None, None, always=base_url is not None and not provider.local)
         return SessionSetup(env=env, unset_env=unset, files=files, secret_env=frozenset(secret), base_url=base_url)
 
 
@@ -121,14 +122,20 @@ def _litellm_base(provider: ResolvedProvider) -> str | None:
 
 
 def _metadata(env: dict[str, str], session_dir: Path, model: str, litellm_provider: str, context_window: int | None,
-              max_output: int | None, supports_tools: bool | None) -> list[FileSeed]:
-    """A LiteLLM-style metadata entry so Aider knows the real window instead of warning about it."""
+              max_output: int | None, supports_tools: bool | None, *, always: bool = False) -> list[FileSeed]:
+    """A LiteLLM-style metadata entry so Aider knows the real window instead of warning about it.
+
+    ``always``: the model is an endpoint's own name, unknown to LiteLLM's table; without an entry
+    Aider downloads that table at start (a 5 s timeout offline) only to find nothing."""
     if not context_window:
         env["AIDER_SHOW_MODEL_WARNINGS"] = "false"
-        return []
-    entry = {"max_input_tokens": context_window, "max_tokens": max_output or context_window,
-             "max_output_tokens": max_output or context_window, "litellm_provider": litellm_provider,
-             "mode": "chat", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+        if not always:
+            return []
+    entry: dict = {"litellm_provider": litellm_provider, "mode": "chat",
+                   "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+    if context_window:
+        entry |= {"max_input_tokens": context_window, "max_tokens": max_output or context_window,
+                  "max_output_tokens": max_output or context_window}
     if supports_tools is not None:
         entry["supports_function_calling"] = supports_tools
     path = session_dir / "aider-model-metadata.json"
