@@ -7,6 +7,7 @@ The CLI (`amux launch`) and the dashboard both call it; the dashboard passes its
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import Mapping, Sequence
@@ -86,7 +87,8 @@ async def prepare_launch(
     registration = None
     endpoint: Endpoint | None = None
     if decision.route == "native":
-        setup = adapter.native_setup(NativeTarget(
+        # Off the loop: an adapter may read the user's own harness settings (never writes them).
+        setup = await asyncio.to_thread(adapter.native_setup, NativeTarget(
             provider, model, inherited, session_dir, small_model=small,
             context_window=report.facts.context_window, reasoning_effort=effort, home=home, cwd=workdir))
         if not setup.uses_home:
