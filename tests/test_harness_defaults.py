@@ -116,3 +116,16 @@ async def test_dry_run_shows_the_base_url_of_every_route(tmp_path):
     assert json.loads(proxied.stdout)["endpoint"] == "http://127.0.0.1:PROXY_PORT/v1"
     assert json.loads(proxied.stdout)["upstream"] == up.base_url
     assert json.loads(direct.stdout)["endpoint"] == up.base_url
+
+
+async def test_no_provider_prefers_one_the_harness_reaches_without_a_proxy(tmp_path):
+    async with UpstreamServer("anthropic-messages", api_key=KEY) as anthropic, \
+            UpstreamServer("openai-chat", api_key=KEY) as chat:
+        env = config_env(tmp_path, {"providers": {
+            "ant": {"type": "anthropic", "api_base": anthropic.base_url, "api_key": KEY},
+            "chat": vllm(chat.base_url)}})
+        qwen = await run_amux("launch", "qwen", "--dry-run", env=env)
+        claude = await run_amux("launch", "claude", "--dry-run", env=env)
+    assert json.loads(qwen.stdout)["provider"]["name"] == "chat" and json.loads(qwen.stdout)["route"] == "direct"
+    assert any("the first healthy provider Qwen Code reaches direct" in note for note in json.loads(qwen.stdout)["notes"])
+    assert json.loads(claude.stdout)["provider"]["name"] == "ant" and json.loads(claude.stdout)["route"] == "native"

@@ -29,7 +29,8 @@ def cmd_launch(args: argparse.Namespace) -> int:
         return exc.exit_code
 
 
-async def select_launch(args: argparse.Namespace) -> tuple[ResolvedProvider, str | None, list[str]]:
+async def select_launch(args: argparse.Namespace,
+                        adapter: HarnessAdapter) -> tuple[ResolvedProvider, str | None, list[str]]:
     """The provider and model to launch with, and notes saying how any default was chosen."""
     from ..config.loader import load_config
     from ..config.overrides import parse_provider_args
@@ -42,7 +43,7 @@ async def select_launch(args: argparse.Namespace) -> tuple[ResolvedProvider, str
     name = args.provider
     if name is None and not (args.model and "/" in args.model) and not registry.default_provider:
         try:
-            pick = await pick_provider(registry)
+            pick = await pick_provider(registry, prefer=lambda provider: _without_proxy(adapter, provider))
         except NoHealthyProvider as exc:
             raise LaunchError(str(exc), fix="start the server or fix the key, or pass --provider",
                               exit_code=EXIT_FAILURE) from None
@@ -50,6 +51,12 @@ async def select_launch(args: argparse.Namespace) -> tuple[ResolvedProvider, str
         notes.append(pick.describe())
     provider, model = registry.select(name, args.model, params=params or None, require_model=False)
     return provider, model, notes
+
+
+def _without_proxy(adapter: HarnessAdapter, provider: ResolvedProvider) -> str | None:
+    """Why ``adapter`` reaches ``provider`` without amux's proxy, or None if it needs it."""
+    route = decide_route(adapter, provider, "if-needed").route
+    return None if route == "proxy" else f"{adapter.label} reaches {route}"
 
 
 async def choose_model(adapter: HarnessAdapter, provider: ResolvedProvider, route: str,
@@ -71,7 +78,7 @@ async def choose_model(adapter: HarnessAdapter, provider: ResolvedProvider, rout
 
 async def launch(args: argparse.Namespace) -> int:
     adapter = get_adapter(args.harness)
-    provider, model, notes = await select_launch(args)
+    provider, model, notes = await select_launch(args, adapter)
     decision = decide_route(adapter, provider, args.proxy_mode)  # stops early when a proxy is needed
     resume_arguments(adapter, args.resume)
     model, model_note = await choose_model(adapter, provider, decision.route, model)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .registry import ProviderRegistry, SelectionError
@@ -46,11 +46,14 @@ class ProviderPick:
 
 
 async def pick_provider(registry: ProviderRegistry, *, env: Mapping[str, str] | None = None,
-                        detect: bool = True, timeout: float = 3.0) -> ProviderPick:
+                        detect: bool = True, timeout: float = 3.0,
+                        prefer: Callable[[ResolvedProvider], str | None] | None = None) -> ProviderPick:
     """The provider a launch without ``--provider`` uses (see the module docstring).
 
-    Adds the local servers that answer to ``registry``. Raises `SelectionError` when there is no
-    provider at all and `NoHealthyProvider` when none is usable."""
+    ``prefer`` ranks healthy providers: one it describes (e.g. "Codex reaches it without a proxy")
+    wins over an earlier one it returns None for. Adds the local servers that answer to
+    ``registry``. Raises `SelectionError` when there is no provider at all and `NoHealthyProvider`
+    when none is usable."""
     if registry.default_provider:
         return ProviderPick(registry.provider(registry.default_provider, env), "the configured default_provider")
     if detect:
@@ -67,15 +70,20 @@ async def pick_provider(registry: ProviderRegistry, *, env: Mapping[str, str] | 
 
     results = await check_all(candidates, timeout=timeout)
     skipped: list[str] = []
+    healthy: list[ResolvedProvider] = []
     unprobed: ResolvedProvider | None = None
     for provider, health in zip(candidates, results):
-        origin = _origin(provider)
         if health.status == "ok":
-            return ProviderPick(provider, f"the first healthy provider, {origin}", skipped)
-        if health.status == "unknown" and not provider.key_problem:
+            healthy.append(provider)
+        elif health.status == "unknown" and not provider.key_problem:
             unprobed = unprobed or provider
-            continue
-        skipped.append(f"{provider.name}: {provider.key_problem or health.status + ' (' + health.detail + ')'}")
+        else:
+            skipped.append(f"{provider.name}: {provider.key_problem or health.status + ' (' + health.detail + ')'}")
+    for provider in healthy:
+        if prefer is not None and (reason := prefer(provider)):
+            return ProviderPick(provider, f"the first healthy provider {reason}, {_origin(provider)}", skipped)
+    if healthy:
+        return ProviderPick(healthy[0], f"the first healthy provider, {_origin(healthy[0])}", skipped)
     if unprobed is not None:
         return ProviderPick(unprobed, f"{_origin(unprobed)}; amux cannot probe it (reached through LiteLLM)", skipped)
     raise NoHealthyProvider("no provider answers well enough to launch with: " + "; ".join(skipped))
