@@ -240,3 +240,13 @@ async def test_interactive_native_session_with_a_key_needs_no_first_run_setup(ha
     assert asked and all(KEY in request.headers.get("x-api-key", request.headers.get("authorization", ""))
                          for request in asked)
     assert not (tmp_path / "home" / ".claude.json").exists() and not (tmp_path / "home" / ".codex" / "auth.json").exists()
+
+
+async def test_claude_native_in_the_users_own_config_says_it_will_ask_about_a_new_key(isolated, tmp_path):
+    (tmp_path / "home" / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
+    plan = await prepare_launch("claude", gateway("anthropic"), "m", preflight=False, env=isolated, dry_run=True)
+    assert any("asks once whether to use this API key" in note for note in plan.notes)
+    (tmp_path / "home" / ".claude.json").write_text(json.dumps(
+        {"hasCompletedOnboarding": True, "customApiKeyResponses": {"approved": [KEY[-20:]]}}))
+    plan = await prepare_launch("claude", gateway("anthropic"), "m", preflight=False, env=isolated, dry_run=True)
+    assert not any("API key" in note for note in plan.notes)

@@ -114,7 +114,9 @@ class ClaudeCode(HarnessAdapter):
             env["CLAUDE_CODE_EFFORT_LEVEL"] = target.reasoning_effort
         setup = SessionSetup(env=env, args=["--model", target.model] if target.model else [],
                              secret_env=frozenset({"ANTHROPIC_API_KEY"}), base_url=base_url)
-        if provider.type == "anthropic" and provider.api_key and target.home and not onboarded(target.inherited_env):
+        state = own_state(target.inherited_env)
+        if provider.type == "anthropic" and provider.api_key and state.get("hasCompletedOnboarding") is not True \
+                and target.home:
             # A key and a Claude Code never set up: its first run would stop at onboarding and at
             # "use this API key?". Run in amux's Claude home, past both, instead of the user's.
             env["ANTHROPIC_API_KEY"] = provider.api_key
@@ -124,6 +126,8 @@ class ClaudeCode(HarnessAdapter):
             setup.uses_home = True
             setup.notes.append(f"Claude Code is not set up in your own config (no onboarding done): this session "
                                f"uses amux's Claude home {target.home}, past onboarding, with this key approved")
+        elif provider.type == "anthropic" and provider.api_key and provider.api_key[-20:] not in _approved(state):
+            setup.notes.append("Claude Code asks once whether to use this API key (answer yes; it remembers)")
         return setup
 
 
@@ -139,12 +143,18 @@ def _home_seed(cwd: Path, api_key: str | None) -> dict:
     return seed
 
 
-def onboarded(env: Mapping[str, str]) -> bool:
-    """Whether the user's own Claude Code finished its first run (``.claude.json`` says so)."""
+def _approved(state: dict) -> list:
+    responses = state.get("customApiKeyResponses")
+    approved = responses.get("approved") if isinstance(responses, dict) else None
+    return approved if isinstance(approved, list) else []
+
+
+def own_state(env: Mapping[str, str]) -> dict:
+    """The user's own Claude Code state (``.claude.json``: onboarding, approved keys); {} if none."""
     config_dir = env.get("CLAUDE_CONFIG_DIR")
     path = Path(config_dir) / ".claude.json" if config_dir else Path(env.get("HOME") or Path.home()) / ".claude.json"
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return False
-    return isinstance(state, dict) and state.get("hasCompletedOnboarding") is True
+        return {}
+    return state if isinstance(state, dict) else {}
