@@ -129,3 +129,10 @@ async def test_no_provider_prefers_one_the_harness_reaches_without_a_proxy(tmp_p
     assert json.loads(qwen.stdout)["provider"]["name"] == "chat" and json.loads(qwen.stdout)["route"] == "direct"
     assert any("the first healthy provider Qwen Code reaches direct" in note for note in json.loads(qwen.stdout)["notes"])
     assert json.loads(claude.stdout)["provider"]["name"] == "ant" and json.loads(claude.stdout)["route"] == "native"
+
+
+async def test_no_model_and_a_provider_that_does_not_answer_is_the_providers_problem(tmp_path):
+    dead = f"http://127.0.0.1:{refused_port()}/v1"
+    env = config_env(tmp_path, {"providers": {"down": vllm(dead)}})
+    run = await run_amux("launch", "shell", "--provider", "down", "--dry-run", env=env)
+    assert run.code == 1 and "its model list cannot be read" in run.stderr and "--model" in run.stderr

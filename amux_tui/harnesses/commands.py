@@ -62,7 +62,7 @@ def _without_proxy(adapter: HarnessAdapter, provider: ResolvedProvider) -> str |
 async def choose_model(adapter: HarnessAdapter, provider: ResolvedProvider, route: str,
                        model: str | None) -> tuple[str | None, str | None]:
     """``model``, else the harness's own default where it has one (None), else the provider's."""
-    from ..providers.defaults import pick_model
+    from ..providers.defaults import ModelListUnavailable, pick_model
     from ..providers.registry import SelectionError
 
     if model:
@@ -70,6 +70,9 @@ async def choose_model(adapter: HarnessAdapter, provider: ResolvedProvider, rout
     if provider.default_model or not harness_picks_model(adapter, provider, route):
         try:
             chosen, how = await pick_model(provider)
+        except ModelListUnavailable as exc:  # the provider's problem, as preflight would find it: exit 1
+            raise LaunchError(str(exc), fix="start it or fix its api_base/key (amux providers --check), or pass "
+                              "--model", exit_code=EXIT_FAILURE) from None
         except SelectionError as exc:
             raise LaunchError(str(exc), exit_code=EXIT_USAGE) from None
         return chosen, f"no --model given: using {chosen} ({how})"

@@ -26,6 +26,10 @@ class NoHealthyProvider(Exception):
     """Providers exist but none answers well; the message lists each with why (an environment problem)."""
 
 
+class ModelListUnavailable(SelectionError):
+    """No model given or configured, and the provider could not be asked for its list (down, bad key)."""
+
+
 def first_sensible_model(ids: Iterable[str]) -> str | None:
     """The first model an agent can chat with (an embedding or speech model cannot run a harness)."""
     return next((model for model in ids if model and not _NOT_FOR_CHAT.search(model)), None)
@@ -109,6 +113,9 @@ async def pick_model(provider: ResolvedProvider, *, timeout: float = 5.0) -> tup
     ids = listing.ids()
     if listing.source == "live" and (live := first_sensible_model(ids)) is not None:
         return live, f"the first chat model {provider.name} lists"
+    if listing.source != "live" and listing.error and not ids:
+        raise ModelListUnavailable(f"no model given or configured for {provider.name}, and its model list cannot "
+                                   f"be read: {listing.error}")
     offered = ", ".join(ids[:20]) + (" ..." if len(ids) > 20 else "") if ids else "none"
     why = f" ({listing.error})" if listing.error else ""
     raise SelectionError(f"provider {provider.name!r} has no default model and none to pick from its list{why}; "
