@@ -27,7 +27,7 @@ GATEWAY_TYPE = "vllm"
 """The provider type of the format matrix: a self-hosted server, native to no harness, whose
 ``api_format`` is set to the format under test (so the route is direct or proxy)."""
 ANSWER = "amux-plain-answer-3"
-ERROR_MESSAGE = "fixture upstream refuses this request: model overloaded (code 7731)"
+ERROR_MESSAGE = "fixture upstream refuses this request: unknown parameter (code 7731)"
 NO_TOOL_CALLS = frozenset({"aider", "shell"})
 """Harnesses whose headless run does not call a shell tool: Aider edits files through its own
 edit formats, `shell` is a script (its cells send one plain request instead)."""
