@@ -127,7 +127,8 @@ async def test_no_provider_prefers_one_the_harness_reaches_without_a_proxy(tmp_p
         qwen = await run_amux("launch", "qwen", "--dry-run", env=env)
         claude = await run_amux("launch", "claude", "--dry-run", env=env)
     assert json.loads(qwen.stdout)["provider"]["name"] == "chat" and json.loads(qwen.stdout)["route"] == "direct"
-    assert any("the first healthy provider Qwen Code reaches direct" in note for note in json.loads(qwen.stdout)["notes"])
+    notes = json.loads(qwen.stdout)["notes"]
+    assert any("the first healthy provider Qwen Code reaches direct" in note for note in notes)
     assert json.loads(claude.stdout)["provider"]["name"] == "ant" and json.loads(claude.stdout)["route"] == "native"
 
 

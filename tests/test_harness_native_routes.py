@@ -239,7 +239,8 @@ async def test_interactive_native_session_with_a_key_needs_no_first_run_setup(ha
     assert b"native-tui-answer" in output, output[-2000:].decode(errors="replace")
     assert asked and all(KEY in request.headers.get("x-api-key", request.headers.get("authorization", ""))
                          for request in asked)
-    assert not (tmp_path / "home" / ".claude.json").exists() and not (tmp_path / "home" / ".codex" / "auth.json").exists()
+    home = tmp_path / "home"
+    assert not (home / ".claude.json").exists() and not (home / ".codex" / "auth.json").exists()
 
 
 async def test_claude_native_in_the_users_own_config_says_it_will_ask_about_a_new_key(isolated, tmp_path):

@@ -20,8 +20,6 @@ import signal
 import sys
 from pathlib import Path
 
-import pytest
-
 from harness_bins import require_binary
 from provider_servers import FakeModel, ProviderServer, isolated_env
 from upstreams import UpstreamServer
@@ -134,7 +132,8 @@ async def test_every_readme_command_exits_0(tmp_path):
     models = models_in(COMMANDS)
     work = tmp_path / "project"
     work.mkdir()
-    async with UpstreamServer("anthropic-messages", api_key=FAKE_KEYS["ANTHROPIC_API_KEY"], models=models) as anthropic, \
+    anthropic_key = FAKE_KEYS["ANTHROPIC_API_KEY"]
+    async with UpstreamServer("anthropic-messages", api_key=anthropic_key, models=models) as anthropic, \
             UpstreamServer("openai-chat", api_key=None, models=models) as openai_chat, \
             ProviderServer("ollama", models=[FakeModel(m, 32768) for m in models if ":" in m]) as ollama, \
             ProviderServer("vllm", models=[FakeModel(m, 32768) for m in models]) as vllm:

@@ -109,7 +109,8 @@ class Aider(HarnessAdapter):
 
 def _litellm_base(provider: ResolvedProvider) -> str | None:
     """The base URL in the shape LiteLLM wants; local servers always (they move), others when custom."""
-    base = (provider.api_base or "").rstrip("/") if provider.type in ("ollama", "lmstudio") else custom_api_base(provider)
+    local = provider.type in ("ollama", "lmstudio")
+    base = (provider.api_base or "").rstrip("/") if local else custom_api_base(provider)
     if not base or provider.type not in _BASE_ENV:
         return None
     if provider.type == "ollama":

@@ -85,7 +85,8 @@ class GeminiCli(HarnessAdapter):
         if provider.type == "vertex_ai":
             auth = "vertex-ai"
             env["GOOGLE_GENAI_USE_VERTEXAI"] = "true"
-            for param, var in (("vertex_project", "GOOGLE_CLOUD_PROJECT"), ("vertex_location", "GOOGLE_CLOUD_LOCATION")):
+            for param, var in (("vertex_project", "GOOGLE_CLOUD_PROJECT"),
+                               ("vertex_location", "GOOGLE_CLOUD_LOCATION")):
                 if (value := param_value(provider, param)) is not None:
                     env[var] = value
             if base:

@@ -14,8 +14,8 @@ from typing import Any
 from ..config.formats import ApiFormat
 from ..providers.resolved import ResolvedProvider
 from .base import (
-    Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap, key_if_not_inherited,
-    param_value,
+    Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
+    key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from .registry import ProviderRegistry, SelectionError
 from .resolved import ResolvedProvider
 
-_NOT_FOR_CHAT = re.compile(r"embed|whisper|tts|transcri|dall-e|image|moderation|rerank|audio|realtime|speech|vision-only",
-                           re.IGNORECASE)
+_NOT_FOR_CHAT = re.compile(
+    r"embed|whisper|tts|transcri|dall-e|image|moderation|rerank|audio|realtime|speech|vision-only", re.IGNORECASE)
 
 
 class NoHealthyProvider(Exception):
