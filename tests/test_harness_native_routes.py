@@ -251,3 +251,20 @@ async def test_claude_native_in_the_users_own_config_says_it_will_ask_about_a_ne
         {"hasCompletedOnboarding": True, "customApiKeyResponses": {"approved": [KEY[-20:]]}}))
     plan = await prepare_launch("claude", gateway("anthropic"), "m", preflight=False, env=isolated, dry_run=True)
     assert not any("API key" in note for note in plan.notes)
+
+
+@pytest.mark.parametrize("harness,type_,key_var,base_var", [
+    ("claude", "anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"),
+    ("codex", "openai", "OPENAI_API_KEY", "OPENAI_BASE_URL"),
+    ("gemini", "gemini", "GEMINI_API_KEY", "GOOGLE_GEMINI_BASE_URL"),
+])
+async def test_a_base_url_in_the_environment_is_where_amux_says_the_harness_goes(harness, type_, key_var, base_var,
+                                                                                isolated):
+    from amux_tui.config.models import AmuxConfig
+    from amux_tui.providers.registry import ProviderRegistry
+
+    env = {**isolated, key_var: KEY, base_var: GATEWAY}
+    provider = ProviderRegistry.from_config(AmuxConfig(), env).provider(type_, env)
+    assert provider.api_base == GATEWAY  # what amux probes and shows ...
+    plan = await prepare_launch(harness, provider, "m", preflight=False, env=env, dry_run=True)
+    assert plan.endpoint_url == GATEWAY and GATEWAY in plan_text(plan)  # ... is what the harness is given
