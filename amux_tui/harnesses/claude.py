@@ -1,4 +1,8 @@
-"""Claude Code: speaks Anthropic Messages; reaches Anthropic, Bedrock and Vertex by itself."""
+"""Claude Code: speaks Anthropic Messages; reaches Anthropic, Bedrock and Vertex by itself.
+
+Proxied and direct sessions, and a native one with a key in a Claude Code never onboarded, run in
+amux's own Claude home (``CLAUDE_CONFIG_DIR``) seeded past the first-run prompts.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ from .base import (
     key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base
-
-ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
 
 # Inherited settings that would send a proxied session elsewhere or trigger the "use this key?" prompt.
 _CONFLICTING_ENV = (

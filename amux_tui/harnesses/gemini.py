@@ -1,8 +1,8 @@
 """Gemini CLI: speaks Gemini generateContent; reaches Gemini and Vertex AI by itself.
 
 A proxied or direct session uses amux's own Gemini home (``GEMINI_CLI_HOME``), whose settings
-select API-key auth (without it headless mode fails with "Invalid auth method selected"). The
-per-process settings layers (``GEMINI_CLI_SYSTEM_*_PATH``) are no way around that: Gemini CLI
+select API-key auth (without it headless mode fails with "Invalid auth method selected"); so does a
+native one whose key the user's own settings do not select. The per-process settings layers (``GEMINI_CLI_SYSTEM_*_PATH``) are no way around that: Gemini CLI
 ignores them unless the file is owned by root and no parent directory is group/world-writable.
 """
 
@@ -19,7 +19,6 @@ from .base import (
 )
 from .endpoints import from_provider_base
 
-GEMINI_DEFAULT_BASE = "https://generativelanguage.googleapis.com"
 ASSUMED_TOKEN_LIMIT = 1_048_576
 """What Gemini CLI assumes for any model (``tokenLimit`` in its core); compression is a fraction of it."""
 DEFAULT_COMPRESSION_FRACTION = 0.5
