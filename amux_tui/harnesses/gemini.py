@@ -2,8 +2,9 @@
 
 A proxied or direct session uses amux's own Gemini home (``GEMINI_CLI_HOME``), whose settings
 select API-key auth (without it headless mode fails with "Invalid auth method selected"); so does a
-native one whose key the user's own settings do not select. The per-process settings layers (``GEMINI_CLI_SYSTEM_*_PATH``) are no way around that: Gemini CLI
-ignores them unless the file is owned by root and no parent directory is group/world-writable.
+native one whose key the user's own settings do not select. The per-process settings layers
+(``GEMINI_CLI_SYSTEM_*_PATH``) are no way around that: Gemini CLI ignores them unless the file is
+owned by root and no parent directory is group/world-writable.
 """
 
 from __future__ import annotations
