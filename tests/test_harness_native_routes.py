@@ -204,7 +204,8 @@ async def pty_session(argv: list[str], env: dict[str, str], cwd: Path, answer: b
     loop = asyncio.get_running_loop()
     output = b""
     typed = False
-    deadline = loop.time() + timeout
+    started = loop.time()
+    deadline = started + timeout
     try:
         while answer not in output and loop.time() < deadline:
             try:
@@ -214,7 +215,8 @@ async def pty_session(argv: list[str], env: dict[str, str], cwd: Path, answer: b
             except EOFError:
                 break
             output += chunk
-            if not chunk and not typed and output:  # quiet for a while: the first screen is up
+            # Quiet for a while (or long enough on a busy machine): the first screen is up.
+            if not typed and output and (not chunk or loop.time() - started > 30):
                 for char in prompt:
                     child.write(char.encode())
                     await asyncio.sleep(0.03)
