@@ -31,13 +31,10 @@ ERROR_MESSAGE = "fixture upstream refuses this request: unknown parameter (code 
 NO_TOOL_CALLS = frozenset({"aider", "shell"})
 """Harnesses whose headless run does not call a shell tool: Aider edits files through its own
 edit formats, `shell` is a script (its cells send one plain request instead)."""
-TOOL_APPROVAL: dict[str, list[str]] = {
-    "claude": ["--allowedTools", "Bash"],  # as root, --dangerously-skip-permissions is refused
-    "codex": ["--dangerously-bypass-approvals-and-sandbox"],  # its sandbox needs namespaces CI lacks
-    "gemini": ["--yolo"],
-    "qwen": ["--yolo"],
-}
-"""What each headless mode needs to run a shell tool without asking (OpenCode's `run` asks nobody)."""
+TOOL_APPROVAL: dict[str, list[str]] = {"gemini": ["--yolo"], "qwen": ["--yolo"]}
+"""Gemini CLI's and Qwen Code's headless modes leave tools that need approval (the shell) out of the
+request unless told to approve everything; Claude Code's ``-p`` runs a read-only command such as
+``printf`` by itself, Codex's ``exec`` in its workspace-write sandbox, OpenCode's ``run`` asks nobody."""
 ERROR_EXIT_ZERO: dict[str, str] = {
     "aider": "aider --message prints the provider's error (litellm.BadRequestError ...) and still exits 0",
 }

@@ -99,6 +99,7 @@ def matrix_runs(request, tmp_path_factory) -> dict[str, CellRun]:
                  if cell.id in KNOWN_RED else [])
     for cell in CELLS])
 def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun], record_property):
+    record_property("matrix_route", cell.route)
     if cell.unservable:
         pytest.skip(cell.unservable)
     require_binary(binary_name(cell))
@@ -107,7 +108,6 @@ def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun], record_property
     screen = " ".join(out.split())  # harnesses wrap long lines to their width
     record_property("matrix_seconds", run.seconds)
     record_property("matrix_wall_seconds", cell_run.wall_seconds)
-    record_property("matrix_route", cell.route)
     assert run.code is not None, f"no exit within the timeout:\n{out[-3000:]}"
     assert not run.leftovers, f"left behind: {run.leftovers}"
     assert f"({cell.route}" in out, f"expected the {cell.route} route:\n{out[-3000:]}"
