@@ -39,7 +39,7 @@ pytestmark = pytest.mark.harness
 CELLS = all_cells()
 JOBS = max(1, int(os.environ.get("AMUX_MATRIX_JOBS", "3")))
 KNOWN_RED: dict[str, str] = {}
-"""Cell id -> the exact symptom of the product bug that keeps it red (see MATRIX notes in the report)."""
+"""Cell id -> the exact symptom of a product bug that keeps the cell red (empty while all are green)."""
 
 
 @dataclass
@@ -70,22 +70,27 @@ async def run_cell(cell: Cell, tmp_path: Path) -> CellRun:
         return CellRun(run, list(upstream.requests))
 
 
-async def run_pool(cells: list[tuple[Cell, Path]]) -> dict[str, CellRun]:
+async def run_pool(cells: list[tuple[Cell, Path]]) -> dict[str, CellRun | Exception]:
+    """Each cell's run, or the exception that stopped it (raised again by its own test only)."""
     gate = asyncio.Semaphore(JOBS)
 
-    async def one(cell: Cell, tmp_path: Path) -> tuple[str, CellRun]:
+    async def one(cell: Cell, tmp_path: Path) -> tuple[str, CellRun | Exception]:
         async with gate:
-            return cell.id, await run_cell(cell, tmp_path)
+            try:
+                return cell.id, await run_cell(cell, tmp_path)
+            except Exception as exc:  # noqa: BLE001 - one broken cell must not take the others down
+                return cell.id, exc
 
     started = time.monotonic()
     done = dict(await asyncio.gather(*(one(cell, tmp) for cell, tmp in cells)))
     for cell_run in done.values():
-        cell_run.wall_seconds = time.monotonic() - started
+        if isinstance(cell_run, CellRun):
+            cell_run.wall_seconds = time.monotonic() - started
     return done
 
 
 @pytest.fixture(scope="module")
-def matrix_runs(request, tmp_path_factory) -> dict[str, CellRun]:
+def matrix_runs(request, tmp_path_factory) -> dict[str, CellRun | Exception]:
     """Runs every selected, runnable cell of this module at once (a pool of `JOBS`)."""
     selected = [item.callspec.params["cell"] for item in request.session.items
                 if item.module is request.module and hasattr(item, "callspec")]
@@ -98,12 +103,14 @@ def matrix_runs(request, tmp_path_factory) -> dict[str, CellRun]:
     pytest.param(cell, id=cell.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_RED[cell.id])]
                  if cell.id in KNOWN_RED else [])
     for cell in CELLS])
-def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun], record_property):
+def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun | Exception], record_property):
     record_property("matrix_route", cell.route)
     if cell.unservable:
         pytest.skip(cell.unservable)
     require_binary(binary_name(cell))
     cell_run = matrix_runs[cell.id]
+    if isinstance(cell_run, Exception):
+        raise cell_run
     run, out = cell_run.run, cell_run.run.output
     screen = " ".join(out.split())  # harnesses wrap long lines to their width
     record_property("matrix_seconds", run.seconds)
