@@ -198,3 +198,20 @@ class LocalServerUpstream(UpstreamServer):
         await response.write(json.dumps({**done, "message": {"role": "assistant", "content": ""}}).encode() + b"\n")
         await response.write_eof()
         return response
+
+
+async def dry_run_plan(tmp_path: Path, harness: str, config: dict[str, Any], *launch_args: str,
+                       binary: str) -> tuple[int, dict[str, Any] | None, str]:
+    """``amux launch HARNESS LAUNCH_ARGS --dry-run`` in the same fresh home: (exit code, plan JSON, stderr)."""
+    (tmp_path / "work").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "providers.json").write_text(json.dumps(config))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "amux_tui.cli", "launch", harness, *launch_args, "--dry-run",
+        env=fresh_home_env(tmp_path, binary, uuid.uuid4().hex), cwd=tmp_path / "work",
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    try:
+        plan = json.loads(out)
+    except ValueError:
+        plan = None
+    return process.returncode or 0, plan, err.decode(errors="replace")

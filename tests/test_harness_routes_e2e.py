@@ -31,7 +31,9 @@ import pytest
 
 from harness_bins import find_binary, require_binary
 from harness_route_cells import ANSWER, ERROR_EXIT_ZERO, ERROR_MESSAGE, Cell, all_cells
-from harness_runs import FINAL, KEY, TOOL_OUTPUT, LocalServerUpstream, Run, run_amux, tool_round_trip
+from harness_runs import (
+    FINAL, KEY, TOOL_OUTPUT, LocalServerUpstream, Run, dry_run_plan, run_amux, tool_round_trip,
+)
 from upstreams import RecordedRequest, Reply, UpstreamServer
 
 pytestmark = pytest.mark.harness
@@ -46,6 +48,9 @@ KNOWN_RED: dict[str, str] = {}
 class CellRun:
     run: Run
     requests: list[RecordedRequest]
+    upstream_url: str
+    dry_run: tuple[int, dict | None, str] | None
+    """``--dry-run`` of the same launch, first (success cells only): exit code, plan, stderr."""
     wall_seconds: float = 0.0
     """How long the whole concurrent matrix took (the same for every cell)."""
 
@@ -65,9 +70,12 @@ def script_for(cell: Cell):
 async def run_cell(cell: Cell, tmp_path: Path) -> CellRun:
     server = LocalServerUpstream if cell.keyless else UpstreamServer
     async with server(cell.upstream_format, script_for(cell), api_key=None if cell.keyless else KEY) as upstream:
-        run = await run_amux(tmp_path, cell.harness, cell.config(upstream.base_url), cell.flag,
-                             harness_args=cell.harness_args(), binary=find_binary(binary_name(cell)))
-        return CellRun(run, list(upstream.requests))
+        config, binary = cell.config(upstream.base_url), find_binary(binary_name(cell))
+        dry = None if cell.kind == "error" else await dry_run_plan(tmp_path, cell.harness, config, cell.flag,
+                                                                   binary=binary)
+        run = await run_amux(tmp_path, cell.harness, config, cell.flag, harness_args=cell.harness_args(),
+                             binary=binary)
+        return CellRun(run, list(upstream.requests), upstream.root_url, dry)
 
 
 async def run_pool(cells: list[tuple[Cell, Path]]) -> dict[str, CellRun | Exception]:
@@ -128,8 +136,19 @@ def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun | Exception], rec
             assert run.code != 0, f"the error was shown but the launch exited 0:\n{out[-3000:]}"
         return
     assert run.code == 0, f"exit {run.code}:\n{out[-3000:]}"
+    check_dry_run(cell, cell_run)
     if cell.kind == "tool":
         assert any(TOOL_OUTPUT in r.body for r in posts), f"the tool's output never reached the upstream:\n{out[-3000:]}"
         assert FINAL in screen, f"the final answer is not shown:\n{out[-3000:]}"
     else:
         assert ANSWER in screen, f"the upstream's answer is not shown:\n{out[-3000:]}"
+
+
+def check_dry_run(cell: Cell, cell_run: CellRun) -> None:
+    """``--dry-run`` exits as the launch did, on the same route, and names the URL the traffic went to."""
+    assert cell_run.dry_run is not None
+    code, plan, err = cell_run.dry_run
+    assert code == 0 and plan is not None, f"--dry-run exit {code}:\n{err[-2000:]}"
+    assert plan["route"] == cell.route, plan
+    where = plan.get("upstream") if cell.route == "proxy" else plan.get("endpoint")
+    assert where and where.startswith(cell_run.upstream_url), f"--dry-run shows {where!r} for {cell.route}: {plan}"
