@@ -91,8 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("launch", parents=[common, selecting], help="run a harness against a provider",
                        description="Run a harness in this terminal. Arguments after -- go to the harness.")
     p.add_argument("harness", help="claude, codex, gemini, opencode, qwen, aider, shell (amux harnesses lists them)")
-    p.add_argument("--provider", help="provider name")
-    p.add_argument("--model", help="model (prefix/model picks the provider by prefix)")
+    p.add_argument("--provider", help="provider name (default: the configured default, else the first healthy one "
+                                      "found: a key in the environment, a local server)")
+    p.add_argument("--model", help="model (prefix/model picks the provider by prefix; default: the harness's own on a "
+                                   "native route, else the provider's default or the first model it lists)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--with-proxy", dest="proxy_mode", action="store_const", const="always",
                       help="always run through amux's proxy")
@@ -101,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(proxy_mode="never")
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="ID",
                    help="resume the last (or the given) session, for harnesses that can")
-    p.add_argument("--dry-run", action="store_true", help="print the launch plan as JSON (secrets masked) and exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the launch plan as JSON (secrets masked) and exit with the code the launch would")
     p.set_defaults(harness_args=[])
 
     p = sub.add_parser("harnesses", parents=[common], help="list supported harnesses and what is installed")

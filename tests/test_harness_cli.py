@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness_bins import require_binary
 from upstreams import UpstreamServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,7 @@ async def test_shell_runs_with_the_endpoint_in_its_environment_and_returns_its_e
 
 
 async def test_options_after_the_harness_name_are_amuxs_own(tmp_path):
-    async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
+    async with UpstreamServer("openai-chat", api_key=KEY, models=("fixture-model", "other-model")) as upstream:
         config = upstream_config(upstream)
         config["providers"]["other"] = dict(config["providers"]["up"], default_model="other-model")
         env = make_env(tmp_path, config)
@@ -95,8 +96,9 @@ async def test_options_after_the_harness_name_are_amuxs_own(tmp_path):
 
 
 async def test_dry_run_prints_the_plan_with_secrets_masked(tmp_path):
+    claude = require_binary("claude")  # a dry run stops where the launch would: a missing binary is exit 1
     async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
-        env = make_env(tmp_path, upstream_config(upstream))
+        env = make_env(tmp_path, upstream_config(upstream), AMUX_HARNESS_BIN=str(Path(claude).parent))
         code, out, err = await amux("launch", "claude", "--with-proxy-if-needed", "--dry-run", env=env, cwd=tmp_path)
     assert code == 0, err
     assert KEY not in out

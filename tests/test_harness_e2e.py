@@ -13,25 +13,18 @@ import contextlib
 import json
 import os
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import harness_runs
 from harness_bins import require_binary
-from upstreams import RecordedRequest, Reply, ToolCall, UpstreamServer
+from harness_runs import FINAL, KEY, ROOT, RUN_TIMEOUT, TOOL_COMMAND, TOOL_OUTPUT, marked_processes, tool_round_trip
+from upstreams import Reply, UpstreamServer
 
 pytestmark = pytest.mark.harness
-
-ROOT = Path(__file__).resolve().parent.parent
-KEY = "sk-fixture-Upstream-Key-0123456789"
-TOOL_COMMAND = "printf 'amux-%s-ok\\n' 42"
-TOOL_OUTPUT = b"amux-42-ok"
-FINAL = "amux-final-answer-7"
-RUN_TIMEOUT = 150.0
-SHELL_TOOLS = ("Bash", "bash", "run_shell_command", "shell", "exec_command", "shell_command", "local_shell")
 
 HEADLESS = {
     "claude": lambda prompt: ["-p", prompt, "--allowedTools", "Bash"],
@@ -41,100 +34,20 @@ HEADLESS = {
 }
 
 
-def declared_tools(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Tool name -> JSON schema, whatever protocol the request is in."""
-    tools: dict[str, dict[str, Any]] = {}
-    for tool in body.get("tools") or []:
-        if not isinstance(tool, dict):
-            continue
-        if isinstance(tool.get("function"), dict):
-            tools[tool["function"].get("name", "")] = tool["function"].get("parameters") or {}
-        for decl in tool.get("functionDeclarations") or []:
-            tools[decl.get("name", "")] = decl.get("parameters") or decl.get("parametersJsonSchema") or {}
-        if "name" in tool:
-            tools[tool["name"]] = tool.get("input_schema") or tool.get("parameters") or {}
-    return tools
-
-
-def shell_call(tools: dict[str, dict[str, Any]]) -> ToolCall:
-    name = next(n for n in SHELL_TOOLS if n in tools)
-    properties = tools[name].get("properties") or {}
-    arguments: dict[str, Any] = {}
-    key = "command" if "command" in properties else "cmd"
-    is_list = (properties.get(key) or {}).get("type") == "array"
-    arguments[key] = ["bash", "-lc", TOOL_COMMAND] if is_list else TOOL_COMMAND
-    for required in tools[name].get("required") or []:
-        if required not in arguments and (properties.get(required) or {}).get("type") == "string":
-            arguments[required] = "print a marker"
-    return ToolCall(name=name, arguments=arguments, id="call_amux_1")
-
-
-def tool_round_trip(record: RecordedRequest) -> Reply:
-    """Ask for the shell tool; once its output came back, answer with the final text."""
-    body = record.json or {}
-    if TOOL_OUTPUT in record.body:
-        return Reply(text=f"The tool said amux-42-ok. {FINAL}")
-    tools = declared_tools(body)
-    if not any(name in tools for name in SHELL_TOOLS):
-        return Reply(text="A title")  # side requests: titles, routing, summaries
-    return Reply(tool_calls=(shell_call(tools),))
-
-
 def config_for(upstream: UpstreamServer, type_: str, fmt: str) -> dict[str, Any]:
     return {"default_provider": "up", "providers": {"up": {
         "type": type_, "api_base": upstream.base_url, "api_key": KEY, "api_format": fmt,
         "models": ["fixture-model"], "default_model": "fixture-model"}}}
 
 
-def marked_processes(mark: str) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if f"TEST_MARK={mark}".encode() in (entry / "environ").read_bytes().split(b"\0"):
-                if (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z":
-                    found.add(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch_args: str,
                    harness_args: list[str]) -> tuple[int, str, float]:
     """``amux launch HARNESS ... -- HARNESS_ARGS`` in an isolated home; (exit code, output, seconds)."""
-    binary = require_binary(harness)
-    home = tmp_path / "home"
-    work = tmp_path / "work"
-    work.mkdir(exist_ok=True)
-    (tmp_path / "providers.json").write_text(json.dumps(config))
-    mark = uuid.uuid4().hex
-    env = {
-        "PATH": os.environ["PATH"], "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"), "XDG_STATE_HOME": str(home / ".local/state"),
-        "XDG_CACHE_HOME": str(home / ".cache"), "AMUX_CONFIG": str(tmp_path / "providers.json"),
-        "AMUX_HARNESS_BIN": str(Path(binary).parent), "PYTHONPATH": str(ROOT), "TEST_MARK": mark,
-        "TERM": "dumb", "NO_COLOR": "1", "CI": os.environ.get("CI", ""),
-    }
-    started = time.monotonic()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "amux_tui.cli", "launch", harness, *launch_args, "--", *harness_args,
-        env=env, cwd=work, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-    try:
-        out, _ = await asyncio.wait_for(process.communicate(), RUN_TIMEOUT)
-    except asyncio.TimeoutError:
-        process.kill()
-        await process.wait()
+    run = await harness_runs.run_amux(tmp_path, harness, config, *launch_args, harness_args=harness_args)
+    if run.code is None:
         pytest.fail(f"amux launch {harness} did not finish within {RUN_TIMEOUT:g} s")
-    elapsed = time.monotonic() - started
-    for _ in range(60):
-        if not marked_processes(mark):
-            break
-        await asyncio.sleep(0.05)
-    leftovers = marked_processes(mark)
-    assert not leftovers, f"left behind: {[(p, Path(f'/proc/{p}/cmdline').read_bytes()) for p in leftovers]}"
-    return process.returncode, out.decode(errors="replace"), elapsed
+    assert not run.leftovers, f"left behind: {run.leftovers}"
+    return run.code, run.output, run.seconds
 
 
 PROXIED = [("claude", "openai-chat", "vllm"), ("codex", "anthropic-messages", "anthropic"),

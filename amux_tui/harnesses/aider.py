@@ -9,14 +9,34 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..config.formats import ApiFormat
 from ..providers.presets import preset_for
-from .base import Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
+from ..providers.resolved import ResolvedProvider
+from .base import (
+    Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
+    key_if_not_inherited, param_value,
+)
+from .endpoints import from_provider_base
 
 _NATIVE = frozenset({"anthropic", "openai", "gemini", "openrouter", "deepseek", "groq", "mistral", "xai",
                      "bedrock", "vertex_ai", "azure", "ollama", "lmstudio"})
-# Local servers: LiteLLM reads their address from these variables (without the /v1 suffix for Ollama).
-_BASE_ENV = {"ollama": "OLLAMA_API_BASE", "lmstudio": "LM_STUDIO_API_BASE"}
-_QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false"}
+# Where the LiteLLM inside Aider reads each provider's base URL from (checked in LiteLLM's source
+# and with the real binary; for Mistral it reads only MISTRAL_AZURE_API_BASE, whatever the host);
+# Ollama wants its server root, Anthropic and Gemini theirs (LiteLLM appends /v1/messages,
+# /models/...: Gemini's root therefore with /v1beta).
+_BASE_ENV = {"openai": "OPENAI_API_BASE", "anthropic": "ANTHROPIC_API_BASE", "gemini": "GEMINI_API_BASE",
+             "openrouter": "OPENROUTER_API_BASE", "deepseek": "DEEPSEEK_API_BASE", "groq": "GROQ_API_BASE",
+             "mistral": "MISTRAL_AZURE_API_BASE", "xai": "XAI_API_BASE", "azure": "AZURE_API_BASE",
+             "ollama": "OLLAMA_API_BASE", "lmstudio": "LM_STUDIO_API_BASE"}
+# What LiteLLM speaks to each of them (a configured api_format without it is a gap).
+_NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-chat", "anthropic": "anthropic-messages", "gemini": "gemini",
+                                      "openrouter": "openai-chat", "deepseek": "openai-chat", "groq": "openai-chat",
+                                      "mistral": "openai-chat", "xai": "openai-chat"}
+# Cloud settings LiteLLM reads from the environment: amux param -> variable.
+_PARAM_ENV = {"aws_region_name": "AWS_REGION_NAME", "aws_profile_name": "AWS_PROFILE",
+              "vertex_project": "VERTEXAI_PROJECT", "vertex_location": "VERTEXAI_LOCATION",
+              "api_version": "AZURE_API_VERSION"}
+_QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false", "AIDER_SHOW_RELEASE_NOTES": "false"}
 
 
 class Aider(HarnessAdapter):
@@ -49,13 +69,20 @@ class Aider(HarnessAdapter):
         if endpoint.reasoning_effort:
             env["AIDER_REASONING_EFFORT"] = endpoint.reasoning_effort
         files = _metadata(env, session_dir, model, "openai", endpoint.context_window, endpoint.max_output_tokens,
-                          endpoint.supports_tools)
+                          endpoint.supports_tools, always=True)
         return SessionSetup(env=env, unset_env=("OPENAI_API_BASE", "OPENAI_BASE_URL"), files=files,
                             secret_env=frozenset({"AIDER_OPENAI_API_KEY"}))
 
+    def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        gaps = format_gap(provider, _NATIVE_WIRE[provider.type], self.label) if provider.type in _NATIVE_WIRE else []
+        base = custom_api_base(provider)
+        if base and provider.type not in _BASE_ENV:
+            gaps.append(f"api_base {base} (Aider's LiteLLM has no base URL variable for {provider.type})")
+        return gaps
+
     def native_setup(self, target: NativeTarget) -> SessionSetup:
         provider = target.provider
-        model = provider.litellm_model(target.model)
+        model = provider.litellm_model(target.model or "")  # prepare_launch names one for Aider
         env = {"AIDER_MODEL": model, **_QUIET_ENV}
         if target.small_model:
             env["AIDER_WEAK_MODEL"] = provider.litellm_model(target.small_model)
@@ -64,25 +91,52 @@ class Aider(HarnessAdapter):
         if preset and preset.key_env and provider.api_key:
             env |= key_if_not_inherited(preset.key_env[0], provider.api_key, target.inherited_env)
             secret.add(preset.key_env[0])
-        if provider.type in _BASE_ENV and provider.api_base:
-            base = provider.api_base.rstrip("/")
-            env[_BASE_ENV[provider.type]] = base.removesuffix("/v1") if provider.type == "ollama" else base
+        base_url = _litellm_base(provider)
+        unset: tuple[str, ...] = ()
+        if base_url:
+            env[_BASE_ENV[provider.type]] = base_url
+            if provider.type == "openai":
+                unset = ("OPENAI_BASE_URL",)  # LiteLLM reads it before OPENAI_API_BASE
+        for param, var in _PARAM_ENV.items():
+            if (value := param_value(provider, param)) is not None:
+                env[var] = value
         if target.reasoning_effort:
             env["AIDER_REASONING_EFFORT"] = target.reasoning_effort
         files = _metadata(env, target.session_dir, model, provider.litellm_prefix or provider.type,
-                          target.context_window, None, None)
-        return SessionSetup(env=env, files=files, secret_env=frozenset(secret))
+                          target.context_window, None, None, always=base_url is not None and not provider.local)
+        return SessionSetup(env=env, unset_env=unset, files=files, secret_env=frozenset(secret), base_url=base_url)
+
+
+def _litellm_base(provider: ResolvedProvider) -> str | None:
+    """The base URL in the shape LiteLLM wants; local servers always (they move), others when custom."""
+    local = provider.type in ("ollama", "lmstudio")
+    base = (provider.api_base or "").rstrip("/") if local else custom_api_base(provider)
+    if not base or provider.type not in _BASE_ENV:
+        return None
+    if provider.type == "ollama":
+        return base.removesuffix("/v1")
+    if provider.type == "anthropic":
+        return from_provider_base(base, "anthropic-messages")
+    if provider.type == "gemini":
+        return from_provider_base(base, "gemini") + "/v1beta"
+    return base
 
 
 def _metadata(env: dict[str, str], session_dir: Path, model: str, litellm_provider: str, context_window: int | None,
-              max_output: int | None, supports_tools: bool | None) -> list[FileSeed]:
-    """A LiteLLM-style metadata entry so Aider knows the real window instead of warning about it."""
+              max_output: int | None, supports_tools: bool | None, *, always: bool = False) -> list[FileSeed]:
+    """A LiteLLM-style metadata entry so Aider knows the real window instead of warning about it.
+
+    ``always``: the model is an endpoint's own name, unknown to LiteLLM's table; without an entry
+    Aider downloads that table at start (a 5 s timeout offline) only to find nothing."""
     if not context_window:
         env["AIDER_SHOW_MODEL_WARNINGS"] = "false"
-        return []
-    entry = {"max_input_tokens": context_window, "max_tokens": max_output or context_window,
-             "max_output_tokens": max_output or context_window, "litellm_provider": litellm_provider,
-             "mode": "chat", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+        if not always:
+            return []
+    entry: dict = {"litellm_provider": litellm_provider, "mode": "chat",
+                   "input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+    if context_window:
+        entry |= {"max_input_tokens": context_window, "max_tokens": max_output or context_window,
+                  "max_output_tokens": max_output or context_window}
     if supports_tools is not None:
         entry["supports_function_calling"] = supports_tools
     path = session_dir / "aider-model-metadata.json"

@@ -56,13 +56,18 @@ class NativeTarget:
     """A provider the harness reaches by itself: the user's own account, login and config."""
 
     provider: ResolvedProvider
-    model: str
+    model: str | None
+    """None: the harness picks its own default model (see `HarnessAdapter.own_default_model`)."""
     inherited_env: Mapping[str, str]
     session_dir: Path
     """Per-session directory for files such as model metadata (removed afterwards); never a config dir."""
     small_model: str | None = None
     context_window: int | None = None
     reasoning_effort: str | None = None
+    home: Path | None = None
+    """amux's own home for this harness: used only where the harness needs setup the user's own
+    config may lack (Gemini CLI's auth type, Claude Code's onboarding); never the user's config dir."""
+    cwd: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,10 @@ class SessionSetup:
     secret_env: frozenset[str] = frozenset()
     """Names in ``env`` whose values are secrets (masked in every output)."""
     notes: list[str] = field(default_factory=list)
+    base_url: str | None = None
+    """Native route: the URL the harness was pointed at (None: its own default host for the provider)."""
+    uses_home: bool = False
+    """Native route: the session runs in amux's harness home (`NativeTarget.home`)."""
 
 
 class HarnessAdapter(ABC):
@@ -106,6 +115,9 @@ class HarnessAdapter(ABC):
     it speaks the first one)."""
     native_providers: ClassVar[frozenset[str]] = frozenset()
     """Provider preset types the harness reaches by itself (its own login or key, no proxy)."""
+    own_default_model: ClassVar[frozenset[str]] = frozenset()
+    """Native provider types for which the harness picks a model itself when none is given (at the
+    provider's own host); for the others amux must name one."""
 
     CAN_RESUME: ClassVar[bool] = False
     RESUME_BY_ID: ClassVar[bool] = False
@@ -140,6 +152,11 @@ class HarnessAdapter(ABC):
         """Point the harness at ``endpoint`` (proxy or direct) using env, args and files under
         ``home`` (amux's persistent home for this harness) or ``session_dir`` (removed afterwards)."""
 
+    def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        """Settings of ``provider`` this harness cannot carry on its native route, each named with
+        its value (e.g. ``api_base https://...``); any gap makes the route direct or proxy instead."""
+        return []
+
     def native_setup(self, target: NativeTarget) -> SessionSetup:
         """Run against the user's own account for ``target.provider`` (never replaces their config)."""
         raise NotImplementedError(f"{self.name} has no native support for {target.provider.type}")
@@ -154,3 +171,31 @@ def key_if_not_inherited(var: str, key: str | None, inherited_env: Mapping[str, 
     if not key or inherited_env.get(var) == key:
         return {}
     return {var: key}
+
+
+def custom_api_base(provider: ResolvedProvider) -> str | None:
+    """The provider's api_base when it is not its preset's default host (a gateway, a local fixture)."""
+    from ..providers.presets import preset_for
+
+    if not provider.api_base:
+        return None
+    preset = preset_for(provider.type)
+    default = (preset.api_base or "") if preset else ""
+    base = provider.api_base.rstrip("/")
+    return None if base == default.rstrip("/") else base
+
+
+def format_gap(provider: ResolvedProvider, spoken: ApiFormat, label: str) -> list[str]:
+    """A gap when the provider's configured API list leaves out what the harness's native client speaks."""
+    if not provider.api_formats or spoken in provider.api_formats:
+        return []
+    return [f"api_format {'/'.join(provider.api_formats)} ({label} speaks {spoken} to {provider.type} natively)"]
+
+
+def param_value(provider: ResolvedProvider, *names: str) -> str | None:
+    """The first of ``names`` set in the provider's params, as a string."""
+    for name in names:
+        value = provider.params.get(name)
+        if value not in (None, ""):
+            return str(value)
+    return None

@@ -1,12 +1,21 @@
-"""Claude Code: speaks Anthropic Messages; reaches Anthropic, Bedrock and Vertex by itself."""
+"""Claude Code: speaks Anthropic Messages; reaches Anthropic, Bedrock and Vertex by itself.
+
+Proxied and direct sessions, and a native one with a key in a Claude Code never onboarded, run in
+amux's own Claude home (``CLAUDE_CONFIG_DIR``) seeded past the first-run prompts.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
 
-from .base import Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
-
-ANTHROPIC_DEFAULT_BASE = "https://api.anthropic.com"
+from ..providers.resolved import ResolvedProvider
+from .base import (
+    Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
+    key_if_not_inherited, param_value,
+)
+from .endpoints import from_provider_base
 
 # Inherited settings that would send a proxied session elsewhere or trigger the "use this key?" prompt.
 _CONFLICTING_ENV = (
@@ -23,6 +32,7 @@ class ClaudeCode(HarnessAdapter):
                           "https://code.claude.com/docs")
     protocols = ("anthropic-messages",)
     native_providers = frozenset({"anthropic", "bedrock", "vertex_ai"})
+    own_default_model = frozenset({"anthropic", "bedrock", "vertex_ai"})
     CAN_RESUME = True
     RESUME_BY_ID = True
     resume_usage = "claude --continue | claude --resume ID"
@@ -40,18 +50,14 @@ class ClaudeCode(HarnessAdapter):
 
     def endpoint_setup(self, endpoint: Endpoint, *, home: Path, session_dir: Path, cwd: Path) -> SessionSetup:
         small = endpoint.small_model or endpoint.model
-        seed: dict = {
-            "hasCompletedOnboarding": True,
-            "projects": {str(cwd): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}},
-        }
         if endpoint.via_proxy:
             # The proxy takes a bearer token: no "use this API key?" prompt on first run.
             key_env = {"ANTHROPIC_AUTH_TOKEN": endpoint.token}
+            seed = _home_seed(cwd, None)
         else:
-            # Anthropic-compatible endpoints expect x-api-key. Claude Code asks once per key and
-            # remembers the answer by the key's last 20 characters, as it does in its own home.
+            # Anthropic-compatible endpoints expect x-api-key.
             key_env = {"ANTHROPIC_API_KEY": endpoint.token}
-            seed["customApiKeyResponses"] = {"approved": [endpoint.token[-20:]]}
+            seed = _home_seed(cwd, endpoint.token)
         env = {
             "CLAUDE_CONFIG_DIR": str(home),
             "ANTHROPIC_BASE_URL": endpoint.base_url,
@@ -79,26 +85,78 @@ class ClaudeCode(HarnessAdapter):
             secret_env=frozenset(key_env),
         )
 
+    def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        return format_gap(provider, "anthropic-messages", self.label) if provider.type == "anthropic" else []
+
     def native_setup(self, target: NativeTarget) -> SessionSetup:
-        provider, params = target.provider, target.provider.params
+        provider = target.provider
         env: dict[str, str] = {}
+        base = custom_api_base(provider)
+        base_url = None
         if provider.type == "anthropic":
             env |= key_if_not_inherited("ANTHROPIC_API_KEY", provider.api_key, target.inherited_env)
-            if provider.api_base and provider.api_base.rstrip("/") != ANTHROPIC_DEFAULT_BASE:
-                env["ANTHROPIC_BASE_URL"] = provider.api_base
+            if base:
+                base_url = env["ANTHROPIC_BASE_URL"] = from_provider_base(base, "anthropic-messages")
         elif provider.type == "bedrock":
             env["CLAUDE_CODE_USE_BEDROCK"] = "1"
-            if params.get("aws_region_name"):
-                env["AWS_REGION"] = str(params["aws_region_name"])
+            if base:
+                base_url = env["ANTHROPIC_BEDROCK_BASE_URL"] = base
         elif provider.type == "vertex_ai":
             env["CLAUDE_CODE_USE_VERTEX"] = "1"
-            if params.get("vertex_location"):
-                env["CLOUD_ML_REGION"] = str(params["vertex_location"])
-            if params.get("vertex_project"):
-                env["ANTHROPIC_VERTEX_PROJECT_ID"] = str(params["vertex_project"])
+            if base:
+                base_url = env["ANTHROPIC_VERTEX_BASE_URL"] = base
+        for param, var in (("aws_region_name", "AWS_REGION"), ("aws_profile_name", "AWS_PROFILE"),
+                           ("vertex_location", "CLOUD_ML_REGION"), ("vertex_project", "ANTHROPIC_VERTEX_PROJECT_ID")):
+            if (value := param_value(provider, param)) is not None:
+                env[var] = value
         if target.small_model:
             env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = target.small_model
             env["ANTHROPIC_SMALL_FAST_MODEL"] = target.small_model
         if target.reasoning_effort:
             env["CLAUDE_CODE_EFFORT_LEVEL"] = target.reasoning_effort
-        return SessionSetup(env=env, args=["--model", target.model], secret_env=frozenset({"ANTHROPIC_API_KEY"}))
+        setup = SessionSetup(env=env, args=["--model", target.model] if target.model else [],
+                             secret_env=frozenset({"ANTHROPIC_API_KEY"}), base_url=base_url)
+        state = own_state(target.inherited_env)
+        if provider.type == "anthropic" and provider.api_key and state.get("hasCompletedOnboarding") is not True \
+                and target.home:
+            # A key and a Claude Code never set up: its first run would stop at onboarding and at
+            # "use this API key?". Run in amux's Claude home, past both, instead of the user's.
+            env["ANTHROPIC_API_KEY"] = provider.api_key
+            env["CLAUDE_CONFIG_DIR"] = str(target.home)
+            setup.files.append(FileSeed(target.home / ".claude.json",
+                                        _home_seed(target.cwd or Path.cwd(), provider.api_key), "merge-json"))
+            setup.uses_home = True
+            setup.notes.append(f"Claude Code is not set up in your own config (no onboarding done): this session "
+                               f"uses amux's Claude home {target.home}, past onboarding, with this key approved")
+        elif provider.type == "anthropic" and provider.api_key and provider.api_key[-20:] not in _approved(state):
+            setup.notes.append("Claude Code asks once whether to use this API key (answer yes; it remembers)")
+        return setup
+
+
+def _home_seed(cwd: Path, api_key: str | None) -> dict:
+    """amux's Claude home past the first-run prompts: onboarding, trusting ``cwd`` and (Claude Code
+    asks once per key, remembering its last 20 characters) using ``api_key``."""
+    seed: dict = {
+        "hasCompletedOnboarding": True,
+        "projects": {str(cwd): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}},
+    }
+    if api_key:
+        seed["customApiKeyResponses"] = {"approved": [api_key[-20:]]}
+    return seed
+
+
+def _approved(state: dict) -> list:
+    responses = state.get("customApiKeyResponses")
+    approved = responses.get("approved") if isinstance(responses, dict) else None
+    return approved if isinstance(approved, list) else []
+
+
+def own_state(env: Mapping[str, str]) -> dict:
+    """The user's own Claude Code state (``.claude.json``: onboarding, approved keys); {} if none."""
+    config_dir = env.get("CLAUDE_CONFIG_DIR")
+    path = Path(config_dir) / ".claude.json" if config_dir else Path(env.get("HOME") or Path.home()) / ".claude.json"
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}

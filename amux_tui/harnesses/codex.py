@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .base import Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
+from ..providers.resolved import ResolvedProvider
+from .base import (
+    Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
+)
 
 PROVIDER_ID = "amux"
+NATIVE_PROVIDER_ID = "amux-openai"
 KEY_ENV = "AMUX_CODEX_API_KEY"
 OPENAI_DEFAULT_BASE = "https://api.openai.com/v1"
 _OSS_PROVIDERS = {"ollama": "ollama", "lmstudio": "lmstudio"}
@@ -39,6 +43,7 @@ class Codex(HarnessAdapter):
     install = InstallSpec("npm", "@openai/codex", "npm install -g @openai/codex", "https://developers.openai.com/codex")
     protocols = ("openai-responses",)
     native_providers = frozenset({"openai", "ollama", "lmstudio"})
+    own_default_model = frozenset({"openai"})
     CAN_RESUME = True
     RESUME_BY_ID = True
     resume_usage = "codex resume --last | codex resume ID"
@@ -52,10 +57,7 @@ class Codex(HarnessAdapter):
         return ["resume", session_id] if session_id else ["resume", "--last"]
 
     def endpoint_setup(self, endpoint: Endpoint, *, home: Path, session_dir: Path, cwd: Path) -> SessionSetup:
-        args = override("model_provider", PROVIDER_ID)
-        provider = {"name": "amux", "base_url": endpoint.base_url, "env_key": KEY_ENV, "wire_api": "responses"}
-        for key, value in provider.items():
-            args += override(f"model_providers.{PROVIDER_ID}.{key}", value)
+        args = provider_entry(PROVIDER_ID, "amux", endpoint.base_url)
         args += ["-m", endpoint.model]
         args += _knobs(endpoint.context_window, endpoint.reasoning_effort)
         # Trust the working directory in amux's own Codex home: no trust prompt for a proxied session.
@@ -64,20 +66,40 @@ class Codex(HarnessAdapter):
         return SessionSetup(env={"CODEX_HOME": str(home), KEY_ENV: endpoint.token}, args=args,
                             secret_env=frozenset({KEY_ENV}))
 
+    def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        return format_gap(provider, "openai-responses", self.label) if provider.type == "openai" else []
+
     def native_setup(self, target: NativeTarget) -> SessionSetup:
         provider = target.provider
         env: dict[str, str] = {}
         args: list[str] = []
+        base_url = None
         if provider.type in _OSS_PROVIDERS:
             args += ["--oss", "--local-provider", _OSS_PROVIDERS[provider.type]]
             if provider.api_base:
-                env["CODEX_OSS_BASE_URL"] = provider.api_base
-        else:
-            env |= key_if_not_inherited("OPENAI_API_KEY", provider.api_key, target.inherited_env)
-            if provider.api_base and provider.api_base.rstrip("/") != OPENAI_DEFAULT_BASE:
-                args += override("openai_base_url", provider.api_base)
-        args += ["-m", target.model] + _knobs(target.context_window, target.reasoning_effort)
-        return SessionSetup(env=env, args=args, secret_env=frozenset({"OPENAI_API_KEY"}))
+                base_url = env["CODEX_OSS_BASE_URL"] = provider.api_base
+        elif provider.api_key:
+            # Codex's built-in OpenAI provider takes a key only from a login (auth.json): with a bare
+            # key its TUI stops at "Sign in" and sends requests without it. A provider entry that
+            # reads the key from the environment reaches OpenAI (or the configured base) as is.
+            base_url = custom_api_base(provider)
+            args += provider_entry(NATIVE_PROVIDER_ID, "OpenAI", base_url or OPENAI_DEFAULT_BASE)
+            env[KEY_ENV] = provider.api_key
+        elif base_url := custom_api_base(provider):
+            args += override("openai_base_url", base_url)
+        if target.model:
+            args += ["-m", target.model]
+        args += _knobs(target.context_window, target.reasoning_effort)
+        return SessionSetup(env=env, args=args, secret_env=frozenset({KEY_ENV}), base_url=base_url)
+
+
+def provider_entry(provider_id: str, name: str, base_url: str) -> list[str]:
+    """``-c`` overrides selecting a Responses provider at ``base_url`` whose key is in `KEY_ENV`."""
+    args = override("model_provider", provider_id)
+    entry = {"name": name, "base_url": base_url, "env_key": KEY_ENV, "wire_api": "responses"}
+    for key, value in entry.items():
+        args += override(f"model_providers.{provider_id}.{key}", value)
+    return args
 
 
 def _knobs(context_window: int | None, effort: str | None) -> list[str]:

@@ -11,8 +11,9 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from .errors import EXIT_FAILURE, LaunchError
-from .launch import cleanup_launch, prepare_launch
+from .base import HarnessAdapter
+from .errors import EXIT_FAILURE, EXIT_USAGE, LaunchError
+from .launch import cleanup_launch, harness_picks_model, prepare_launch
 from .registry import get_adapter
 from .resolve import LaunchPlan, decide_route, resume_arguments
 
@@ -22,33 +23,79 @@ if TYPE_CHECKING:
 
 
 def cmd_launch(args: argparse.Namespace) -> int:
-    provider, model = _select(args)
     try:
-        return asyncio.run(launch(args, provider, model))
+        return asyncio.run(launch(args))
     except LaunchError as exc:
         print(exc.render(), file=sys.stderr)
         return exc.exit_code
 
 
-def _select(args: argparse.Namespace) -> tuple[ResolvedProvider, str]:
+async def select_launch(args: argparse.Namespace,
+                        adapter: HarnessAdapter) -> tuple[ResolvedProvider, str | None, list[str]]:
+    """The provider and model to launch with, and notes saying how any default was chosen."""
     from ..config.loader import load_config
     from ..config.overrides import parse_provider_args
+    from ..providers.defaults import NoHealthyProvider, pick_provider
     from ..providers.registry import ProviderRegistry
 
     registry = ProviderRegistry.from_config(load_config(getattr(args, "config", None)))
     params = parse_provider_args(getattr(args, "provider_arg", None) or [])
-    return registry.select(args.provider, args.model, params=params or None)
+    notes: list[str] = []
+    name = args.provider
+    if name is None and not (args.model and "/" in args.model) and not registry.default_provider:
+        try:
+            pick = await pick_provider(registry, prefer=lambda provider: _without_proxy(adapter, provider))
+        except NoHealthyProvider as exc:
+            raise LaunchError(str(exc), fix="start the server or fix the key, or pass --provider",
+                              exit_code=EXIT_FAILURE) from None
+        name = pick.provider.name
+        notes.append(pick.describe())
+    provider, model = registry.select(name, args.model, params=params or None, require_model=False)
+    return provider, model, notes
 
 
-async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: str) -> int:
+def _without_proxy(adapter: HarnessAdapter, provider: ResolvedProvider) -> str | None:
+    """Why ``adapter`` reaches ``provider`` without amux's proxy, or None if it needs it."""
+    route = decide_route(adapter, provider, "if-needed").route
+    return None if route == "proxy" else f"{adapter.label} reaches {route}"
+
+
+async def choose_model(adapter: HarnessAdapter, provider: ResolvedProvider, route: str,
+                       model: str | None) -> tuple[str | None, str | None]:
+    """``model``, else the harness's own default where it has one (None), else the provider's."""
+    from ..providers.defaults import ModelListUnavailable, pick_model
+    from ..providers.registry import SelectionError
+
+    if model:
+        return model, None
+    if provider.default_model or not harness_picks_model(adapter, provider, route):
+        try:
+            chosen, how = await pick_model(provider)
+        except ModelListUnavailable as exc:  # the provider's problem, as preflight would find it: exit 1
+            raise LaunchError(str(exc), fix="start it or fix its api_base/key (amux providers --check), or pass "
+                              "--model", exit_code=EXIT_FAILURE) from None
+        except SelectionError as exc:
+            raise LaunchError(str(exc), exit_code=EXIT_USAGE) from None
+        return chosen, f"no --model given: using {chosen} ({how})"
+    return None, f"no --model given: {adapter.label} uses its own default model for {provider.type}"
+
+
+async def launch(args: argparse.Namespace) -> int:
     adapter = get_adapter(args.harness)
+    provider, model, notes = await select_launch(args, adapter)
     decision = decide_route(adapter, provider, args.proxy_mode)  # stops early when a proxy is needed
     resume_arguments(adapter, args.resume)
+    model, model_note = await choose_model(adapter, provider, decision.route, model)
+    notes += [model_note] if model_note else []
     options: dict[str, Any] = {"proxy_mode": args.proxy_mode, "harness_args": list(args.harness_args or []),
                                "resume": args.resume}
     if args.dry_run:
         plan = await prepare_launch(adapter, provider, model, dry_run=True, strict=False, **options)
+        plan.notes[:0] = notes
         print(json.dumps(plan.to_public_dict(), indent=2))
+        if plan.problems:  # the same problem stops the real launch, with the same code
+            print(plan.problems[0].render(), file=sys.stderr)
+            return plan.problems[0].exit_code
         return 0
     # The proxy takes its port now and serves once the harness is spawned: importing aiohttp
     # (~170 ms) overlaps the harness's own start-up, and nothing asks the proxy before that.
@@ -56,6 +103,7 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
     plan: LaunchPlan | None = None
     try:
         plan = await _prepare_offering_pull(adapter, provider, model, server, options)
+        plan.notes[:0] = notes
         _announce(plan)
         from .runner import run_plan
 
@@ -139,7 +187,8 @@ def _announce(plan: LaunchPlan) -> None:
     if os.environ.get("AMUX_QUIET"):
         return
     where = f" at {plan.redact(plan.endpoint_url)}" if plan.endpoint_url else ""
-    print(f"amux: {plan.harness} -> {plan.provider.name}/{plan.model} ({plan.route}{where})", file=sys.stderr)
+    model = plan.model or "its own default model"
+    print(f"amux: {plan.harness} -> {plan.provider.name}/{model} ({plan.route}{where})", file=sys.stderr)
     for note in plan.notes:
         print(f"amux: note: {note}", file=sys.stderr)
 

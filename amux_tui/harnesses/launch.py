@@ -7,6 +7,7 @@ The CLI (`amux launch`) and the dashboard both call it; the dashboard passes its
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..providers.resolved import ResolvedProvider
-from .base import Endpoint, HarnessAdapter, NativeTarget, SessionSetup
+from .base import Endpoint, HarnessAdapter, NativeTarget, SessionSetup, custom_api_base
 from .endpoints import from_provider_base, from_proxy_root, proxy_urls
 from .errors import LaunchError
 from .locations import (
@@ -36,7 +37,7 @@ DRY_RUN_TOKEN = "amux-session-token-shown-at-launch"
 async def prepare_launch(
     harness: str | HarnessAdapter,
     provider: ResolvedProvider,
-    model: str,
+    model: str | None,
     *,
     proxy_mode: ProxyMode = "never",
     proxy_server: ProxyServer | None = None,
@@ -53,13 +54,17 @@ async def prepare_launch(
     """Resolve the route, run preflight, register a proxy session when the route needs one, and
     write the session's files. Raises `LaunchError` (with ``exit_code`` and ``fix``).
 
-    ``strict=False`` keeps preflight problems as plan notes instead of raising (previews).
-    ``dry_run`` writes nothing and registers nothing: URLs and tokens are placeholders.
+    ``strict=False`` keeps preflight problems as plan notes (and in ``plan.problems``) instead of
+    raising (previews, ``--dry-run``). ``dry_run`` writes nothing and registers nothing: URLs and
+    tokens are placeholders. ``model`` None: the harness's own default (`harness_picks_model`).
     """
     adapter = harness if isinstance(harness, HarnessAdapter) else get_adapter(harness)
     inherited = dict(os.environ if env is None else env)
     workdir = Path(cwd or os.getcwd()).resolve()
     decision = decide_route(adapter, provider, proxy_mode)
+    if model is None and not harness_picks_model(adapter, provider, decision.route):
+        raise LaunchError(f"no model for {adapter.label} on {provider.name}: on the {decision.route} route amux must "
+                          "name one", fix=f"pass --model (amux models {provider.name} lists them)")
     extra = resume_arguments(adapter, resume)
     if headless_prompt is not None:
         extra += adapter.headless_args(headless_prompt)
@@ -76,17 +81,20 @@ async def prepare_launch(
 
     session_id = secrets.token_hex(6)
     session_dir = new_session_dir(adapter.name, inherited)
-    home = harness_home(adapter.name, inherited) if decision.route != "native" else None
+    home = harness_home(adapter.name, inherited)
     small = provider.small_model
     effort = _reasoning_effort(provider)
     registration = None
     endpoint: Endpoint | None = None
     if decision.route == "native":
-        setup = adapter.native_setup(NativeTarget(
+        # Off the loop: an adapter may read the user's own harness settings (never writes them).
+        setup = await asyncio.to_thread(adapter.native_setup, NativeTarget(
             provider, model, inherited, session_dir, small_model=small,
-            context_window=report.facts.context_window, reasoning_effort=effort))
+            context_window=report.facts.context_window, reasoning_effort=effort, home=home, cwd=workdir))
+        if not setup.uses_home:
+            home = None
     else:
-        assert decision.api_format is not None and home is not None
+        assert decision.api_format is not None and model is not None
         if decision.route == "proxy":
             root, token = DRY_RUN_PROXY_URL, DRY_RUN_TOKEN
             if proxy_server is not None and not dry_run:
@@ -113,6 +121,7 @@ async def prepare_launch(
         plan.proxy_session_id = registration.session_id
     if not strict:
         plan.notes += [problem.render() for problem in report.problems]
+        plan.problems = list(report.problems)
     if not dry_run:
         try:
             materialize(plan)
@@ -123,7 +132,13 @@ async def prepare_launch(
     return plan
 
 
-def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str, decision: RouteDecision,
+def harness_picks_model(adapter: HarnessAdapter, provider: ResolvedProvider, route: str) -> bool:
+    """Whether the harness chooses a model itself: natively, at the provider's own host (a gateway
+    serves its own names, which the harness's default is not one of)."""
+    return route == "native" and provider.type in adapter.own_default_model and custom_api_base(provider) is None
+
+
+def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str | None, decision: RouteDecision,
               setup: SessionSetup, extra: list[str], user_args: list[str], inherited: Mapping[str, str],
               cwd: Path, session_dir: Path, home: Path | None, endpoint: Endpoint | None,
               report: PreflightReport, session_id: str) -> LaunchPlan:
@@ -140,7 +155,8 @@ def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str, d
         argv=argv, env=env, unset_env=setup.unset_env, files=list(setup.files),
         session_dir=session_dir if uses_session_dir else None, home=home, proxy_needed=decision.proxy_needed,
         notes=[*report.notes, *setup.notes], api_format=decision.api_format,
-        endpoint_url=endpoint.base_url if endpoint else None, cwd=cwd, session_id=session_id,
+        endpoint_url=endpoint.base_url if endpoint else (setup.base_url or provider.api_base), cwd=cwd,
+        session_id=session_id,
         secret_env=setup.secret_env, secret_values=secret_values, facts=facts)
 
 

@@ -12,7 +12,8 @@ from .resolve import decide_route
 
 Support = Literal["native", "direct", "proxy"]
 LEGEND = {
-    "native": "the harness reaches the provider by itself (your own login or key)",
+    "native": "the harness reaches the provider by itself (your own login or key); a setting it cannot carry "
+              "(e.g. a custom api_base) makes the route direct or proxy, and amux names it",
     "direct": "the harness speaks the provider's API: run directly, no proxy",
     "proxy": "through amux's translation proxy (--with-proxy-if-needed)",
 }

@@ -12,7 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ..config.formats import ApiFormat
-from .base import Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, key_if_not_inherited
+from ..providers.resolved import ResolvedProvider
+from .base import (
+    Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
+    key_if_not_inherited, param_value,
+)
+from .endpoints import from_provider_base
 
 PROVIDER_ID = "amux"
 KEY_ENV = "AMUX_OPENCODE_API_KEY"
@@ -36,6 +41,13 @@ _NATIVE: dict[str, tuple[str, str | None]] = {
     "vertex_ai": ("google-vertex", None),
     "azure": ("azure", "AZURE_API_KEY"),
 }
+# What each native provider package speaks (checked against a configured api_format) and how it
+# wants a custom base URL: @ai-sdk/anthropic appends /messages to a /v1 base, @ai-sdk/google
+# appends /models/... to a /v1beta one; the OpenAI-style ones take the versioned base as is.
+_NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-responses", "anthropic": "anthropic-messages",
+                                      "gemini": "gemini", "openrouter": "openai-chat", "deepseek": "openai-chat",
+                                      "groq": "openai-chat", "mistral": "openai-chat", "xai": "openai-chat"}
+_BASE_SUFFIX = {"anthropic": "/v1", "gemini": "/v1beta"}
 _QUIET_ENV = {"OPENCODE_DISABLE_AUTOUPDATE": "1"}
 
 
@@ -83,15 +95,51 @@ class OpenCode(HarnessAdapter):
                "OPENCODE_DISABLE_MODELS_FETCH": "1", **_QUIET_ENV}
         return SessionSetup(env=env, secret_env=frozenset({KEY_ENV}))
 
+    def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        gaps = format_gap(provider, _NATIVE_WIRE[provider.type], self.label) if provider.type in _NATIVE_WIRE else []
+        base = custom_api_base(provider)
+        if base and provider.type not in _NATIVE_WIRE:
+            gaps.append(f"api_base {base} (no base URL setting for OpenCode's {provider.type} provider)")
+        return gaps
+
     def native_setup(self, target: NativeTarget) -> SessionSetup:
-        provider_id, key_var = _NATIVE[target.provider.type]
-        config: dict[str, Any] = {"$schema": SCHEMA, "model": f"{provider_id}/{target.model}"}
-        if target.small_model:
-            config["small_model"] = f"{provider_id}/{target.small_model}"
+        provider = target.provider
+        provider_id, key_var = _NATIVE[provider.type]
+        config: dict[str, Any] = {"$schema": SCHEMA}
+        options: dict[str, Any] = {}
+        base = custom_api_base(provider)
+        base_url = _native_base_url(provider.type, base) if base else None
+        if base_url:
+            options["baseURL"] = base_url
+        for option, names in (("region", ("aws_region_name",)), ("project", ("vertex_project",)),
+                              ("location", ("vertex_location",))):
+            if (value := param_value(provider, *names)) is not None:
+                options[option] = value
+        if isinstance(provider.params.get("extra_headers"), dict):
+            options["headers"] = provider.params["extra_headers"]
+        entry: dict[str, Any] = {"options": options} if options else {}
+        small = target.small_model
+        if target.model:
+            config["model"] = f"{provider_id}/{target.model}"
+            if base_url:
+                # A gateway serves its own names, not OpenCode's public catalogue: declare them, and
+                # keep OpenCode's title/summary calls on them instead of a catalogue default.
+                small = small or target.model
+                entry["models"] = {name: {"name": name} for name in dict.fromkeys((target.model, small))}
+        if small:
+            config["small_model"] = f"{provider_id}/{small}"
+        if entry:
+            config["provider"] = {provider_id: entry}
         env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config), **_QUIET_ENV}
         if key_var:
-            env |= key_if_not_inherited(key_var, target.provider.api_key, target.inherited_env)
-        return SessionSetup(env=env, secret_env=frozenset({key_var} if key_var else ()))
+            env |= key_if_not_inherited(key_var, provider.api_key, target.inherited_env)
+        return SessionSetup(env=env, secret_env=frozenset({key_var} if key_var else ()), base_url=base_url)
+
+
+def _native_base_url(provider_type: str, base: str) -> str:
+    if provider_type not in _BASE_SUFFIX:
+        return base
+    return from_provider_base(base, _NATIVE_WIRE[provider_type]) + _BASE_SUFFIX[provider_type]
 
 
 def _model_entry(endpoint: Endpoint) -> dict[str, Any]:

@@ -75,7 +75,7 @@ def check_binary(adapter: HarnessAdapter, user_args: list[str], env: Mapping[str
             fix=fix, exit_code=EXIT_FAILURE))
 
 
-async def run_preflight(adapter: HarnessAdapter, provider: ResolvedProvider, model: str, route: str, *,
+async def run_preflight(adapter: HarnessAdapter, provider: ResolvedProvider, model: str | None, route: str, *,
                         env: Mapping[str, str], user_args: list[str] | None = None,
                         timeout: float = PROBE_TIMEOUT, use_cache: bool = True) -> PreflightReport:
     """Every check for one launch; problems are collected (first one decides), never raised here."""
@@ -100,10 +100,10 @@ async def run_preflight(adapter: HarnessAdapter, provider: ResolvedProvider, mod
     return report
 
 
-async def _probe_provider(provider: ResolvedProvider, model: str, route: str, report: PreflightReport, *,
+async def _probe_provider(provider: ResolvedProvider, model: str | None, route: str, report: PreflightReport, *,
                           env: Mapping[str, str], timeout: float, use_cache: bool) -> None:
     path = preflight_cache.cache_path(env)
-    key = preflight_cache.cache_key(provider, model)
+    key = preflight_cache.cache_key(provider, model or "")
     if use_cache and (hit := preflight_cache.load(key, path=path)) is not None:
         report.provider_status, report.provider_detail = "ok", hit.get("detail", "")
         report.model_found, report.cached = hit.get("model_found"), True
@@ -119,7 +119,7 @@ async def _probe_provider(provider: ResolvedProvider, model: str, route: str, re
     wants_litellm = provider.via_litellm and route == "proxy"
     health, listing, litellm_facts = await asyncio.gather(
         check_health(provider, timeout=timeout), list_models(provider, timeout=timeout),
-        _litellm_facts(provider, model) if wants_litellm else _none())
+        _litellm_facts(provider, model) if wants_litellm and model else _none())
     report.provider_status, report.provider_detail = health.status, health.detail
     if health.status == "unreachable":
         report.problems.append(LaunchError(f"{provider.name} does not answer at {provider.api_base}: {health.detail}",
@@ -130,7 +130,7 @@ async def _probe_provider(provider: ResolvedProvider, model: str, route: str, re
                                            fix=_key_fix(provider), exit_code=EXIT_FAILURE))
         return
     facts = litellm_facts or ModelFacts()
-    if listing.source == "live" and listing.models:
+    if listing.source == "live" and listing.models and model:
         entry = _find_model(listing.models, model)
         report.model_found = entry is not None
         if entry is None:

@@ -55,24 +55,32 @@ def why_proxy(adapter: HarnessAdapter, provider: ResolvedProvider) -> str:
 
 
 def decide_route(adapter: HarnessAdapter, provider: ResolvedProvider, proxy_mode: ProxyMode = "never") -> RouteDecision:
-    """Pick the route; LaunchError (exit 2) when a proxy is needed and ``proxy_mode`` is never."""
+    """Pick the route; LaunchError (exit 2) when a proxy is needed and ``proxy_mode`` is never.
+
+    Native only when the adapter carries every setting of the provider (`HarnessAdapter.native_gaps`);
+    otherwise the route is direct or proxy and its reason names the setting that forced it."""
     if proxy_mode not in PROXY_MODES:
         raise LaunchError(f"unknown proxy mode {proxy_mode!r}", fix=f"use one of: {', '.join(PROXY_MODES)}")
     if proxy_mode == "always":
         return RouteDecision("proxy", adapter.protocols[0], f"--with-proxy: through amux's proxy, speaking "
                              f"{adapter.protocols[0]} to it", proxy_needed=False)
+    forced = ""
     if provider.type in adapter.native_providers:
-        return RouteDecision("native", None, f"{adapter.label} reaches {provider.type} by itself "
-                             "(your own login, key and config)", proxy_needed=False)
+        gaps = adapter.native_gaps(provider)
+        if not gaps:
+            return RouteDecision("native", None, f"{adapter.label} reaches {provider.type} by itself "
+                                 "(your own login, key and config)", proxy_needed=False)
+        forced = (f"not native: {adapter.label}'s own {provider.type} support cannot carry "
+                  f"{'; '.join(gaps)}. ")
     fmt = direct_format(adapter, provider)
     if fmt is not None:
-        return RouteDecision("direct", fmt, f"{adapter.label} speaks {fmt}, which {provider.name} serves "
+        return RouteDecision("direct", fmt, f"{forced}{adapter.label} speaks {fmt}, which {provider.name} serves "
                              f"at {provider.api_base}: no proxy needed", proxy_needed=False)
     why = why_proxy(adapter, provider)
     if proxy_mode == "never":
-        raise LaunchError(f"{adapter.label} cannot reach {provider.name} without amux's translation proxy: {why}",
-                          fix=PROXY_FLAG_HINT)
-    return RouteDecision("proxy", adapter.protocols[0], f"proxy needed: {why}", proxy_needed=True)
+        raise LaunchError(f"{forced}{adapter.label} cannot reach {provider.name} without amux's translation proxy: "
+                          f"{why}", fix=PROXY_FLAG_HINT)
+    return RouteDecision("proxy", adapter.protocols[0], f"{forced}proxy needed: {why}", proxy_needed=True)
 
 
 def resume_arguments(adapter: HarnessAdapter, resume: str | None) -> list[str]:
@@ -98,7 +106,8 @@ class LaunchPlan:
 
     harness: str
     provider: ResolvedProvider
-    model: str
+    model: str | None
+    """None: the harness's own default model (native route only; see `model_note`)."""
     route: Route
     reason: str
     argv: list[str]
@@ -122,6 +131,8 @@ class LaunchPlan:
     secret_values: tuple[str, ...] = field(default=(), repr=False)
     facts: dict[str, Any] = field(default_factory=dict)
     """What preflight learned: binary, context window, tool support, provider status."""
+    problems: list[LaunchError] = field(default_factory=list, repr=False)
+    """Preflight problems kept instead of raised (previews, ``--dry-run``): the first decides the exit code."""
 
     def full_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment to run with: ``base`` (default os.environ) minus `unset_env`, plus `env`."""
@@ -153,6 +164,7 @@ class LaunchPlan:
             "proxy_needed": self.proxy_needed,
             "api_format": self.api_format,
             "endpoint": self.redact(self.endpoint_url) if self.endpoint_url else None,
+            "upstream": self.provider.api_base if self.route == "proxy" else None,
             "argv": [self.redact(arg) for arg in self.argv],
             "env": env,
             "unset_env": list(self.unset_env),

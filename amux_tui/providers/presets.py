@@ -29,15 +29,20 @@ class Preset:
     """Variables whose presence makes the preset appear without being a key amux passes on: cloud
     SDK credentials (AWS, Google) that LiteLLM reads itself."""
     base_env: str | None = None
-    """Environment variable that moves the server (``OLLAMA_HOST``, ``LM_STUDIO_API_BASE``...)."""
+    """Environment variable that moves the server (``OLLAMA_HOST``, ``LM_STUDIO_API_BASE``...); for the
+    hosted APIs, the one their own SDK and harness read (``ANTHROPIC_BASE_URL``...), so that what amux
+    probes and shows is where the harness goes."""
 
 
 PRESETS: dict[str, Preset] = {
     preset.type: preset
     for preset in (
-        Preset("anthropic", "Anthropic", "https://api.anthropic.com", ("anthropic-messages",), ("ANTHROPIC_API_KEY",), "anthropic"),
-        Preset("openai", "OpenAI", "https://api.openai.com/v1", ("openai-responses", "openai-chat"), ("OPENAI_API_KEY",), "openai"),
-        Preset("gemini", "Google Gemini", "https://generativelanguage.googleapis.com", ("gemini",), ("GEMINI_API_KEY", "GOOGLE_API_KEY"), "gemini"),
+        Preset("anthropic", "Anthropic", "https://api.anthropic.com", ("anthropic-messages",), ("ANTHROPIC_API_KEY",), "anthropic",
+               base_env="ANTHROPIC_BASE_URL"),
+        Preset("openai", "OpenAI", "https://api.openai.com/v1", ("openai-responses", "openai-chat"), ("OPENAI_API_KEY",), "openai",
+               base_env="OPENAI_BASE_URL"),
+        Preset("gemini", "Google Gemini", "https://generativelanguage.googleapis.com", ("gemini",), ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+               "gemini", base_env="GOOGLE_GEMINI_BASE_URL"),
         Preset("openrouter", "OpenRouter", "https://openrouter.ai/api/v1", ("openai-chat",), ("OPENROUTER_API_KEY",), "openrouter"),
         Preset("deepseek", "DeepSeek", "https://api.deepseek.com/v1", ("openai-chat",), ("DEEPSEEK_API_KEY",), "deepseek"),
         Preset("groq", "Groq", "https://api.groq.com/openai/v1", ("openai-chat",), ("GROQ_API_KEY",), "groq"),

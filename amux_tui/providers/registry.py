@@ -95,12 +95,13 @@ class ProviderRegistry:
         raise SelectionError(_unknown(name, self.names() + list(PRESETS)))
 
     def select(self, provider: str | None, model: str | None, *, params: Mapping[str, Any] | None = None,
-               env: Mapping[str, str] | None = None) -> tuple[ResolvedProvider, str]:
+               env: Mapping[str, str] | None = None, require_model: bool = True) -> tuple[ResolvedProvider, Any]:
         """Resolve what the user asked for into a provider and a model name for it.
 
         ``--model prefix/model`` without ``--provider`` picks the provider by prefix: a configured name,
         a preset, or any LiteLLM provider (passed to LiteLLM as is). ``params`` (from ``--provider-arg``)
-        are merged over the provider's own.
+        are merged over the provider's own. ``require_model=False`` returns the model as given (None
+        when not given): `amux launch` chooses one itself (`providers.defaults`).
         """
         if provider is None and model and "/" in model:
             prefix, rest = model.split("/", 1)
@@ -117,8 +118,9 @@ class ProviderRegistry:
                 "no provider configured or detected: set a key such as ANTHROPIC_API_KEY or OPENAI_API_KEY, "
                 "start Ollama, or add one to providers.json (see docs/amux-provider-config.md)")
         resolved = self.provider(provider, env)
-        model = model or resolved.default_model or (resolved.models[0] if resolved.models else None)
-        if not model:
+        if require_model:
+            model = model or resolved.default_model or (resolved.models[0] if resolved.models else None)
+        if not model and require_model:
             raise SelectionError(f"provider {resolved.name!r} has no default model: pass --model "
                                  f"(amux models {resolved.name} lists them)")
         if params:
