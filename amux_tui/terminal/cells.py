@@ -50,13 +50,14 @@ def colour_256(index: int) -> str:
 # untracked when copied, so ten thousand rows of history cost a collection
 # nothing. Read them with the index constants below, or `describe` a cell.
 
-#: ``(fg, bg, bold, italics, underscore, strikethrough, reverse, blink, dim, link)``
+#: ``(fg, bg, bold, italics, underscore, strikethrough, reverse, blink, dim, link, conceal, overline)``
 Pen = tuple
 #: ``(data, pen)``: one grapheme, or ``""`` for the right half of a wide character.
 Cell = tuple
 
-PEN_FIELDS = ("fg", "bg", "bold", "italics", "underscore", "strikethrough", "reverse", "blink", "dim", "link")
-FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK = range(len(PEN_FIELDS))
+PEN_FIELDS = ("fg", "bg", "bold", "italics", "underscore", "strikethrough", "reverse", "blink", "dim", "link",
+              "conceal", "overline")
+FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK, CONCEAL, OVERLINE = range(len(PEN_FIELDS))
 _PEN_INDEX = {name: index for index, name in enumerate(PEN_FIELDS)}
 DATA, PEN = 0, 1
 
@@ -74,7 +75,7 @@ def intern_pen(pen: Pen) -> Pen:
     return shared
 
 
-DEFAULT_PEN = intern_pen(("default", "default", False, False, False, False, False, False, False, None))
+DEFAULT_PEN = intern_pen(("default", "default", False, False, False, False, False, False, False, None, False, False))
 DEFAULT_CELL: Cell = (" ", DEFAULT_PEN)
 
 
@@ -110,6 +111,8 @@ class CellInfo(NamedTuple):
     blink: bool
     dim: bool
     link: str | None
+    conceal: bool
+    overline: bool
 
 
 def describe(cell: Cell) -> CellInfo:
@@ -117,8 +120,8 @@ def describe(cell: Cell) -> CellInfo:
 
 
 # Short names for the pen positions, used by the SGR parser below.
-_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = (
-    FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK)
+_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK, _CONCEAL, _OVER = (
+    FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK, CONCEAL, OVERLINE)
 
 # Plain on/off attributes: SGR code -> (field index, value).
 _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
@@ -129,6 +132,7 @@ _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
     5: ((_BLINK, True),),
     6: ((_BLINK, True),),
     7: ((_REVERSE, True),),
+    8: ((_CONCEAL, True),),
     9: ((_STRIKE, True),),
     21: ((_UNDER, True),),
     22: ((_BOLD, False), (_DIM, False)),
@@ -136,7 +140,10 @@ _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
     24: ((_UNDER, False),),
     25: ((_BLINK, False),),
     27: ((_REVERSE, False),),
+    28: ((_CONCEAL, False),),
     29: ((_STRIKE, False),),
+    53: ((_OVER, True),),
+    55: ((_OVER, False),),
 }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from pyte import charsets
 from pyte import modes as pyte_modes
 
-from .cells import Cell, Pen
+from .cells import BG, Cell, Pen
 from .graphemes import cluster_width, continues_cluster, iter_graphemes
 from .lines import Line
 
@@ -108,7 +108,9 @@ class TextDrawing(_Base):
         columns = self.columns
         narrow = self._narrow_chars
         history = self.history if self._main_buffer is None else None
-        glyph = self._glyphs(cursor.attrs[1]).__getitem__
+        pen = cursor.attrs[1]
+        glyph = self._glyphs(pen).__getitem__
+        new_row = Line if pen[BG] == "default" else self._blank_line  # back-colour erase
         for text in texts:
             if text:
                 x = cursor.x
@@ -131,7 +133,7 @@ class TextDrawing(_Base):
             else:
                 gone = buffer[0]
                 del buffer[0]
-                buffer.append(Line())
+                buffer.append(new_row())
                 if history is not None:
                     history.add(gone)
 

@@ -140,6 +140,38 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
             super().restore_cursor()
             self.cursor.attrs = DEFAULT_CELL
 
+    def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
+        """CUP. In origin mode rows count from the top margin and a row past the
+        bottom margin is clamped to it (pyte ignores such a move altogether)."""
+        y = (line or 1) - 1
+        margins = self.margins
+        if margins is not None and pyte.modes.DECOM in self.mode:
+            y = min(y + margins.top, margins.bottom)
+        cursor = self.cursor
+        cursor.x = min((column or 1) - 1, self.columns - 1)
+        cursor.y = min(y, self.lines - 1)
+
+    def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
+        """DECSTBM: 0 or a missing parameter means the screen's edge. Any valid
+        region, including the whole screen (``CSI r``), homes the cursor."""
+        top = max(1, top or 1)
+        bottom = min(self.lines, bottom or self.lines)
+        if bottom <= top:
+            return  # as xterm: a region of fewer than two rows is ignored
+        whole = top == 1 and bottom == self.lines
+        # The whole screen is kept as "no margins": linefeeds stay on the fast path.
+        self.margins = None if whole else Margins(top - 1, bottom - 1)
+        self.cursor_position()
+
+    def tab(self) -> None:
+        """HT: to the next tab stop, else the last column. A pending wrap (the
+        last column was just written) stays pending, as in xterm."""
+        cursor = self.cursor
+        if cursor.x >= self.columns:
+            return
+        stops = [stop for stop in self.tabstops if stop > cursor.x]
+        cursor.x = min(stops) if stops else self.columns - 1
+
     def cursor_forward_tab(self, count: int | None = None) -> None:
         for _ in range(min(count or 1, self.columns)):
             self.tab()

@@ -328,7 +328,7 @@ class TerminalStream:
         """DECSTR: modes and rendition back to defaults, screen content kept."""
         screen = self.screen
         screen.select_graphic_rendition_text("0")
-        screen.set_margins()
+        screen.margins = None  # not set_margins(): DECSTR leaves the cursor where it is
         screen.reset_mode(4)
         screen.reset_mode(6, 1, 2004, 1004, 2026, 9, 1000, 1002, 1003, 1006, 1015, private=True)
         screen.set_mode(7, 25, private=True)
