@@ -209,3 +209,33 @@ def test_ich_pushing_a_wide_character_half_off_the_row_blanks_it() -> None:
     assert row(screen, 0) == " 12345678 "
     assert_wide_characters_whole(screen)
     assert cursor(screen) == (0, 0)
+
+
+# -- a pending wrap ends with an edit at the last column (xterm's ResetWrap) -------------------
+
+PENDING = b"x" * 9 + b"W"  # W on the last column: the next character wraps
+
+
+@pytest.mark.parametrize(
+    ("name", "sequence", "first_row", "second_row", "expected_cursor"),
+    [
+        ("EL", b"\x1b[KZ", "xxxxxxxxxZ", "          ", (0, 10)),
+        ("ECH", b"\x1b[XZ", "xxxxxxxxxZ", "          ", (0, 10)),
+        ("DCH", b"\x1b[PZ", "xxxxxxxxxZ", "          ", (0, 10)),
+        ("ICH", b"\x1b[@Z", "xxxxxxxxxZ", "          ", (0, 10)),
+        ("ED 2", b"\x1b[2JZ", "         Z", "          ", (0, 10)),
+        ("BS", b"\bZ", "xxxxxxxxZW", "          ", (0, 9)),
+        ("CUB", b"\x1b[DZ", "xxxxxxxxZW", "          ", (0, 9)),
+        ("nothing", b"Z", "xxxxxxxxxW", "Z         ", (1, 1)),
+    ],
+)
+def test_edits_during_a_pending_wrap(name, sequence, first_row, second_row, expected_cursor) -> None:
+    screen = feed(PENDING + sequence)
+    assert (row(screen, 0), row(screen, 1)) == (first_row, second_row)
+    assert cursor(screen) == expected_cursor
+
+
+def test_erase_saved_lines_keeps_the_screen() -> None:
+    screen = feed(b"1\r\n2\r\n3\r\n4\r\n5\x1b[3J", lines=3)
+    assert screen.history_text() == []
+    assert [row(screen, y).rstrip() for y in range(3)] == ["3", "4", "5"]

@@ -6,7 +6,9 @@ only move keep their identity and version, so cached renderings stay valid.
 Erased cells and rows scrolled in take the current background colour only
 (back-colour erase: xterm-256color advertises ``bce``, so programs rely on it).
 An edit that cuts a wide character in two blanks both halves, so a row never
-holds half of one (it would render one column off).
+holds half of one (it would render one column off). Erasing, inserting or
+deleting characters cancels a pending wrap, as in xterm (``ResetWrap``): the
+edit happens at the last column and the next character is written there.
 """
 
 from __future__ import annotations
@@ -122,6 +124,13 @@ class ScreenEditing(_Base):
             blank = self._blanks[bg] = make_cell(" ", make_pen(bg=bg))
         return blank
 
+    def _end_pending_wrap(self) -> int:
+        """The cursor back on the last column if a wrap was pending (x == columns); its x."""
+        cursor = self.cursor
+        if cursor.x >= self.columns:
+            cursor.x = self.columns - 1
+        return cursor.x
+
     def _blank_line(self) -> Line:
         """A row scrolled in: blank, in the current background colour."""
         blank = self._blank()
@@ -164,7 +173,7 @@ class ScreenEditing(_Base):
 
     def insert_characters(self, count: int | None = None) -> None:
         """ICH: open ``count`` blank cells at the cursor, pushing the rest right (and off)."""
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         count = max(1, min(count or 1, self.columns - x))
         line = self.buffer[self.cursor.y]
         self._cut_wide(line, x)
@@ -174,7 +183,7 @@ class ScreenEditing(_Base):
 
     def delete_characters(self, count: int | None = None) -> None:
         """DCH: remove ``count`` cells at the cursor, pulling the rest left."""
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         count = max(1, min(count or 1, self.columns - x))
         line = self.buffer[self.cursor.y]
         self._cut_wide(line, x)
@@ -191,11 +200,11 @@ class ScreenEditing(_Base):
         self.dirty.update(range(self.lines))
 
     def erase_characters(self, count: int | None = None) -> None:
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         self._fill(self.cursor.y, x, x + (count or 1))
 
     def erase_in_line(self, how: int = 0, private: bool = False) -> None:
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         if how == 0:
             self._fill(self.cursor.y, x, self.columns)
         elif how == 1:
@@ -211,9 +220,12 @@ class ScreenEditing(_Base):
         elif how == 1:
             rows = range(y)
             self.erase_in_line(1)
-        elif how in (2, 3):
+        elif how == 2:
             rows = range(self.lines)
-            if how == 3 and self._main_buffer is None:
+            self._end_pending_wrap()
+        elif how == 3:
+            rows = ()  # as xterm and tmux: the history only, the screen stays
+            if self._main_buffer is None:
                 self.history.clear()
         else:
             return
