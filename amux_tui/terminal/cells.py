@@ -191,57 +191,82 @@ def _codes(parts: list[str]) -> list[int] | None:
         return None
 
 
-def apply_sgr(pen: Pen, params: str) -> Pen:
-    """The pen after ``CSI params m``, starting from ``pen`` (interned).
+#: An op index meaning "back to the default pen" (the hyperlink is kept).
+_RESET = -1
+#: What an SGR does, independent of the pen it starts from: ``(field index, value)``
+#: assignments in order, ``_RESET`` for SGR 0.
+SgrOps = tuple
 
-    Unknown codes are ignored; malformed parameters never raise. A hyperlink
-    is not a graphic rendition: even SGR 0 keeps it.
+
+def sgr_ops(params: str) -> SgrOps:
+    """Parse ``CSI params m`` once into ops (see :func:`apply_ops`).
+
+    Unknown codes are ignored; malformed parameters never raise.
     """
     if not params or params == "0":
-        return DEFAULT_PEN if pen[_LINK] is None else pen_with(DEFAULT_PEN, link=pen[_LINK])
-    fields = list(pen)
+        return ((_RESET, None),)
+    ops: list[tuple[int, object]] = []
     parts = params.split(";")
     codes = _codes(parts)
     if codes is None:
-        _apply_mixed(fields, parts, pen)
-    else:
-        i = 0
-        count = len(codes)
-        while i < count:
-            code = codes[i]
-            i += 1
-            if code in (38, 48, 58):
-                colour, used = _extended_colour(codes[i:i + 4])
-                i += used
-                if colour is not None and code != 58:  # 58: underline colour, not drawn
-                    fields[_FG if code == 38 else _BG] = colour
-            else:
-                _apply_code(fields, code, pen)
+        _mixed_ops(ops, parts)
+        return tuple(ops)
+    i = 0
+    count = len(codes)
+    while i < count:
+        code = codes[i]
+        i += 1
+        if code in (38, 48, 58):
+            colour, used = _extended_colour(codes[i:i + 4])
+            i += used
+            if colour is not None and code != 58:  # 58: underline colour, not drawn
+                ops.append((_FG if code == 38 else _BG, colour))
+        else:
+            _code_ops(ops, code)
+    return tuple(ops)
+
+
+def apply_ops(pen: Pen, ops: SgrOps) -> Pen:
+    """The pen ``ops`` make of ``pen`` (interned). A hyperlink is not a graphic
+    rendition: even SGR 0 keeps it."""
+    fields = list(pen)
+    for index, value in ops:
+        if index == _RESET:
+            link = fields[_LINK]
+            fields[:] = DEFAULT_PEN
+            fields[_LINK] = link
+        else:
+            fields[index] = value
     return intern_pen(tuple(fields))
 
 
-def _apply_code(fields: list, code: int, pen: Pen) -> None:
+def apply_sgr(pen: Pen, params: str) -> Pen:
+    """The pen after ``CSI params m``, starting from ``pen`` (interned)."""
+    if not params or params == "0":
+        return DEFAULT_PEN if pen[_LINK] is None else pen_with(DEFAULT_PEN, link=pen[_LINK])
+    return apply_ops(pen, sgr_ops(params))
+
+
+def _code_ops(ops: list, code: int) -> None:
     if code == 0:
-        fields[:] = DEFAULT_PEN
-        fields[_LINK] = pen[_LINK]
+        ops.append((_RESET, None))
     elif code in _FLAGS:
-        for index, value in _FLAGS[code]:
-            fields[index] = value
+        ops.extend(_FLAGS[code])
     elif 30 <= code <= 37:
-        fields[_FG] = ANSI_NAMES[code - 30]
+        ops.append((_FG, ANSI_NAMES[code - 30]))
     elif 40 <= code <= 47:
-        fields[_BG] = ANSI_NAMES[code - 40]
+        ops.append((_BG, ANSI_NAMES[code - 40]))
     elif 90 <= code <= 97:
-        fields[_FG] = ANSI_NAMES[code - 90 + 8]
+        ops.append((_FG, ANSI_NAMES[code - 90 + 8]))
     elif 100 <= code <= 107:
-        fields[_BG] = ANSI_NAMES[code - 100 + 8]
+        ops.append((_BG, ANSI_NAMES[code - 100 + 8]))
     elif code == 39:
-        fields[_FG] = "default"
+        ops.append((_FG, "default"))
     elif code == 49:
-        fields[_BG] = "default"
+        ops.append((_BG, "default"))
 
 
-def _apply_mixed(fields: list, parts: list[str], pen: Pen) -> None:
+def _mixed_ops(ops: list, parts: list[str]) -> None:
     """The slow path: colon sub-parameters or malformed numbers."""
     i = 0
     count = len(parts)
@@ -254,15 +279,15 @@ def _apply_mixed(fields: list, parts: list[str], pen: Pen) -> None:
             if code in (38, 48):
                 colour = _colon_colour(sub)
                 if colour is not None:
-                    fields[_FG if code == 38 else _BG] = colour
+                    ops.append((_FG if code == 38 else _BG, colour))
             elif code == 4:
-                fields[_UNDER] = _number(sub[1]) != 0 if len(sub) > 1 else True
+                ops.append((_UNDER, _number(sub[1]) != 0 if len(sub) > 1 else True))
             continue
         code = _number(part)
         if code in (38, 48, 58):
             colour, used = _extended_colour([_number(p) for p in parts[i:i + 4]])
             i += used
             if colour is not None and code != 58:
-                fields[_FG if code == 38 else _BG] = colour
+                ops.append((_FG if code == 38 else _BG, colour))
         else:
-            _apply_code(fields, code, pen)
+            _code_ops(ops, code)
