@@ -135,11 +135,11 @@ def run_tmux(path: Path) -> float | None:
         tmux = ["tmux", "-S", socket, "-f", os.devnull]
         env = {**os.environ, "TERM": "xterm-256color"}
         env.pop("TMUX", None)
-        subprocess.run([*tmux, "start-server", ";", "set", "-g", "history-limit", "10000"],
-                       check=True, env=env, capture_output=True)
         command = f"cat '{path}'; tmux -S '{socket}' wait-for -S done"
         start = time.perf_counter()
-        subprocess.run([*tmux, "new-session", "-d", "-x", str(COLUMNS), "-y", str(LINES), command],
+        # One command queue: a server started alone would exit before the session came.
+        subprocess.run([*tmux, "start-server", ";", "set", "-g", "history-limit", "10000", ";",
+                        "new-session", "-d", "-x", str(COLUMNS), "-y", str(LINES), command],
                        check=True, env=env)
         subprocess.run([*tmux, "wait-for", "done"], check=True, env=env)
         elapsed = time.perf_counter() - start
