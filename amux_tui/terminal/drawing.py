@@ -1,10 +1,13 @@
 """Writing text into the screen: the hot path of every terminal.
 
 Mixed into :class:`~.screen.TerminalScreen`. A run of narrow text is written
-into the row dict with one C-level ``update`` of interned cells; runs with wide
-characters, emoji sequences or combining marks go through grapheme clusters
-(a zero-width joiner or variation selector joins the cell before instead of
-dropping the rest of the run, as pyte's own ``draw`` does).
+into the row dict with one C-level ``update`` of interned cells; so is a run
+of coloured words with the SGR sequences between them (``draw_styled``), and
+whole lines of either (``draw_lines``, which also hands the history each row's
+run-length form). Runs with wide characters, emoji sequences or combining
+marks go through grapheme clusters (a zero-width joiner or variation selector
+joins the cell before instead of dropping the rest of the run, as pyte's own
+``draw`` does).
 """
 
 from __future__ import annotations
@@ -58,7 +61,9 @@ class TextDrawing(_Base):
     def _glyphs(self, pen: Pen) -> _Glyphs:
         table = self._glyph_tables.get(pen)
         if table is None:
-            if len(self._glyph_tables) > 2048:
+            if len(self._glyph_tables) > 2048:  # a program cycling through truecolours
+                for old in self._glyph_tables.values():
+                    old.after.clear()  # so the old tables are not kept alive through each other
                 self._glyph_tables.clear()
             table = self._glyph_tables[pen] = _Glyphs(pen)
         return table
