@@ -129,12 +129,13 @@ class TextDrawing(_Base):
             elif part:
                 draw(part)
 
-    def _write_styled(self, parts: list[str], record: bool) -> tuple[str, list] | None:
+    def _write_styled(self, parts: list[str], record: bool, write: bool = True) -> tuple[str, list] | None:
         """Write :func:`split_sgr` parts on the cursor's row in one update.
 
         Returns the text written and, if ``record``, its runs ([pen, count, ...]),
         or None (nothing done) when the text wraps, holds wide characters or a
-        charset or insert mode is in force.
+        charset or insert mode is in force. Without ``write`` the row's cells are
+        left alone (it is about to scroll off; its runs are all that is needed).
         """
         plain = "".join(parts[::2])
         cursor = self.cursor
@@ -149,20 +150,22 @@ class TextDrawing(_Base):
         if glyphs.pen is not cursor.attrs[1]:
             glyphs = self._glyphs(cursor.attrs[1])
         head = parts[0]
-        cells = list(map(glyphs.__getitem__, head))
+        cells = list(map(glyphs.__getitem__, head)) if write else []
         runs: list = [glyphs.pen, len(head)] if head and record else []
         for params, run in zip(islice(parts, 1, None, 2), islice(parts, 2, None, 2)):
             following = glyphs.after.get(params)
             glyphs = self._glyphs_after(glyphs, params) if following is None else following
             if run:
-                cells += map(glyphs.__getitem__, run)
+                if write:
+                    cells += map(glyphs.__getitem__, run)
                 if record:
                     runs += (glyphs.pen, len(run))
         if plain:
-            line = self.buffer[cursor.y]
-            if line:
-                self._split_wide_at(line, x, stop)
-            line.update(zip(range(x, stop), cells))
+            if write:
+                line = self.buffer[cursor.y]
+                if line:
+                    self._split_wide_at(line, x, stop)
+                line.update(zip(range(x, stop), cells))
             cursor.x = stop
             self.last_graphic = plain[-1]
         self._last_glyphs = glyphs
@@ -200,14 +203,18 @@ class TextDrawing(_Base):
         history = self.history if self._main_buffer is None else None
         pen = cursor.attrs[1]
         glyph = self._glyphs(pen).__getitem__
-        for text in texts:
+        # Texts before this index are written on rows that scroll off before this call
+        # returns (wrapping only makes rows leave sooner): such a row needs its history
+        # form only, not its cells.
+        doomed = len(texts) - self.lines + 1
+        for index, text in enumerate(texts):
             if text:
                 x = cursor.x
                 line = buffer[cursor.y]
                 fresh = x == 0 and not line
                 if "\x1b" in text:
                     parts = split_sgr(text)
-                    written = self._write_styled(parts, record=fresh)
+                    written = self._write_styled(parts, record=fresh, write=not (fresh and index < doomed))
                     if written is None:
                         self._draw_parts(parts)
                         self.take_dirty()
@@ -221,7 +228,12 @@ class TextDrawing(_Base):
                     glyph = self._glyphs(pen).__getitem__
                 else:
                     stop = x + len(text)
-                    if stop <= columns and (text.isascii() or narrow.issuperset(text)):
+                    if fresh and index < doomed and stop <= columns and (text.isascii() or narrow.issuperset(text)):
+                        line.version += 1
+                        line.frozen = text if pen is DEFAULT_PEN else runs_row(text, [pen, len(text)])
+                        line.frozen_version = line.version
+                        self.last_graphic = text[-1]
+                    elif stop <= columns and (text.isascii() or narrow.issuperset(text)):
                         if line:
                             self._split_wide_at(line, x, stop)
                         line.update(zip(range(x, stop), map(glyph, text)))
