@@ -150,9 +150,10 @@ def run_tmux(path: Path) -> float | None:
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def scrollback_memory(rows: int = 10_000) -> tuple[float, float]:
-    """MB that ``rows`` rows of scrollback cost (tracemalloc, everything the screen
-    allocated while taking them in): 200-column coloured rows, then the same rows plain."""
+def scrollback_memory(rows: int = 10_000) -> dict[str, float]:
+    """MB a screen allocates while taking in ``rows`` + a screenful of 200-column rows
+    (tracemalloc), and how much of it is the scrollback (the same without one):
+    coloured rows, then the same rows plain."""
     from amux_tui.terminal import TerminalScreen, TerminalStream
 
     rng = random.Random(7)
@@ -161,17 +162,20 @@ def scrollback_memory(rows: int = 10_000) -> tuple[float, float]:
     for _ in range(rows + LINES):
         line = coloured_line(rng, palette, COLUMNS)
         coloured.append(line + "-" * (COLUMNS - len(_SGR.sub("", line))))  # every column written
-    results = []
-    for lines in (coloured, [_SGR.sub("", line) for line in coloured]):
+    results = {}
+    for name, lines in (("coloured", coloured), ("plain", [_SGR.sub("", line) for line in coloured])):
         data = "\r\n".join(lines) + "\r\n"
-        tracemalloc.start()
-        screen = TerminalScreen(COLUMNS, LINES, scrollback=rows)
-        stream = TerminalStream(screen)
-        for offset in range(0, len(data), 65536):
-            stream.feed_text(data[offset:offset + 65536])
-        used = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-        assert len(screen.history) == rows
-        results.append(used / 1e6)
-        del screen, stream
-    return results[0], results[1]
+        used = []
+        for scrollback in (rows, 0):
+            tracemalloc.start()
+            screen = TerminalScreen(COLUMNS, LINES, scrollback=scrollback)
+            stream = TerminalStream(screen)
+            for offset in range(0, len(data), 16384):
+                stream.feed_text(data[offset:offset + 16384])
+            used.append(tracemalloc.get_traced_memory()[0] / 1e6)
+            tracemalloc.stop()
+            assert len(screen.history) == scrollback
+            del screen, stream
+        results[name] = used[0]
+        results[name + " history"] = used[0] - used[1]
+    return results

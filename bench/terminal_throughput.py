@@ -343,9 +343,10 @@ async def main() -> None:
         print("(MB/s; targets: amux >= 12x pyte on text, >= 6x on colour, >= 2x on seq, >= 1x on redraw;"
               " tmux for information)")
         if not args.skip_memory:
-            coloured, plain = scrollback_memory()
-            print(f"\nscrollback of 10 000 rows x {COLUMNS} columns (tracemalloc): coloured {coloured:.1f} MB, "
-                  f"plain {plain:.1f} MB (target <= 6 MB coloured)", flush=True)
+            memory = scrollback_memory()
+            print(f"\n10 000 rows x {COLUMNS} columns through a screen (tracemalloc): coloured {memory['coloured']:.1f} MB, "
+                  f"of which scrollback {memory['coloured history']:.1f} MB (target <= 6 MB); plain {memory['plain']:.1f} MB, "
+                  f"scrollback {memory['plain history']:.1f} MB", flush=True)
         if not args.skip_lag:
             idle = await idle_lag(min(args.lag_seconds, 4.0))
             print(f"\nfour idle sessions: loop lag of a 10 ms timer p50 {statistics.median(idle) * 1000:.1f} ms, "
