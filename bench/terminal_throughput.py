@@ -1,13 +1,14 @@
 """Terminal throughput and event-loop lag: amux's pipeline against raw pyte, in one run.
 
-    python bench/terminal_throughput.py [--scale 0.1] [--only text,seq,redraw] [--skip-lag]
+    python bench/terminal_throughput.py [--scale 0.1] [--only text,seq,redraw,colour] [--skip-lag]
 
 Streams (written to a temp dir, replayed through ``cat`` in a PTY, or fed
 in-process with ``\\n`` already turned into ``\\r\\n`` as a PTY would):
 
 * text:   20 MB of cat-like text lines (source-code-ish, a little non-ASCII);
 * seq:    the output of ``seq 1 2000000``;
-* redraw: 10 MB of full-screen repaints with truecolour SGR and cursor moves.
+* redraw: 10 MB of full-screen repaints with truecolour SGR and cursor moves;
+* colour: 10 MB of log-like lines with ~25 % of the words in 16/256/truecolour SGR runs.
 
 Each stream goes through, at 200x50:
 
@@ -15,12 +16,15 @@ Each stream goes through, at 200x50:
 * ``pyte``:       raw ``pyte.ByteStream`` + ``pyte.Screen`` in-process (the baseline);
 * ``minimal``:    a minimal Textual widget: ptyprocess + add_reader + pyte.Screen;
 * ``amux``:       amux's Terminal (PtySession + TerminalScreen with 10 000 lines of scrollback);
-* ``amux-view``:  amux's TerminalView in a headless Textual app.
+* ``amux-view``:  amux's TerminalView in a headless Textual app;
+* ``tmux``:       a detached tmux server, same size (a native emulator: a ceiling, for information).
 
 Ratios are against ``pyte`` measured in the same run. Targets: amux end to end
->= 2x pyte on text and seq, >= 1x on redraw. Then four sessions flood at once
-in a headless app while a 10 ms timer measures loop lag (target p99 < 20 ms)
-and keys are pressed into the focused session (their echo must come back).
+>= 12x pyte on text, >= 6x on colour, >= 2x on seq, >= 1x on redraw. Then the
+memory of 10 000 rows of 200-column scrollback (tracemalloc; target <= 6 MB
+coloured), then four sessions flood at once in a headless app while a 10 ms
+timer measures loop lag (target p99 < 20 ms) and keys are pressed into the
+focused session (their echo must come back).
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -49,72 +52,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from amux_tui.terminal import PtySession, Terminal  # noqa: E402
 from amux_tui.ui.terminal_view import TerminalView  # noqa: E402
-
-COLUMNS, LINES = 200, 50
-WORDS = (
-    "def return self import from class value result None True False for in if else elif while "
-    "async await yield lambda with as try except raise data config request response stream "
-    "token model provider session terminal screen buffer cursor line column width height"
-).split()
-
-
-# -- streams -------------------------------------------------------------------
-
-
-def make_text(size: int, rng: random.Random) -> bytes:
-    lines, total = [], 0
-    while total < size:
-        indent = " " * (4 * rng.randint(0, 3))
-        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 14)))
-        if rng.random() < 0.02:
-            words += " # caf\u00e9 \u2014 \u2192 ok"
-        line = (indent + words)[:120]
-        lines.append(line)
-        total += len(line.encode()) + 1
-    return ("\n".join(lines) + "\n").encode()
-
-
-def make_redraw(size: int, rng: random.Random) -> bytes:
-    palette = [(rng.randrange(256), rng.randrange(256), rng.randrange(256)) for _ in range(48)]
-    frames, total = [], 0
-    while total < size:
-        parts = ["\x1b[?25l"]
-        for row in range(1, LINES + 1):
-            parts.append(f"\x1b[{row};1H")
-            column = 0
-            while column < COLUMNS:
-                width = min(rng.randint(2, 14), COLUMNS - column)
-                fg = rng.choice(palette)
-                text = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz_(). ") for _ in range(width))
-                if rng.random() < 0.3:
-                    bg = rng.choice(palette)
-                    parts.append(f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]};48;2;{bg[0]};{bg[1]};{bg[2]}m{text}")
-                else:
-                    parts.append(f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]}m{text}")
-                column += width
-            parts.append("\x1b[0m")
-        parts.append("\x1b[?25h")
-        frame = "".join(parts).encode()
-        frames.append(frame)
-        total += len(frame)
-    return b"".join(frames)
-
-
-def write_streams(directory: Path, scale: float, only: set[str]) -> dict[str, Path]:
-    rng = random.Random(20261126)
-    paths: dict[str, Path] = {}
-    if "text" in only:
-        paths["text"] = directory / "text.txt"
-        paths["text"].write_bytes(make_text(int(20_000_000 * scale), rng))
-    if "seq" in only:
-        paths["seq"] = directory / "seq.txt"
-        paths["seq"].write_bytes(subprocess.run(["seq", "1", str(int(2_000_000 * scale))],
-                                                capture_output=True, check=True).stdout)
-    if "redraw" in only:
-        paths["redraw"] = directory / "redraw.bin"
-        paths["redraw"].write_bytes(make_redraw(int(10_000_000 * scale), rng))
-    return paths
-
+from bench.terminal_streams import (  # noqa: E402
+    COLUMNS, LINES, NAMES, run_tmux, scrollback_memory, write_streams)
 
 # -- pipelines -------------------------------------------------------------------
 
@@ -372,7 +311,8 @@ def percentile(values: list[float], fraction: float) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0, help="stream size factor (0.1 for a quick run)")
-    parser.add_argument("--only", default="text,seq,redraw", help="comma-separated streams")
+    parser.add_argument("--only", default=",".join(NAMES), help="comma-separated streams")
+    parser.add_argument("--skip-memory", action="store_true", help="skip the scrollback memory measure")
     parser.add_argument("--skip-lag", action="store_true", help="skip the four-session lag test")
     parser.add_argument("--lag-seconds", type=float, default=8.0)
     args = parser.parse_args()
@@ -380,9 +320,9 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_streams(Path(tmp), args.scale, only | ({"text"} if not args.skip_lag else set()))
         print(f"screen {COLUMNS}x{LINES}, scale {args.scale}, {os.cpu_count()} cores\n")
-        print(f"{'stream':8} {'MB':>6} {'pty':>8} {'pyte':>7} {'minimal':>8} {'amux':>7} {'view':>7}"
+        print(f"{'stream':8} {'MB':>6} {'pty':>8} {'pyte':>7} {'minimal':>8} {'amux':>7} {'view':>7} {'tmux':>7}"
               f"  {'amux/pyte':>9} {'view/pyte':>9} {'min/pyte':>8}")
-        for name in ("text", "seq", "redraw"):
+        for name in NAMES:
             if name not in only:
                 continue
             path = paths[name]
@@ -394,11 +334,19 @@ async def main() -> None:
                 "amux": size / await run_amux(path),
                 "view": size / await run_amux_view(path),
             }
+            tmux_time = run_tmux(path)
+            tmux = f"{size / tmux_time:7.2f}" if tmux_time else f"{'-':>7}"
             base = rates["pyte"]
             print(f"{name:8} {size:6.1f} {rates['pty']:8.1f} {rates['pyte']:7.2f} {rates['minimal']:8.2f} "
-                  f"{rates['amux']:7.2f} {rates['view']:7.2f}  {rates['amux'] / base:8.2f}x "
+                  f"{rates['amux']:7.2f} {rates['view']:7.2f} {tmux}  {rates['amux'] / base:8.2f}x "
                   f"{rates['view'] / base:8.2f}x {rates['minimal'] / base:7.2f}x", flush=True)
-        print("(MB/s; targets: amux and view >= 2x pyte on text and seq, >= 1x on redraw)")
+        print("(MB/s; targets: amux >= 12x pyte on text, >= 6x on colour, >= 2x on seq, >= 1x on redraw;"
+              " tmux for information)")
+        if not args.skip_memory:
+            memory = scrollback_memory()
+            print(f"\n10 000 rows x {COLUMNS} columns through a screen (tracemalloc): coloured {memory['coloured']:.1f} MB, "
+                  f"of which scrollback {memory['coloured history']:.1f} MB (target <= 6 MB); plain {memory['plain']:.1f} MB, "
+                  f"scrollback {memory['plain history']:.1f} MB", flush=True)
         if not args.skip_lag:
             idle = await idle_lag(min(args.lag_seconds, 4.0))
             print(f"\nfour idle sessions: loop lag of a 10 ms timer p50 {statistics.median(idle) * 1000:.1f} ms, "

@@ -50,13 +50,14 @@ def colour_256(index: int) -> str:
 # untracked when copied, so ten thousand rows of history cost a collection
 # nothing. Read them with the index constants below, or `describe` a cell.
 
-#: ``(fg, bg, bold, italics, underscore, strikethrough, reverse, blink, dim, link)``
+#: ``(fg, bg, bold, italics, underscore, strikethrough, reverse, blink, dim, link, conceal, overline)``
 Pen = tuple
 #: ``(data, pen)``: one grapheme, or ``""`` for the right half of a wide character.
 Cell = tuple
 
-PEN_FIELDS = ("fg", "bg", "bold", "italics", "underscore", "strikethrough", "reverse", "blink", "dim", "link")
-FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK = range(len(PEN_FIELDS))
+PEN_FIELDS = ("fg", "bg", "bold", "italics", "underscore", "strikethrough", "reverse", "blink", "dim", "link",
+              "conceal", "overline")
+FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK, CONCEAL, OVERLINE = range(len(PEN_FIELDS))
 _PEN_INDEX = {name: index for index, name in enumerate(PEN_FIELDS)}
 DATA, PEN = 0, 1
 
@@ -74,7 +75,7 @@ def intern_pen(pen: Pen) -> Pen:
     return shared
 
 
-DEFAULT_PEN = intern_pen(("default", "default", False, False, False, False, False, False, False, None))
+DEFAULT_PEN = intern_pen(("default", "default", False, False, False, False, False, False, False, None, False, False))
 DEFAULT_CELL: Cell = (" ", DEFAULT_PEN)
 
 
@@ -110,6 +111,8 @@ class CellInfo(NamedTuple):
     blink: bool
     dim: bool
     link: str | None
+    conceal: bool
+    overline: bool
 
 
 def describe(cell: Cell) -> CellInfo:
@@ -117,8 +120,8 @@ def describe(cell: Cell) -> CellInfo:
 
 
 # Short names for the pen positions, used by the SGR parser below.
-_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK = (
-    FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK)
+_FG, _BG, _BOLD, _ITALICS, _UNDER, _STRIKE, _REVERSE, _BLINK, _DIM, _LINK, _CONCEAL, _OVER = (
+    FG, BG, BOLD, ITALICS, UNDERSCORE, STRIKETHROUGH, REVERSE, BLINK, DIM, LINK, CONCEAL, OVERLINE)
 
 # Plain on/off attributes: SGR code -> (field index, value).
 _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
@@ -129,6 +132,7 @@ _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
     5: ((_BLINK, True),),
     6: ((_BLINK, True),),
     7: ((_REVERSE, True),),
+    8: ((_CONCEAL, True),),
     9: ((_STRIKE, True),),
     21: ((_UNDER, True),),
     22: ((_BOLD, False), (_DIM, False)),
@@ -136,7 +140,10 @@ _FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
     24: ((_UNDER, False),),
     25: ((_BLINK, False),),
     27: ((_REVERSE, False),),
+    28: ((_CONCEAL, False),),
     29: ((_STRIKE, False),),
+    53: ((_OVER, True),),
+    55: ((_OVER, False),),
 }
 
 
@@ -184,57 +191,82 @@ def _codes(parts: list[str]) -> list[int] | None:
         return None
 
 
-def apply_sgr(pen: Pen, params: str) -> Pen:
-    """The pen after ``CSI params m``, starting from ``pen`` (interned).
+#: An op index meaning "back to the default pen" (the hyperlink is kept).
+_RESET = -1
+#: What an SGR does, independent of the pen it starts from: ``(field index, value)``
+#: assignments in order, ``_RESET`` for SGR 0.
+SgrOps = tuple
 
-    Unknown codes are ignored; malformed parameters never raise. A hyperlink
-    is not a graphic rendition: even SGR 0 keeps it.
+
+def sgr_ops(params: str) -> SgrOps:
+    """Parse ``CSI params m`` once into ops (see :func:`apply_ops`).
+
+    Unknown codes are ignored; malformed parameters never raise.
     """
     if not params or params == "0":
-        return DEFAULT_PEN if pen[_LINK] is None else pen_with(DEFAULT_PEN, link=pen[_LINK])
-    fields = list(pen)
+        return ((_RESET, None),)
+    ops: list[tuple[int, object]] = []
     parts = params.split(";")
     codes = _codes(parts)
     if codes is None:
-        _apply_mixed(fields, parts, pen)
-    else:
-        i = 0
-        count = len(codes)
-        while i < count:
-            code = codes[i]
-            i += 1
-            if code in (38, 48, 58):
-                colour, used = _extended_colour(codes[i:i + 4])
-                i += used
-                if colour is not None and code != 58:  # 58: underline colour, not drawn
-                    fields[_FG if code == 38 else _BG] = colour
-            else:
-                _apply_code(fields, code, pen)
+        _mixed_ops(ops, parts)
+        return tuple(ops)
+    i = 0
+    count = len(codes)
+    while i < count:
+        code = codes[i]
+        i += 1
+        if code in (38, 48, 58):
+            colour, used = _extended_colour(codes[i:i + 4])
+            i += used
+            if colour is not None and code != 58:  # 58: underline colour, not drawn
+                ops.append((_FG if code == 38 else _BG, colour))
+        else:
+            _code_ops(ops, code)
+    return tuple(ops)
+
+
+def apply_ops(pen: Pen, ops: SgrOps) -> Pen:
+    """The pen ``ops`` make of ``pen`` (interned). A hyperlink is not a graphic
+    rendition: even SGR 0 keeps it."""
+    fields = list(pen)
+    for index, value in ops:
+        if index == _RESET:
+            link = fields[_LINK]
+            fields[:] = DEFAULT_PEN
+            fields[_LINK] = link
+        else:
+            fields[index] = value
     return intern_pen(tuple(fields))
 
 
-def _apply_code(fields: list, code: int, pen: Pen) -> None:
+def apply_sgr(pen: Pen, params: str) -> Pen:
+    """The pen after ``CSI params m``, starting from ``pen`` (interned)."""
+    if not params or params == "0":
+        return DEFAULT_PEN if pen[_LINK] is None else pen_with(DEFAULT_PEN, link=pen[_LINK])
+    return apply_ops(pen, sgr_ops(params))
+
+
+def _code_ops(ops: list, code: int) -> None:
     if code == 0:
-        fields[:] = DEFAULT_PEN
-        fields[_LINK] = pen[_LINK]
+        ops.append((_RESET, None))
     elif code in _FLAGS:
-        for index, value in _FLAGS[code]:
-            fields[index] = value
+        ops.extend(_FLAGS[code])
     elif 30 <= code <= 37:
-        fields[_FG] = ANSI_NAMES[code - 30]
+        ops.append((_FG, ANSI_NAMES[code - 30]))
     elif 40 <= code <= 47:
-        fields[_BG] = ANSI_NAMES[code - 40]
+        ops.append((_BG, ANSI_NAMES[code - 40]))
     elif 90 <= code <= 97:
-        fields[_FG] = ANSI_NAMES[code - 90 + 8]
+        ops.append((_FG, ANSI_NAMES[code - 90 + 8]))
     elif 100 <= code <= 107:
-        fields[_BG] = ANSI_NAMES[code - 100 + 8]
+        ops.append((_BG, ANSI_NAMES[code - 100 + 8]))
     elif code == 39:
-        fields[_FG] = "default"
+        ops.append((_FG, "default"))
     elif code == 49:
-        fields[_BG] = "default"
+        ops.append((_BG, "default"))
 
 
-def _apply_mixed(fields: list, parts: list[str], pen: Pen) -> None:
+def _mixed_ops(ops: list, parts: list[str]) -> None:
     """The slow path: colon sub-parameters or malformed numbers."""
     i = 0
     count = len(parts)
@@ -247,15 +279,15 @@ def _apply_mixed(fields: list, parts: list[str], pen: Pen) -> None:
             if code in (38, 48):
                 colour = _colon_colour(sub)
                 if colour is not None:
-                    fields[_FG if code == 38 else _BG] = colour
+                    ops.append((_FG if code == 38 else _BG, colour))
             elif code == 4:
-                fields[_UNDER] = _number(sub[1]) != 0 if len(sub) > 1 else True
+                ops.append((_UNDER, _number(sub[1]) != 0 if len(sub) > 1 else True))
             continue
         code = _number(part)
         if code in (38, 48, 58):
             colour, used = _extended_colour([_number(p) for p in parts[i:i + 4]])
             i += used
             if colour is not None and code != 58:
-                fields[_FG if code == 38 else _BG] = colour
+                ops.append((_FG if code == 38 else _BG, colour))
         else:
-            _apply_code(fields, code, pen)
+            _code_ops(ops, code)

@@ -1,22 +1,27 @@
 """Writing text into the screen: the hot path of every terminal.
 
 Mixed into :class:`~.screen.TerminalScreen`. A run of narrow text is written
-into the row dict with one C-level ``update`` of interned cells; runs with wide
-characters, emoji sequences or combining marks go through grapheme clusters
-(a zero-width joiner or variation selector joins the cell before instead of
-dropping the rest of the run, as pyte's own ``draw`` does).
+into the row dict with one C-level ``update`` of interned cells; so is a run
+of coloured words with the SGR sequences between them (``draw_styled``), and
+whole lines of either (``draw_lines``, which also hands the history each row's
+run-length form). Runs with wide characters, emoji sequences or combining
+marks go through grapheme clusters (a zero-width joiner or variation selector
+joins the cell before instead of dropping the rest of the run, as pyte's own
+``draw`` does).
 """
 
 from __future__ import annotations
 
+import re
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from pyte import charsets
 from pyte import modes as pyte_modes
 
-from .cells import Cell, Pen
+from .cells import BG, DEFAULT_PEN, Cell, Pen
 from .graphemes import cluster_width, continues_cluster, iter_graphemes
-from .lines import Line
+from .lines import Line, runs_row
 
 if TYPE_CHECKING:
     from .screen import TerminalScreen
@@ -29,12 +34,21 @@ _IDENTITY_CHARSET = charsets.LAT1_MAP
 _ZWJ = "\u200d"
 
 
+#: Splits text with SGR sequences between its runs: [text, params, text, params, ..., text].
+split_sgr = re.compile(r"\x1b\[([0-9;:]*)m").split
+
+
 class _Glyphs(dict[str, Cell]):
-    """Interned cells for one pen: ``glyphs[text]`` is the Cell drawing ``text``."""
+    """Interned cells for one pen: ``glyphs[text]`` is the Cell drawing ``text``.
+
+    ``after`` maps SGR parameters to the glyphs of the pen they lead to from
+    this one, so a coloured run costs one dict lookup, not an SGR parse.
+    """
 
     def __init__(self, pen: Pen) -> None:
         super().__init__()
         self.pen = pen
+        self.after: dict[str, _Glyphs] = {}
 
     def __missing__(self, text: str) -> Cell:
         cell = self[text] = (text, self.pen)
@@ -42,15 +56,25 @@ class _Glyphs(dict[str, Cell]):
 
 
 class TextDrawing(_Base):
-    """``draw``, ``draw_lines`` and REP for :class:`~.screen.TerminalScreen`."""
+    """``draw``, ``draw_styled``, ``draw_lines`` and REP for :class:`~.screen.TerminalScreen`."""
 
     def _glyphs(self, pen: Pen) -> _Glyphs:
         table = self._glyph_tables.get(pen)
         if table is None:
-            if len(self._glyph_tables) > 512:
+            if len(self._glyph_tables) > 2048:  # a program cycling through truecolours
+                for old in self._glyph_tables.values():
+                    old.after.clear()  # so the old tables are not kept alive through each other
                 self._glyph_tables.clear()
             table = self._glyph_tables[pen] = _Glyphs(pen)
         return table
+
+    def _glyphs_after(self, glyphs: _Glyphs, params: str) -> _Glyphs:
+        """The glyphs of the pen ``CSI params m`` makes of ``glyphs.pen`` (memoised)."""
+        after = glyphs.after
+        if len(after) > 1024:
+            after.clear()
+        found = after[params] = self._glyphs(self.pen_after_sgr(glyphs.pen, params))
+        return found
 
     def draw(self, data: str) -> None:
         if self.charset:
@@ -82,13 +106,82 @@ class TextDrawing(_Base):
             self._draw_wrapping(data, glyphs)
         self.last_graphic = data[-1]
 
+    def draw_styled(self, text: str) -> None:
+        """Draw text with SGR sequences between its runs (``CSI params m``, nothing else).
+
+        The same as drawing each run and applying each SGR in turn; when all of
+        it fits on the cursor's row in narrow characters, it is one row update.
+        """
+        parts = split_sgr(text)
+        if len(parts) == 1:
+            self.draw(text)
+        elif self._write_styled(parts, record=False) is None:
+            self._draw_parts(parts)
+        else:
+            self.dirty.add(self.cursor.y)
+
+    def _draw_parts(self, parts: list[str]) -> None:
+        """The general path for :func:`split_sgr` parts: run by run."""
+        draw, sgr = self.draw, self.select_graphic_rendition_text
+        for index, part in enumerate(parts):
+            if index % 2:
+                sgr(part)
+            elif part:
+                draw(part)
+
+    def _write_styled(self, parts: list[str], record: bool, write: bool = True) -> tuple[str, list] | None:
+        """Write :func:`split_sgr` parts on the cursor's row in one update.
+
+        Returns the text written and, if ``record``, its runs ([pen, count, ...]),
+        or None (nothing done) when the text wraps, holds wide characters or a
+        charset or insert mode is in force. Without ``write`` the row's cells are
+        left alone (it is about to scroll off; its runs are all that is needed).
+        """
+        plain = "".join(parts[::2])
+        cursor = self.cursor
+        x = cursor.x
+        stop = x + len(plain)
+        if (
+            stop > self.columns or self.charset or self.g0_charset is not _IDENTITY_CHARSET
+            or pyte_modes.IRM in self.mode or not (plain.isascii() or self._narrow_chars.issuperset(plain))
+        ):
+            return None
+        glyphs = self._last_glyphs
+        if glyphs.pen is not cursor.attrs[1]:
+            glyphs = self._glyphs(cursor.attrs[1])
+        head = parts[0]
+        cells = list(map(glyphs.__getitem__, head)) if write else []
+        runs: list = [glyphs.pen, len(head)] if head and record else []
+        for params, run in zip(islice(parts, 1, None, 2), islice(parts, 2, None, 2)):
+            following = glyphs.after.get(params)
+            glyphs = self._glyphs_after(glyphs, params) if following is None else following
+            if run:
+                if write:
+                    cells += map(glyphs.__getitem__, run)
+                if record:
+                    runs += (glyphs.pen, len(run))
+        if plain:
+            if write:
+                line = self.buffer[cursor.y]
+                if line:
+                    self._split_wide_at(line, x, stop)
+                line.update(zip(range(x, stop), cells))
+            cursor.x = stop
+            self.last_graphic = plain[-1]
+        self._last_glyphs = glyphs
+        cursor.attrs = (cursor.attrs[0], glyphs.pen)
+        return plain, runs
+
     def draw_lines(self, texts: list[str]) -> None:
         """Draw each text followed by CR LF: the shape of most floods of output.
 
-        The same as ``draw(text); carriage_return(); linefeed()`` for each,
-        without the per-call overhead when nothing special is in force (no
-        margins, insert mode or charset): changed rows get their version
-        bumped directly instead of going through ``dirty``.
+        Texts may hold SGR sequences between runs (see :meth:`draw_styled`).
+        The same as ``draw_styled(text); carriage_return(); linefeed()`` for
+        each, without the per-call overhead when nothing special is in force
+        (no margins, insert mode or charset): changed rows get their version
+        bumped directly instead of going through ``dirty``, and a row written
+        whole from column 0 keeps its history form (``Line.frozen``) for when
+        it scrolls off.
         """
         if (
             self.margins is not None or self.charset or self.g0_charset is not _IDENTITY_CHARSET
@@ -96,7 +189,7 @@ class TextDrawing(_Base):
         ):
             for text in texts:
                 if text:
-                    self.draw(text)
+                    self.draw_styled(text)
                 self.carriage_return()
                 self.linefeed()
             return
@@ -108,22 +201,51 @@ class TextDrawing(_Base):
         columns = self.columns
         narrow = self._narrow_chars
         history = self.history if self._main_buffer is None else None
-        glyph = self._glyphs(cursor.attrs[1]).__getitem__
-        for text in texts:
+        pen = cursor.attrs[1]
+        glyph = self._glyphs(pen).__getitem__
+        # Texts before this index are written on rows that scroll off before this call
+        # returns (wrapping only makes rows leave sooner): such a row needs its history
+        # form only, not its cells.
+        doomed = len(texts) - self.lines + 1
+        for index, text in enumerate(texts):
             if text:
                 x = cursor.x
-                stop = x + len(text)
-                if stop <= columns and (text.isascii() or narrow.issuperset(text)):
-                    line = buffer[cursor.y]
-                    if line:
-                        self._split_wide_at(line, x, stop)
-                    line.update(zip(range(x, stop), map(glyph, text)))
-                    line.version += 1
-                    self.last_graphic = text[-1]
+                line = buffer[cursor.y]
+                fresh = x == 0 and not line
+                if "\x1b" in text:
+                    parts = split_sgr(text)
+                    written = self._write_styled(parts, record=fresh, write=not (fresh and index < doomed))
+                    if written is None:
+                        self._draw_parts(parts)
+                        self.take_dirty()
+                        buffer = self.buffer
+                    else:
+                        line.version += 1
+                        if fresh and written[1]:
+                            line.frozen = runs_row(*written)
+                            line.frozen_version = line.version
+                    pen = cursor.attrs[1]
+                    glyph = self._glyphs(pen).__getitem__
                 else:
-                    self.draw(text)
-                    self.take_dirty()
-                    buffer = self.buffer
+                    stop = x + len(text)
+                    if fresh and index < doomed and stop <= columns and (text.isascii() or narrow.issuperset(text)):
+                        line.version += 1
+                        line.frozen = text if pen is DEFAULT_PEN else runs_row(text, [pen, len(text)])
+                        line.frozen_version = line.version
+                        self.last_graphic = text[-1]
+                    elif stop <= columns and (text.isascii() or narrow.issuperset(text)):
+                        if line:
+                            self._split_wide_at(line, x, stop)
+                        line.update(zip(range(x, stop), map(glyph, text)))
+                        line.version += 1
+                        if fresh:
+                            line.frozen = text if pen is DEFAULT_PEN else runs_row(text, [pen, len(text)])
+                            line.frozen_version = line.version
+                        self.last_graphic = text[-1]
+                    else:
+                        self.draw(text)
+                        self.take_dirty()
+                        buffer = self.buffer
             cursor.x = 0
             y = cursor.y
             if y < last_row:
@@ -131,7 +253,7 @@ class TextDrawing(_Base):
             else:
                 gone = buffer[0]
                 del buffer[0]
-                buffer.append(Line())
+                buffer.append(Line() if pen[BG] == "default" else self._blank_line())  # back-colour erase
                 if history is not None:
                     history.add(gone)
 

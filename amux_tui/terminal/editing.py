@@ -3,7 +3,12 @@
 Mixed into :class:`~.screen.TerminalScreen`, replacing pyte's per-cell loops.
 Rows that scroll off the top of the main screen go to the history; rows that
 only move keep their identity and version, so cached renderings stay valid.
-Erased cells take the current background colour only (as in xterm).
+Erased cells and rows scrolled in take the current background colour only
+(back-colour erase: xterm-256color advertises ``bce``, so programs rely on it).
+An edit that cuts a wide character in two blanks both halves, so a row never
+holds half of one (it would render one column off). Erasing, inserting or
+deleting characters cancels a pending wrap, as in xterm (``ResetWrap``): the
+edit happens at the last column and the next character is written there.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ class ScreenEditing(_Base):
         buffer = self.buffer
         gone = buffer[top:top + count]
         del buffer[top:top + count]
-        buffer[bottom - count + 1:bottom - count + 1] = [Line() for _ in range(count)]
+        buffer[bottom - count + 1:bottom - count + 1] = [self._blank_line() for _ in range(count)]
         if top == 0 and self._main_buffer is None:
             self.history.extend(gone)
 
@@ -54,7 +59,7 @@ class ScreenEditing(_Base):
         self._settle_dirty()
         buffer = self.buffer
         del buffer[bottom - count + 1:bottom + 1]
-        buffer[top:top] = [Line() for _ in range(count)]
+        buffer[top:top] = [self._blank_line() for _ in range(count)]
 
     def index(self) -> None:
         cursor = self.cursor
@@ -69,7 +74,7 @@ class ScreenEditing(_Base):
             buffer = self.buffer
             gone = buffer[0]
             del buffer[0]
-            buffer.append(Line())
+            buffer.append(self._blank_line())
             if self._main_buffer is None:
                 self.history.add(gone)
             return
@@ -104,7 +109,7 @@ class ScreenEditing(_Base):
             count = max(1, min(count or 1, bottom - self.cursor.y + 1))
             buffer = self.buffer
             del buffer[self.cursor.y:self.cursor.y + count]
-            buffer[bottom - count + 1:bottom - count + 1] = [Line() for _ in range(count)]
+            buffer[bottom - count + 1:bottom - count + 1] = [self._blank_line() for _ in range(count)]
             self.cursor.x = 0
 
     # -- erasing (background colour erase, C-level fills) ----------------------
@@ -119,9 +124,33 @@ class ScreenEditing(_Base):
             blank = self._blanks[bg] = make_cell(" ", make_pen(bg=bg))
         return blank
 
+    def _end_pending_wrap(self) -> int:
+        """The cursor back on the last column if a wrap was pending (x == columns); its x."""
+        cursor = self.cursor
+        if cursor.x >= self.columns:
+            cursor.x = self.columns - 1
+        return cursor.x
+
+    def _blank_line(self) -> Line:
+        """A row scrolled in: blank, in the current background colour."""
+        blank = self._blank()
+        if blank is DEFAULT_CELL:
+            return Line()
+        return Line.fromkeys(range(self.columns), blank)
+
+    def _cut_wide(self, line: Line, x: int) -> None:
+        """Blank both halves of a wide character that straddles the cut before column ``x``."""
+        if 0 < x < self.columns:
+            tail = line.get(x)
+            if tail is not None and tail[0] == "":
+                line[x] = (" ", tail[1])
+                line[x - 1] = (" ", line[x - 1][1])
+
     def _fill(self, y: int, start: int, stop: int) -> None:
         blank = self._blank()
         line = self.buffer[y]
+        self._cut_wide(line, start)
+        self._cut_wide(line, stop)
         if blank is DEFAULT_CELL and start == 0 and stop >= self.columns:
             line.clear()
         else:
@@ -144,17 +173,21 @@ class ScreenEditing(_Base):
 
     def insert_characters(self, count: int | None = None) -> None:
         """ICH: open ``count`` blank cells at the cursor, pushing the rest right (and off)."""
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         count = max(1, min(count or 1, self.columns - x))
         line = self.buffer[self.cursor.y]
+        self._cut_wide(line, x)
+        self._cut_wide(line, self.columns - count)  # a wide character pushed half off the row
         cells = [line.get(column) for column in range(x, self.columns)]
         self._rewrite_row(x, [None] * count + cells[:len(cells) - count], range(x, x + count))
 
     def delete_characters(self, count: int | None = None) -> None:
         """DCH: remove ``count`` cells at the cursor, pulling the rest left."""
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         count = max(1, min(count or 1, self.columns - x))
         line = self.buffer[self.cursor.y]
+        self._cut_wide(line, x)
+        self._cut_wide(line, x + count)
         cells = [line.get(column) for column in range(x, self.columns)]
         self._rewrite_row(x, cells[count:] + [None] * count, range(self.columns - count, self.columns))
 
@@ -167,11 +200,11 @@ class ScreenEditing(_Base):
         self.dirty.update(range(self.lines))
 
     def erase_characters(self, count: int | None = None) -> None:
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         self._fill(self.cursor.y, x, x + (count or 1))
 
     def erase_in_line(self, how: int = 0, private: bool = False) -> None:
-        x = min(self.cursor.x, self.columns - 1)
+        x = self._end_pending_wrap()
         if how == 0:
             self._fill(self.cursor.y, x, self.columns)
         elif how == 1:
@@ -187,9 +220,12 @@ class ScreenEditing(_Base):
         elif how == 1:
             rows = range(y)
             self.erase_in_line(1)
-        elif how in (2, 3):
+        elif how == 2:
             rows = range(self.lines)
-            if how == 3 and self._main_buffer is None:
+            self._end_pending_wrap()
+        elif how == 3:
+            rows = ()  # as xterm and tmux: the history only, the screen stays
+            if self._main_buffer is None:
                 self.history.clear()
         else:
             return

@@ -5,6 +5,11 @@ Every terminal on a loop hands its unparsed output to that loop's
 slice at a time, until a few milliseconds have passed, then yields to the loop
 (timers, keys, rendering run) and continues on the next iteration. With four
 sessions flooding at once the loop still gets control every turn.
+
+A terminal's slice grows while slices parse quickly (plain lines: bigger
+batches let rows that scroll off at once skip their cells) and shrinks when
+one takes a good part of the budget (full-screen repaints), so a slice always
+stays well inside the turn.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import time
 import weakref
 from collections import deque
 from typing import Protocol
+
+MIN_SLICE = 2048
+MAX_SLICE = 16384
 
 
 class Feedable(Protocol):
@@ -30,13 +38,14 @@ class FeedScheduler:
     #: Time one turn may take before yielding to the loop. Small: a timer that
     #: comes due waits for the rest of this iteration and all of the next.
     budget = 0.002
-    #: Bytes fed per slice (small enough that one slice stays well under the budget).
-    slice_size = 2048
+    #: Bytes a terminal's first slice holds (then adapted between MIN_SLICE and MAX_SLICE).
+    slice_size = MIN_SLICE
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._waiting: deque[Feedable] = deque()
         self._scheduled = False
+        self._sizes: weakref.WeakKeyDictionary[Feedable, int] = weakref.WeakKeyDictionary()
 
     def add(self, terminal: Feedable) -> None:
         """Note that ``terminal`` has output to parse."""
@@ -54,16 +63,25 @@ class FeedScheduler:
 
     def _turn(self) -> None:
         self._scheduled = False
-        deadline = time.perf_counter() + self.budget
+        budget = self.budget
+        now = time.perf_counter()
+        deadline = now + budget
         fed: list[Feedable] = []
         waiting = self._waiting
+        sizes = self._sizes
         while waiting:
             terminal = waiting.popleft()
             if terminal not in fed:
                 fed.append(terminal)
-            if terminal.feed_slice(self.slice_size):
+            size = sizes.get(terminal, self.slice_size)
+            if terminal.feed_slice(size):
                 waiting.append(terminal)
-            if time.perf_counter() >= deadline:
+            before, now = now, time.perf_counter()
+            if now - before < budget / 8:
+                sizes[terminal] = min(size * 2, MAX_SLICE)
+            elif now - before > budget / 2:
+                sizes[terminal] = max(size // 2, MIN_SLICE)
+            if now >= deadline:
                 break
         for terminal in fed:
             terminal.after_turn()

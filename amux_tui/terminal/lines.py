@@ -1,5 +1,5 @@
 """Screen rows: sparse cell dicts with an identity and a version, and the
-plain form they take in the history.
+run-length form they take in the history.
 
 A :class:`Line` is what pyte expects a row to be (``{column: cell}``, missing
 columns blank). ``version`` is bumped when a row's content changes and
@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import Any
 
-from .cells import DEFAULT_CELL, Cell
+from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell
 
 _serials = itertools.count()
 
@@ -25,43 +26,122 @@ class Line(dict[int, Cell]):
     ``version`` is bumped when the row's content changes; ``serial`` names the
     row object and is given out on first use by :func:`line_serial` (rows made
     and dropped during a flood never need one). Renderers key caches on both.
+    ``frozen`` is the row's history form when the drawing fast path already
+    knows it (the row was written whole, from column 0); it is valid while
+    ``frozen_version`` equals ``version`` (any other change bumps the version).
     """
 
     __init__ = dict.__init__  # C-level construction: rows are made per scrolled line
     default = DEFAULT_CELL
     serial: int | None = None
     version = 0
+    frozen: FrozenLine | None = None
+    frozen_version = -1
 
     def __missing__(self, column: int) -> Cell:
         return self.default
 
 
-#: A history row: a plain dict of its cells. Built from ``items()`` it is born
-#: untracked by the garbage collector (its cells are plain tuples, untracked
-#: too), so ten thousand rows of history cost a collection nothing and moving
-#: a row into the history is a single C-level copy. (A tuple of cells would be
-#: a quarter of the size, but is tracked until a collection has looked at it,
-#: which costs floods measurable loop lag; see bench/terminal_throughput.py.)
-FrozenLine = dict[int, Cell]
+#: A history row, run-length coded: ``text`` when every cell is drawn with the
+#: default pen, else ``(text, runs)`` where ``runs`` is a str of two characters
+#: per run, the pen's number in :data:`_PENS` and the run's length in cells.
+#: ``text`` is a str with one character per cell, or, when a row holds wide
+#: characters or clusters, a tuple of each cell's text ("" for the right half
+#: of a wide one). Trailing default blanks are left out. A 200-column coloured
+#: row costs about 0.4 KB instead of a 10 KB dict of cells, and is expanded to
+#: cells only when drawn (bench/terminal_throughput.py measures it). Once the
+#: pen numbers run out, rows are ``(text, pen, count, pen, count, ...)``.
+FrozenLine = str | tuple
+
+_DATA = itemgetter(0)
+_PEN = itemgetter(1)
+#: Every pen a history row has used, numbered in order (shared by all screens).
+_PENS: list = []
+_MAX_PENS = 60_000
+
+
+class _PensFull(Exception):
+    pass
+
+
+class _PenNumbers(dict):
+    def __missing__(self, pen: tuple) -> int:
+        if len(_PENS) >= _MAX_PENS:  # a program cycling through truecolours: stop numbering
+            raise _PensFull
+        number = self[pen] = len(_PENS)
+        _PENS.append(pen)
+        return number
+
+
+_PEN_NUMBERS = _PenNumbers()
+
+
+def runs_row(text: str | tuple, runs: list) -> FrozenLine:
+    """The history form of ``text`` drawn with ``runs`` ([pen, count, ...])."""
+    if len(runs) == 2 and runs[0] is DEFAULT_PEN and type(text) is str:
+        return text
+    codes = list(runs)
+    try:
+        codes[0::2] = map(_PEN_NUMBERS.__getitem__, runs[0::2])
+    except _PensFull:
+        return (text, *runs)
+    return (text, "".join(map(chr, codes)))
+
+
+def _runs(row: tuple) -> Iterable[tuple[tuple, int]]:
+    """(pen, count) for each run of a non-plain history row."""
+    if len(row) == 2:
+        codes = list(map(ord, row[1]))
+        return zip(map(_PENS.__getitem__, codes[0::2]), codes[1::2])
+    return zip(row[1::2], row[2::2])
 
 
 def freeze_line(line: Line) -> FrozenLine:
-    """A row as it goes into the history.
-
-    ``dict(line)`` would clone the row's table and with it the row's tracked
-    state (a ``Line``, being a subclass, is always tracked); ``items()`` does not.
-    """
-    return dict(line.items())
+    """A screen row in its history form."""
+    frozen = line.frozen
+    if frozen is not None and line.frozen_version == line.version:
+        return frozen
+    if not line:
+        return ""
+    cells = list(map(line.get, range(max(line) + 1), repeat(DEFAULT_CELL)))
+    while cells and cells[-1] == DEFAULT_CELL:
+        cells.pop()
+    datas = list(map(_DATA, cells))
+    text: str | tuple = "".join(datas)
+    if len(text) != len(datas) or (not text.isascii() and set(map(len, datas)) != {1}):
+        text = tuple(datas)  # wide characters or clusters: one string per cell
+    runs: list = []
+    for pen, group in groupby(map(_PEN, cells)):
+        runs += (pen, len(list(group)))
+    return runs_row(text, runs) if runs else ""
 
 
 def row_cells(row: FrozenLine, columns: int) -> list[Cell]:
     """The first ``columns`` cells of a history row, blanks where nothing was written."""
-    return list(map(row.get, range(columns), repeat(DEFAULT_CELL)))
+    if type(row) is str:
+        cells = list(zip(row[:columns], repeat(DEFAULT_PEN)))
+    else:
+        text = row[0]
+        cells = []
+        start = 0
+        for pen, count in _runs(row):
+            cells += zip(text[start:start + count], repeat(pen))
+            start += count
+        del cells[columns:]
+    if len(cells) < columns:
+        cells += repeat(DEFAULT_CELL, columns - len(cells))
+    return cells
+
+
+def row_text(row: FrozenLine, columns: int) -> str:
+    """The text of a history row's first ``columns`` cells (wide characters once), not padded."""
+    text = row if type(row) is str else row[0]
+    return text[:columns] if type(text) is str else "".join(text[:columns])
 
 
 def thaw_line(frozen: FrozenLine, columns: int) -> Line:
     """A history row back as a screen row (the screen grew), cut to ``columns``."""
-    return Line((column, cell) for column, cell in frozen.items() if column < columns)
+    return Line((column, cell) for column, cell in enumerate(row_cells(frozen, columns)) if cell != DEFAULT_CELL)
 
 
 def line_serial(line: Line) -> int:

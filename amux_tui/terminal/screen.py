@@ -23,11 +23,11 @@ from typing import Any
 import pyte
 from pyte.screens import Margins
 
-from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, apply_sgr, cell_with, make_cell
+from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, SgrOps, apply_ops, cell_with, make_cell, sgr_ops
 from .drawing import _IDENTITY_CHARSET, TextDrawing, _Glyphs
 from .editing import ScreenEditing
 from .history import History
-from .lines import FrozenLine, Line, LineBuffer, line_serial
+from .lines import FrozenLine, Line, LineBuffer, line_serial, row_cells
 from .modes import ANSI_MODES, ModeState
 
 
@@ -42,7 +42,7 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
         self.on_bell: Callable[[], None] | None = None
         self._glyph_tables: dict[Pen, _Glyphs] = {}
         self._last_glyphs = _Glyphs(DEFAULT_PEN)
-        self._sgr_cache: dict[tuple[Pen, str], Pen] = {}
+        self._sgr_ops: dict[str, SgrOps] = {}
         self._blanks: dict[str, Cell] = {}
         # Characters known to take one cell on their own: runs made only of
         # these take the fast path. Printable ASCII to start; others learnt.
@@ -103,16 +103,24 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
         if self.on_bell is not None:
             self.on_bell()
 
+    def pen_after_sgr(self, pen: Pen, params: str) -> Pen:
+        """The pen ``CSI params m`` makes of ``pen``: parsed once per distinct
+        ``params`` (a program cycling through truecolours starts from any pen)."""
+        ops = self._sgr_ops.get(params)
+        if ops is None:
+            if len(self._sgr_ops) > 4096:
+                self._sgr_ops.clear()
+            ops = self._sgr_ops[params] = sgr_ops(params)
+        return apply_ops(pen, ops)
+
     def select_graphic_rendition_text(self, params: str) -> None:
-        """SGR from the raw parameter text, memoised per (attributes, params)."""
-        attrs = self.cursor.attrs
-        key = (attrs[1], params)
-        pen = self._sgr_cache.get(key)
-        if pen is None:
-            if len(self._sgr_cache) > 4096:
-                self._sgr_cache.clear()
-            pen = self._sgr_cache[key] = apply_sgr(attrs[1], params)
-        self.cursor.attrs = make_cell(attrs[0], pen)
+        """SGR from the raw parameter text."""
+        glyphs = self._last_glyphs
+        if glyphs.pen is not self.cursor.attrs[1]:
+            glyphs = self._glyphs(self.cursor.attrs[1])
+        following = glyphs.after.get(params)
+        glyphs = self._last_glyphs = self._glyphs_after(glyphs, params) if following is None else following
+        self.cursor.attrs = make_cell(self.cursor.attrs[0], glyphs.pen)
 
     def select_graphic_rendition(self, *attrs: int, **kwargs: Any) -> None:
         if kwargs.get("private"):
@@ -139,6 +147,38 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
         else:
             super().restore_cursor()
             self.cursor.attrs = DEFAULT_CELL
+
+    def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
+        """CUP. In origin mode rows count from the top margin and a row past the
+        bottom margin is clamped to it (pyte ignores such a move altogether)."""
+        y = (line or 1) - 1
+        margins = self.margins
+        if margins is not None and pyte.modes.DECOM in self.mode:
+            y = min(y + margins.top, margins.bottom)
+        cursor = self.cursor
+        cursor.x = min((column or 1) - 1, self.columns - 1)
+        cursor.y = min(y, self.lines - 1)
+
+    def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:
+        """DECSTBM: 0 or a missing parameter means the screen's edge. Any valid
+        region, including the whole screen (``CSI r``), homes the cursor."""
+        top = max(1, top or 1)
+        bottom = min(self.lines, bottom or self.lines)
+        if bottom <= top:
+            return  # as xterm: a region of fewer than two rows is ignored
+        whole = top == 1 and bottom == self.lines
+        # The whole screen is kept as "no margins": linefeeds stay on the fast path.
+        self.margins = None if whole else Margins(top - 1, bottom - 1)
+        self.cursor_position()
+
+    def tab(self) -> None:
+        """HT: to the next tab stop, else the last column. A pending wrap (the
+        last column was just written) stays pending, as in xterm."""
+        cursor = self.cursor
+        if cursor.x >= self.columns:
+            return
+        stops = [stop for stop in self.tabstops if stop > cursor.x]
+        cursor.x = min(stops) if stops else self.columns - 1
 
     def cursor_forward_tab(self, count: int | None = None) -> None:
         for _ in range(min(count or 1, self.columns)):
@@ -264,6 +304,8 @@ class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
     @staticmethod
     def line_text(line: Line | FrozenLine, columns: int) -> str:
         """A row (or a history row) as text, wide characters once."""
+        if not isinstance(line, dict):
+            return "".join(cell[0] for cell in row_cells(line, columns))
         get = line.get
         return "".join(get(x, DEFAULT_CELL)[0] for x in range(columns))
 

@@ -5,7 +5,9 @@ generator and trips over what current TUIs send (``CSI >4;?m`` and ``CSI ?6n``
 raise, DCS/APC payloads are drawn as text, ``CSI <``/``CSI =`` leak). This
 stream matches whole sequences with regular expressions instead:
 
-* a run of printable text goes to ``screen.draw`` in one call;
+* a run of printable text goes to ``screen.draw`` in one call, and with the
+  SGR sequences between its coloured runs to ``screen.draw_styled``; whole
+  lines of either to ``screen.draw_lines``;
 * a CSI is split into private marker, parameters, intermediates and final byte
   and dispatched only when it is a sequence amux knows, anything else is dropped;
 * OSC/DCS/APC/PM/SOS strings are collected up to their terminator (bounded in
@@ -28,9 +30,11 @@ from .screen import TerminalScreen
 
 log = logging.getLogger(__name__)
 
-_TEXT = re.compile(r"[^\x00-\x1f\x7f-\x9f]+")
-# Complete lines of text, each ended by CR LF (what a PTY makes of "\n").
-_LINES = re.compile(r"(?:[^\x00-\x1f\x7f-\x9f]*\r\n)+")
+# Printable text and SGR sequences (colours between runs): drawn as one batch.
+# Possessive quantifiers: a line without its CR LF must fail at once, not backtrack.
+_TEXT = re.compile(r"(?:[^\x00-\x1f\x7f-\x9f]++|\x1b\[[0-9;:]*+m)++")
+# Complete lines of the same, each ended by CR LF (what a PTY makes of "\n").
+_LINES = re.compile(r"(?:(?:[^\x00-\x1f\x7f-\x9f]++|\x1b\[[0-9;:]*+m)*+\r\n)+")
 _CSI = re.compile(r"\x1b\[([<=>?]?)([0-9:;<=>?]*)([ -/]*)([@-~])")
 _CSI_PARTIAL = re.compile(r"\x1b\[[0-?]*[ -/]*\Z")
 # A CSI broken by a stray byte: ignore up to its final byte, stop before controls.
@@ -99,6 +103,7 @@ class TerminalStream:
                 return
         screen = self.screen
         draw = screen.draw
+        draw_styled = screen.draw_styled
         controls = self._controls
         match_text = _TEXT.match
         match_lines = _LINES.match
@@ -112,8 +117,10 @@ class TerminalStream:
                         # A run of whole lines: hand them over in one call.
                         stop = match_lines(text, pos).end()
                         screen.draw_lines(text[pos:stop - 2].split("\r\n"))
-                    else:
+                    elif text.find("\x1b", pos, stop) < 0:
                         draw(text[pos:stop])
+                    else:
+                        draw_styled(text[pos:stop])
                 except Exception:  # noqa: BLE001 - a bad draw must not stop the stream
                     log.debug("draw failed", exc_info=True)
                 pos = stop
@@ -328,7 +335,7 @@ class TerminalStream:
         """DECSTR: modes and rendition back to defaults, screen content kept."""
         screen = self.screen
         screen.select_graphic_rendition_text("0")
-        screen.set_margins()
+        screen.margins = None  # not set_margins(): DECSTR leaves the cursor where it is
         screen.reset_mode(4)
         screen.reset_mode(6, 1, 2004, 1004, 2026, 9, 1000, 1002, 1003, 1006, 1015, private=True)
         screen.set_mode(7, 25, private=True)

@@ -153,13 +153,19 @@ class Terminal:
         queue = self._queue
         if not queue:
             return False
-        data = queue[0]
-        if len(data) > limit:
-            queue[0] = data[limit:]
-            data = data[:limit]
-        else:
-            queue.popleft()
-        self._queued -= len(data)
+        pieces = []
+        size = 0
+        while queue and size < limit:  # several reads of the PTY make one batch
+            piece = queue[0]
+            if size + len(piece) > limit:
+                queue[0] = piece[limit - size:]
+                piece = piece[:limit - size]
+            else:
+                queue.popleft()
+            pieces.append(piece)
+            size += len(piece)
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        self._queued -= size
         self.stream.feed(data)
         self._frame_due = True
         if self._queued < _LOW_WATER and self.session is not None:

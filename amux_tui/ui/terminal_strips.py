@@ -45,13 +45,17 @@ class StripRenderer:
         """The Rich style for a cell's pen."""
         style = self._styles.get(pen)
         if style is None:
-            fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link = pen
+            fg, bg, bold, italics, underscore, strike, reverse, blink, dim, link, conceal, overline = pen
             colors = self.colors
+            background = colors.resolve(bg, foreground=False)
             style = Style(
-                color=colors.resolve(fg, foreground=True),
-                bgcolor=colors.resolve(bg, foreground=False),
+                # Concealed text is drawn in its background colour too: hidden
+                # even where the outer terminal ignores the conceal attribute.
+                color=background if conceal else colors.resolve(fg, foreground=True),
+                bgcolor=background,
                 bold=bold, dim=dim, italic=italics, underline=underscore,
                 strike=strike, reverse=reverse, blink=blink, link=link,
+                conceal=conceal, overline=overline,
             )
             if len(self._styles) > 4096:
                 self._styles.clear()

@@ -1,0 +1,109 @@
+"""The batched drawing paths and run-length history rows give what drawing run by run gives.
+
+Whole chunks take the fast paths (a line of coloured runs is one row update, a row written
+whole keeps its history form); the same bytes fed one text run, SGR, CR or LF at a time take
+the general paths (one draw or SGR per call, rows converted when they scroll off). Both must
+end with the same cells, cursor, pen and history.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+
+import pytest
+
+from amux_tui.terminal import lines as lines_module
+from amux_tui.terminal.cells import DEFAULT_CELL, make_pen
+from amux_tui.terminal.lines import Line, freeze_line, row_cells, row_text, thaw_line
+from amux_tui.terminal.screen import TerminalScreen
+from amux_tui.terminal.stream import TerminalStream
+
+SGRS = ["31", "1;32", "0", "38;5;208", "48;5;17", "38;2;10;20;30", "38:2::1:2:3", "7", "27;39", "4:3", "", "44", "49"]
+WORDS = ["alpha", "beta", "\u4e2d\u6587", "caf\u00e9", "e\u0301", "\u2764\ufe0f", "x" * 30, "  ", "tab\there"]
+
+
+def coloured_stream(seed: int, lines: int = 300) -> bytes:
+    """Lines of words and SGR runs, some longer than the screen, some with wide text."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(lines):
+        parts = []
+        for _ in range(rng.randint(0, 12)):
+            if rng.random() < 0.4:
+                parts.append(f"\x1b[{rng.choice(SGRS)}m")
+            parts.append(rng.choice(WORDS) + " ")
+        if rng.random() < 0.05:
+            parts.append("\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\")
+        out.append("".join(parts))
+    return ("\r\n".join(out) + "\r\npartial \x1b[1mend").encode()
+
+
+def fed(data: bytes, *, one_by_one: bool, columns: int = 40, lines: int = 8) -> TerminalScreen:
+    screen = TerminalScreen(columns, lines, scrollback=1000)
+    stream = TerminalStream(screen)
+    if one_by_one:
+        for token in re.split(rb"(\x1b\[[0-9;:]*m|\r|\n)", data):
+            stream.feed(token)
+    else:
+        stream.feed(data)
+    return screen
+
+
+def state(screen: TerminalScreen) -> tuple:
+    rows = [[screen.buffer[y][x] for x in range(screen.columns)] for y in range(screen.lines)]
+    history = [row_cells(row, screen.columns) for row in screen.history]
+    return rows, history, (screen.cursor.x, screen.cursor.y), screen.cursor.attrs[1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_batched_drawing_matches_drawing_run_by_run(seed: int) -> None:
+    data = coloured_stream(seed)
+    whole, single = fed(data, one_by_one=False), fed(data, one_by_one=True)
+    assert len(whole.history) > 200  # the history took rows of both kinds
+    assert state(whole) == state(single)
+    assert whole.history_text() == single.history_text()
+
+
+def test_background_colour_is_kept_by_batched_lines() -> None:
+    data = b"\x1b[44m" + b"".join(b"\x1b[31mred\x1b[39m plain %d\r\n" % n for n in range(20))
+    assert state(fed(data, one_by_one=False)) == state(fed(data, one_by_one=True))
+
+
+ROWS = {
+    "plain": {x: (c, DEFAULT_CELL[1]) for x, c in enumerate("hello world")},
+    "coloured": {x: (c, make_pen(fg="red" if x % 3 else "00ff00", bold=x > 4)) for x, c in enumerate("coloured row!")},
+    "gaps and trailing blanks": {0: ("a", DEFAULT_CELL[1]), 5: ("b", make_pen(bg="blue")), 9: DEFAULT_CELL},
+    "wide and clusters": {0: ("\u4e2d", DEFAULT_CELL[1]), 1: ("", DEFAULT_CELL[1]), 2: ("e\u0301", make_pen(fg="red")),
+                          3: ("\u2764\ufe0f", DEFAULT_CELL[1]), 4: ("", DEFAULT_CELL[1])},
+    "empty": {},
+}
+
+
+@pytest.mark.parametrize("name", list(ROWS))
+def test_history_rows_give_back_their_cells(name: str) -> None:
+    line = Line(ROWS[name])
+    frozen = freeze_line(line)
+    expected = [line[x] for x in range(12)]
+    assert row_cells(frozen, 12) == expected
+    assert row_text(frozen, 12).rstrip() == "".join(cell[0] for cell in expected).rstrip()
+    assert thaw_line(frozen, 12) == {x: cell for x, cell in line.items() if cell != DEFAULT_CELL and x < 12}
+
+
+def test_a_coloured_200_column_row_is_small() -> None:
+    screen = TerminalScreen(200, 2, scrollback=10)
+    text = "".join(f"\x1b[3{n % 8}mword{n:02d}\x1b[0m " if n % 4 == 0 else f"word{n:02d} " for n in range(28))
+    TerminalStream(screen).feed((text + "-" * (200 - 28 * 7) + "\r\n").encode() * 3)
+    row = screen.history[0]
+    assert row_text(row, 200).endswith("-")
+    size = sys.getsizeof(row) + sum(map(sys.getsizeof, row))  # the row and its two strings
+    assert size < 600  # a dict of 200 cells takes about 10 KB
+
+
+def test_rows_fall_back_to_pen_tuples_when_pen_numbers_run_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lines_module, "_MAX_PENS", len(lines_module._PENS))
+    line = Line({0: ("a", make_pen(fg="123456")), 1: ("b", make_pen(fg="654321"))})
+    frozen = freeze_line(line)
+    assert frozen[1] == make_pen(fg="123456") and len(frozen) == 5
+    assert row_cells(frozen, 3) == [line[0], line[1], DEFAULT_CELL]
