@@ -21,6 +21,7 @@ import json
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -62,6 +63,27 @@ def upstream_failure(exc: BaseException, where: str) -> ProxyError:
     if isinstance(exc, OSError):
         return ProxyError(502, f"cannot connect to the upstream {where}: {exc.strerror or exc}")
     return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
+
+
+def is_redirect(status: int) -> bool:
+    """An upstream answer that points elsewhere (304 Not Modified is not: it is an answer)."""
+    return 300 <= status < 400 and status != 304
+
+
+def redirect_failure(status: int, location: str | None, shown_url: str) -> ProxyError:
+    """The 502 for an upstream redirect. The proxy never follows one: the provider's key (in
+    ``x-api-key`` or ``x-goog-api-key``, which clients keep across hosts) and the body would go to
+    whatever host it names. Only that host is shown, never the rest of the ``Location``."""
+    host = None
+    if location:
+        try:
+            host = urlsplit(urljoin(shown_url, location)).hostname
+        except ValueError:
+            host = None
+    where = f"a redirect to {host}" if host else "a redirect without a usable Location"
+    return ProxyError(502, f"the upstream {shown_url} answered {status}, {where}; amux does not follow upstream "
+                           "redirects (the provider's key would go along): set api_base to the address that "
+                           "answers without redirecting")
 
 
 def unsupported_expectation(shown: str) -> ProxyError:

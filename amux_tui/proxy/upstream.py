@@ -16,6 +16,8 @@ from multidict import CIMultiDict
 
 from .. import __version__
 from ..providers.resolved import ResolvedProvider
+from .errors import is_redirect, redirect_failure
+from .traffic import redact_url
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -189,17 +191,21 @@ def env_proxy(url: str) -> str | None:
 
 
 async def send_upstream(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> aiohttp.ClientResponse:
-    """``http.request`` that retries once when the upstream closed the connection before answering:
+    """``http.request`` that never follows a redirect (a 3xx is `errors.redirect_failure`, a 502) and retries once when the upstream closed the connection before answering:
     a pooled keep-alive connection the server had just timed out, seen as a disconnect or, when the
     close raced our write, a reset or broken pipe (the body is bytes, so it can be sent again; the
     OpenAI and Anthropic SDKs retry the same cases), only within `RETRY_WINDOW`. A failure to connect
     is not retried."""
     sent = time.monotonic()
     try:
-        return await http.request(method, url, proxy=env_proxy(url), **kwargs)
+        response = await http.request(method, url, proxy=env_proxy(url), allow_redirects=False, **kwargs)
     except aiohttp.ClientConnectorError:
         raise
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
         if time.monotonic() - sent > RETRY_WINDOW:
             raise
-        return await http.request(method, url, proxy=env_proxy(url), **kwargs)
+        response = await http.request(method, url, proxy=env_proxy(url), allow_redirects=False, **kwargs)
+    if is_redirect(response.status):
+        response.close()
+        raise redirect_failure(response.status, response.headers.get("Location"), redact_url(url))
+    return response
