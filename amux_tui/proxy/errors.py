@@ -169,7 +169,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ProxyError as exc:
-        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers)
+        response = error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers)
+        if exc.status == 401 and not request.content.is_eof():
+            response.force_close()  # refused on the head: the body is not read, the connection not reused
+        return response
     except TranslationError as exc:
         return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
     except web.HTTPException as exc:

@@ -132,8 +132,13 @@ class ProxyServer:
         self.bind()
         from aiohttp import web
 
+        from .fastlane.guard import IDLE_SECONDS, LINGER_SECONDS, raise_fd_limit
+
+        raise_fd_limit()
         # handler_cancellation: a client that hangs up cancels its handler, which cancels the upstream call.
-        runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+        # lingering_time: a body left unread (a 401 on the head) is discarded this long, not aiohttp's 10 s.
+        runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE,
+                               keepalive_timeout=IDLE_SECONDS, lingering_time=LINGER_SECONDS)
         await runner.setup()
         try:
             from .app import MAX_REQUEST_BYTES
