@@ -32,6 +32,9 @@ log = logging.getLogger("amux_tui.proxy")
 
 PIPELINE_LIMIT = 1024 * 1024
 """Bytes of later requests buffered while one is served, before reading pauses."""
+ANSWER_PREFIX = b"HTTP/1.1 "
+"""How every answer the lane writes begins: sent early to a client that shut down its sending side
+before its answer, to learn whether it is still there (`eof_received`)."""
 
 
 class FrontConnection(asyncio.Protocol):
@@ -56,6 +59,8 @@ class FrontConnection(asyncio.Protocol):
         """A request was answered on this connection (idle time is then `IDLE_SECONDS`, not `HEAD_SECONDS`)."""
         self.half_closed = False
         """The client shut down its sending side: it gets the answers to what it sent, then the close."""
+        self._prefix_sent = False
+        """`ANSWER_PREFIX` went out ahead of the answer: the answer's first write leaves it out."""
         self._lingering: asyncio.TimerHandle | None = None
         """Set while the connection only discards what arrives before it is cut (`refuse_on_head`)."""
         self._pending: tuple[RequestHead, Target | Refusal, RequestRecord | None] | None = None
@@ -98,8 +103,28 @@ class FrontConnection(asyncio.Protocol):
         """A client that shut down its sending side after a request (``shutdown(SHUT_WR)``) still gets
         the answer; the connection closes after it. With nothing to answer it closes now."""
         self.half_closed = True
-        # With no request being served, whatever is buffered is an incomplete one that cannot complete now.
-        return self._lingering is None and self.task is not None
+        if self._lingering is not None or self.task is None:
+            return False  # nothing being served: whatever is buffered is a request that cannot complete now
+        if self.answer is not None and self.answer.head_sent:
+            return False  # mid-answer: the client has gone (a half-closing one does so before its answer)
+        # Before the answer the end of input may be a half-close or a client that has gone (an abort:
+        # its upstream call must stop). The answer's first bytes go out now; a closed socket answers
+        # them with a reset, which `_probe_client` sees. A half-closed client just has them early.
+        self.write(ANSWER_PREFIX)
+        self._prefix_sent = True
+        asyncio.get_running_loop().call_later(0.05, self._probe_client, 0.05)
+        return True
+
+    def _probe_client(self, delay: float) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.task is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            self.abort()  # reset: the client has gone, and `connection_lost` stops its upstream call
+        elif self.answer is None or not self.answer.head_sent:
+            delay = min(delay * 2, 1.0)
+            asyncio.get_running_loop().call_later(delay, self._probe_client, delay)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.guard.leave(self)
@@ -128,6 +153,9 @@ class FrontConnection(asyncio.Protocol):
     # for the exchange -----------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
+        if self._prefix_sent and data.startswith(ANSWER_PREFIX):
+            self._prefix_sent = False
+            data = data[len(ANSWER_PREFIX):]
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
