@@ -43,7 +43,7 @@ async def serve(provider, model: str, *, host: str = "127.0.0.1", port: int = 0,
     """Serve one session until SIGINT/SIGTERM; return the exit code."""
     from .server import ProxyServer
 
-    server = ProxyServer(host, port, log_path=log_path)
+    server = ProxyServer(host, port, log_path=log_path, server_log=True)
     try:
         await server.start()
     except OSError as exc:
