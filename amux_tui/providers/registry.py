@@ -15,7 +15,7 @@ from ..config.errors import ConfigError, ConfigProblem
 from ..config.overrides import deep_merge
 from .litellm_names import KNOWN_LITELLM_PROVIDERS
 from .presets import PRESETS, Preset, preset_for
-from .resolved import ResolvedProvider
+from .resolved import ResolvedProvider, without_userinfo
 
 if TYPE_CHECKING:  # the config models (pydantic) load with the config, not with this module
     from ..config.loader import LoadedConfig
@@ -173,11 +173,17 @@ def resolve_configured(name: str, entry: ProviderConfig, env: Mapping[str, str])
     except MissingEnvVar as missing:
         params, key_problem = entry.params, f"{missing.name} is not set (used in params)"
     formats = entry.api_formats() or (preset.api_formats if preset else ())
+    notes: tuple[str, ...] = ()
+    if api_base and api_key and without_userinfo(api_base) != api_base:
+        # aiohttp refuses a request with both (every request was a 500): the key wins, as on every provider.
+        api_base = without_userinfo(api_base)
+        notes = ("api_base has user:password@ and an api_key is set: amux sends the api_key and drops the "
+                 "user-info (remove one of them to silence this)",)
     return ResolvedProvider(
         name=name, type=entry.type, api_base=api_base, api_formats=formats, api_key=api_key or None,
         key_env=key_env, key_problem=key_problem, models=tuple(entry.models), default_model=entry.default_model,
         small_model=entry.small_model, params=params, litellm_prefix=preset.litellm_prefix if preset else entry.type,
-        local=bool(preset and preset.local), source="config",
+        local=bool(preset and preset.local), source="config", notes=notes,
     )
 
 

@@ -3,6 +3,7 @@ proxy, the harness adapters and the UI all work with."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +19,26 @@ def mask_secret(secret: str | None) -> str:
     if len(secret) <= 12:
         return "*" * 4
     return f"{secret[:4]}…{secret[-4:]}"
+
+
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s?#'\"]*@")
+_SECRET_QUERY = re.compile(r"(?i)([?&][^=&#\s'\"]*(?:key|token|secret|passw|pwd|sig|auth|credential|session)"
+                           r"[^=&#\s'\"]*=)[^&#\s'\"]*")
+
+
+def mask_url(text: str, marker: str = "****") -> str:
+    """A URL (or any text with URLs in it) safe to show: user-info and secret-looking query values
+    (``key``, ``token``, ``sig``, ``password``...) replaced by ``marker``."""
+    if "@" in text:
+        text = _USERINFO.sub(rf"\1{marker}@", text)
+    if "=" in text:
+        text = _SECRET_QUERY.sub(rf"\1{marker}", text)
+    return text
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@``."""
+    return _USERINFO.sub(r"\1", url, count=1)
 
 
 @dataclass(frozen=True)
@@ -42,6 +63,8 @@ class ResolvedProvider:
     litellm_prefix: str | None = None
     local: bool = False
     source: ProviderSource = "config"
+    notes: tuple[str, ...] = ()
+    """Choices amux made about this provider that its user should hear about (shown by ``amux providers``)."""
 
     @property
     def masked_key(self) -> str:
@@ -69,7 +92,7 @@ class ResolvedProvider:
         return {
             "name": self.name,
             "type": self.type,
-            "api_base": self.api_base,
+            "api_base": mask_url(self.api_base) if self.api_base else None,
             "api_format": list(self.api_formats),
             "via_litellm": self.via_litellm,
             "key": self.masked_key,
@@ -81,4 +104,5 @@ class ResolvedProvider:
             "params": sorted(self.params),
             "local": self.local,
             "source": self.source,
+            "notes": list(self.notes),
         }

@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp import web
 
+from ..providers.resolved import mask_url
 from .fastlane.pool import UpstreamClosed, UpstreamMalformed
 from .protocols.errors import TranslationError, error_body, parse_error_body
 from .protocols.sse import format_event
@@ -48,6 +49,13 @@ class ProxyError(Exception):
 
 
 def upstream_failure(exc: BaseException, where: str) -> ProxyError:
+    """`_upstream_failure` with any URL in the message masked (aiohttp's own messages quote the URL)."""
+    failure = _upstream_failure(exc, where)
+    failure.message = mask_url(failure.message, "[redacted]")
+    return failure
+
+
+def _upstream_failure(exc: BaseException, where: str) -> ProxyError:
     """Map a client-side exception talking to ``where`` (a redacted URL) to what the caller sees:
     aiohttp's, or the fast lane's own (`fastlane.pool`) and the OS errors of connecting."""
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..providers.resolved import mask_url
+
 log = logging.getLogger(__name__)
 
 CAPTURE_LIMIT = 256 * 1024
@@ -65,8 +67,9 @@ def _names_secret(key: object) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """``...?key=SECRET`` → ``...?key=[redacted]``."""
-    return _KEY_PARAM.sub(r"\1[redacted]", url)
+    """``...?key=SECRET`` → ``...?key=[redacted]``; user-info and other secret-looking query values too
+    (`providers.resolved.mask_url`)."""
+    return mask_url(_KEY_PARAM.sub(r"\1[redacted]", url), "[redacted]")
 
 
 class Capture:
