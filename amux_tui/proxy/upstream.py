@@ -16,7 +16,7 @@ from multidict import CIMultiDict
 
 from .. import __version__
 from ..providers.resolved import ResolvedProvider
-from .errors import is_redirect, redirect_failure
+from .errors import ProxyError, is_redirect, redirect_failure
 from .traffic import redact_url
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -122,7 +122,8 @@ def passthrough_url(provider: ResolvedProvider, tail: str, query: Mapping[str, s
     The longest end of the base path that the tail starts with is not repeated:
     ``https://api.openai.com/v1`` + ``v1/chat/completions`` → ``.../v1/chat/completions``, and
     ``https://openrouter.ai/api/v1`` + ``chat/completions`` → ``.../api/v1/chat/completions``.
-    The session's ``key=`` query parameter is dropped (Gemini's key goes in a header instead).
+    The session's ``key=`` query parameter is dropped (Gemini's key goes in a header instead), and
+    a tail climbing above the base path with ``..`` is a 400 (`_inside_base`).
     """
     kept = tuple((name, value) for name, value in query.items() if name != "key")
     return _passthrough_url(provider.api_base or "", tail, kept)
@@ -134,7 +135,7 @@ def _passthrough_url(api_base: str, tail: str, kept: tuple[tuple[str, str], ...]
     base = api_base.rstrip("/")
     scheme_host, _, base_path = base.partition("://")[2].partition("/")
     base_parts = [part for part in base_path.split("/") if part]
-    tail_parts = [part for part in tail.split("/") if part]
+    tail_parts = _inside_base(tail)
     overlap = 0
     for size in range(min(len(base_parts), len(tail_parts)), 0, -1):
         if base_parts[-size:] == tail_parts[:size]:
@@ -146,6 +147,23 @@ def _passthrough_url(api_base: str, tail: str, kept: tuple[tuple[str, str], ...]
 
         url += "?" + urlencode(kept)
     return url
+
+
+def _inside_base(tail: str) -> list[str]:
+    """The tail's segments with ``.`` and ``..`` resolved; a 400 when ``..`` climbs above ``api_base``'s
+    path (``/gw/%2e%2e/%2e%2e/team-b/v1/models`` would reach another team's API with this key)."""
+    parts: list[str] = []
+    for part in tail.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise ProxyError(400, "the passthrough path climbs above the provider's api_base with '..': "
+                                      "send paths under it", "invalid_request_error")
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts
 
 
 def timeout_for(params: Mapping[str, Any]) -> aiohttp.ClientTimeout:
