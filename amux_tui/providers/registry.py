@@ -10,12 +10,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..config.env import MissingEnvVar, interpolate, interpolate_tree
+from ..config.env import MissingEnvVar, interpolate, interpolate_tree, referenced_vars
+from ..config.models import api_base_problem
 from ..config.errors import ConfigError, ConfigProblem
 from ..config.overrides import deep_merge
 from .litellm_names import KNOWN_LITELLM_PROVIDERS
 from .presets import PRESETS, Preset, preset_for
-from .resolved import ResolvedProvider, without_userinfo
+from .resolved import ResolvedProvider, mask_url, without_userinfo
 
 if TYPE_CHECKING:  # the config models (pydantic) load with the config, not with this module
     from ..config.loader import LoadedConfig
@@ -50,6 +51,7 @@ class ProviderRegistry:
         source = str(loaded.path) if isinstance(loaded, LoadedConfig) and loaded.path else "<no config file>"
         _check_types(config, source)
         providers = [resolve_configured(name, entry, env) for name, entry in config.providers.items()]
+        _check_interpolated_bases(config, providers, source)
         configured_types = {p.type for p in providers}
         for preset in PRESETS.values():
             if preset.local or preset.type in configured_types or preset.type in config.providers:
@@ -136,6 +138,25 @@ def _check_types(config: AmuxConfig, source: str) -> None:
                 "use a preset (anthropic, openai, gemini, openrouter, ollama, bedrock, vertex_ai...) "
                 "or a LiteLLM provider prefix")
             problems.append(ConfigProblem(f"providers.{name}.type", f"unknown provider type {entry.type!r}", hint))
+    if problems:
+        raise ConfigError(source, problems)
+
+
+def _check_interpolated_bases(config: AmuxConfig, providers: list[ResolvedProvider], source: str) -> None:
+    """An ``api_base`` made by ``${VAR}`` gets the file's own checks after interpolation: http(s) only,
+    no control characters (a CR/LF in the variable became a header of its own upstream)."""
+    problems = []
+    for provider in providers:
+        entry = config.providers.get(provider.name)
+        if entry is None or not entry.api_base or "${" not in entry.api_base or not provider.api_base:
+            continue
+        wrong = api_base_problem(provider.api_base)
+        if wrong:
+            names = ", ".join(referenced_vars(entry.api_base))
+            problems.append(ConfigProblem(
+                f"providers.{provider.name}.api_base",
+                f"{entry.api_base} gives {mask_url(provider.api_base)!r}, which {wrong}",
+                f"set {names} to the endpoint's base URL, e.g. https://api.example.com/v1"))
     if problems:
         raise ConfigError(source, problems)
 
