@@ -44,7 +44,8 @@ class CliProxy:
 @asynccontextmanager
 async def cli_proxy(tmp_path: Path, api_base: str, api_key: str | None, *extra: str, api_format: str = "openai-chat",
                     provider: dict[str, Any] | None = None,
-                    preexec: Callable[[], None] | None = None) -> AsyncIterator[CliProxy]:
+                    preexec: Callable[[], None] | None = None,
+                    env_extra: dict[str, str] | None = None) -> AsyncIterator[CliProxy]:
     config = tmp_path / "providers.json"
     entry = {"type": "openai", "api_base": api_base, "api_format": api_format, **(provider or {})}
     if api_key is not None:
@@ -52,7 +53,7 @@ async def cli_proxy(tmp_path: Path, api_base: str, api_key: str | None, *extra: 
     config.write_text(json.dumps({"version": 1, "providers": {"fx": entry}}))
     state = tmp_path / "state"
     env = {**os.environ, "FX_KEY": api_key or "", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-           "AMUX_STATE_DIR": str(state)}
+           "AMUX_STATE_DIR": str(state), **(env_extra or {})}
     env.pop("AMUX_CONFIG", None)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "amux_tui.cli", "proxy", "--config", str(config), "--provider", "fx",

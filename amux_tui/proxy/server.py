@@ -138,6 +138,9 @@ class ProxyServer:
         from .fastlane.guard import IDLE_SECONDS, LINGER_SECONDS, raise_fd_limit
 
         raise_fd_limit()
+        from .limits import configure_from_env
+
+        configure_from_env()
         if self.server_log:
             from .serverlog import route_server_logs
 

@@ -37,6 +37,8 @@ RETRY_WINDOW = 0.25
 """A pooled connection that closes unanswered this soon after the request went out was already
 closing (a keep-alive timeout racing our write), so the request is sent once more on a new one.
 Later, the upstream may have acted on it: the failure is reported rather than risk a second call."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest whole answer read into memory to be translated (``AMUX_PROXY_MAX_BODY``, `limits`)."""
 USER_AGENT = f"amux/{__version__}"
 """Sent upstream when the client sent none (some CDNs refuse requests without one)."""
 FORWARDED_ON_PROTOCOL_ROUTES = ("anthropic-version", "anthropic-beta", "openai-beta")
@@ -206,6 +208,26 @@ def env_proxy(url: str) -> str | None:
     """The HTTP(S)_PROXY to use for ``url`` (NO_PROXY and loopback honoured), looked up once per host."""
     parts = urlsplit(url)
     return _proxy_for(parts.scheme, parts.hostname or "")
+
+
+async def read_capped(response: aiohttp.ClientResponse, shown_url: str) -> bytes:
+    """The whole body, or a 502 once it passes `MAX_BODY_BYTES` (a 2 GiB answer took 4 GB of memory)."""
+    limit = MAX_BODY_BYTES
+    if response.content_length is not None and response.content_length > limit:
+        raise _too_large(shown_url, limit)
+    pieces: list[bytes] = []
+    size = 0
+    async for piece in response.content.iter_any():
+        size += len(piece)
+        if size > limit:
+            raise _too_large(shown_url, limit)
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+def _too_large(shown_url: str, limit: int) -> ProxyError:
+    return ProxyError(502, f"the upstream {shown_url} answered with more than {limit // (1024 * 1024)} MiB; amux "
+                           "stopped reading it (raise AMUX_PROXY_MAX_BODY if that is expected)")
 
 
 async def send_upstream(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> aiohttp.ClientResponse:
