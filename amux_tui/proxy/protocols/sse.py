@@ -64,6 +64,8 @@ class SSEParser:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
+                if not chunk:
+                    return []
         if b"\r" in chunk:
             self._skip_lf = chunk.endswith(b"\r")
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -99,8 +101,10 @@ class SSEParser:
     def flush(self) -> list[SSEEvent]:
         """End of stream: an event missing only its final blank line is still delivered."""
         if self._partial:
-            self._field(b"".join(self._partial))
+            line = b"".join(self._partial)
             self._partial, self._partial_size = [], 0
+            if line:
+                self._field(line)
         return [self._dispatch()] if self._data else []
 
     def _field(self, line: bytes) -> None:
