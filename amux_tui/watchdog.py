@@ -53,6 +53,14 @@ def forget(pid: int) -> None:
         _send(f"forget {pid}\n")
 
 
+def start() -> None:
+    """Start the watchdog now if it is not running (call before spawning what it will watch: a
+    ``kill -9`` right after the spawn must find it already there)."""
+    with _lock:
+        if _writer is None:
+            _start()
+
+
 def own_pid() -> int | None:
     """The watchdog's pid, if it runs (amux's clean-up of adopted strays must leave it alone)."""
     return _process.pid if _process is not None else None

@@ -118,6 +118,7 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
     loop = asyncio.get_running_loop()
     subreaper = processes.become_subreaper() if reap_adopted else False
     processes.prepare_die_with_parent()
+    watchdog.start()
     parent = os.getpid()
     try:
         process = await asyncio.create_subprocess_exec(

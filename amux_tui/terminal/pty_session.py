@@ -161,6 +161,7 @@ class PtySession:
             raise FileNotFoundError(f"command not found: {self.argv[0]!r}")
         processes.become_subreaper()
         processes.prepare_die_with_parent()
+        watchdog.start()
         parent = os.getpid()
         self._process = ptyprocess.PtyProcess.spawn(
             [program, *self.argv[1:]], cwd=self.cwd, env=self.env,
