@@ -84,9 +84,7 @@ def _start() -> bool:
     try:
         _process = subprocess.Popen(
             [sys.executable, "-m", "amux_tui.watchdog", tty], stdin=reader, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_package_root(),
-                                                                              os.environ.get("PYTHONPATH")]))})
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True, env=_environment())
     except OSError:
         os.close(writer)
         return False
@@ -98,8 +96,13 @@ def _start() -> bool:
     return True
 
 
-def _package_root() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+def _environment() -> dict[str, str]:
+    """Only what Python needs to find amux: none of amux's keys, and none of the variables that mark
+    a session's processes (the watchdog must never look like one of them)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {name: os.environ[name] for name in ("PATH", "LANG", "LC_ALL", "PYTHONHOME") if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    return env
 
 
 def _say_bye() -> None:

@@ -6,30 +6,16 @@ from these models (`amux schema`), so every docstring here is user documentation
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from .formats import ApiFormat
+from .urls import CONTROL_CHARACTERS, api_base_problem
 
 SCHEMA_VERSION = 1
 PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 ProviderName = Annotated[str, StringConstraints(pattern=PROVIDER_NAME_PATTERN)]
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def api_base_problem(value: str) -> str | None:
-    """What is wrong with ``value`` as an api_base (``"must start with http:// or https://"``...), or None."""
-    if not value.startswith(("http://", "https://")):
-        return "must start with http:// or https://"
-    if _CONTROL.search(value):
-        return "must not contain control characters (CR, LF, tab...)"
-    if not value.split("://", 1)[1].split("/", 1)[0].rpartition("@")[2]:
-        return "must name a host"
-    return None
 
 
 class ProviderConfig(BaseModel):
@@ -84,7 +70,7 @@ class ProviderConfig(BaseModel):
         if value is None:
             return value
         if "${" in value:  # checked once interpolated (`providers.registry`); a control character never belongs
-            if _CONTROL.search(value):
+            if CONTROL_CHARACTERS.search(value):
                 raise ValueError("must not contain control characters (CR, LF, tab...)")
             return value
         wrong = api_base_problem(value)

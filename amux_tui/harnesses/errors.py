@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..providers.resolved import mask_url
+from ..url_masking import mask_url
 
 EXIT_FAILURE, EXIT_USAGE = 1, 2
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config.env import MissingEnvVar, interpolate, interpolate_tree, referenced_vars
-from ..config.models import api_base_problem
+from ..config.urls import api_base_problem
 from ..config.errors import ConfigError, ConfigProblem
 from ..config.overrides import deep_merge
 from .litellm_names import KNOWN_LITELLM_PROVIDERS

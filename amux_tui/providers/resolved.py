@@ -3,11 +3,11 @@ proxy, the harness adapters and the UI all work with."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..config.formats import ApiFormat
+from ..url_masking import mask_url, without_userinfo  # noqa: F401 - re-exported
 
 ProviderSource = Literal["config", "env", "detected", "dynamic"]
 
@@ -19,26 +19,6 @@ def mask_secret(secret: str | None) -> str:
     if len(secret) <= 12:
         return "*" * 4
     return f"{secret[:4]}…{secret[-4:]}"
-
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s?#'\"]*@")
-_SECRET_QUERY = re.compile(r"(?i)([?&][^=&#\s'\"]*(?:key|token|secret|passw|pwd|sig|auth|credential|session)"
-                           r"[^=&#\s'\"]*=)[^&#\s'\"]*")
-
-
-def mask_url(text: str, marker: str = "****") -> str:
-    """A URL (or any text with URLs in it) safe to show: user-info and secret-looking query values
-    (``key``, ``token``, ``sig``, ``password``...) replaced by ``marker``."""
-    if "@" in text:
-        text = _USERINFO.sub(rf"\1{marker}@", text)
-    if "=" in text:
-        text = _SECRET_QUERY.sub(rf"\1{marker}", text)
-    return text
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without its ``user:password@``."""
-    return _USERINFO.sub(r"\1", url, count=1)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 from aiohttp import web
 
-from ..providers.resolved import mask_url
+from ..url_masking import mask_url
 from .fastlane.pool import UpstreamClosed, UpstreamMalformed
 from .protocols.errors import TranslationError, error_body, parse_error_body
 from .protocols.sse import format_event

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..providers.resolved import mask_url
+from ..url_masking import mask_url
 
 log = logging.getLogger(__name__)
 
