@@ -134,3 +134,25 @@ async def test_a_flood_of_silent_connections_does_not_stop_authenticated_request
                 sock.close()
         code, stderr = await proxy.stop()
         assert code == 0, stderr.decode()
+
+
+@pytest.mark.parametrize("request_bytes", [
+    raw_request("POST", "/v1/chat/completions", [("Authorization", "Bearer amux-wrong")], CHAT),  # the lane's 401
+    raw_request("POST", "/v1/chat/completions", [("Authorization", "Bearer amux-wrong")], CHAT, chunked=True),
+    raw_request("GET", "/no/such%20route", [], None),  # aiohttp's 404
+])
+async def test_a_connection_without_a_token_is_closed_after_its_answer(request_bytes):
+    """Keep-alive is for clients with a token: a flood of refused requests cannot hold connections
+    open on aiohttp's side (where the lane's bound on unproven connections does not reach)."""
+    async with UpstreamServer("openai-chat") as up, proxy_for(up.provider("fx")) as (server, session):
+        for _ in range(3):
+            async with raw_connection(server) as (reader, writer):
+                writer.write(request_bytes)
+                answer = await next_answer(reader)
+                assert answer.status in (401, 404) and answer.header("Connection") == "close"
+                assert await closed(reader)
+        async with raw_connection(server) as (reader, writer):  # with a token: kept
+            for _ in range(2):
+                writer.write(raw_request("GET", "/fx/v1/models", json_headers("openai-chat", session.token), None))
+                answer = await next_answer(reader)
+                assert answer.status == 200 and answer.keep_alive

@@ -30,7 +30,7 @@ from ..url_masking import mask_url
 from .fastlane.pool import UpstreamClosed, UpstreamMalformed
 from .protocols.errors import TranslationError, error_body, parse_error_body
 from .protocols.sse import format_event
-from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSIONS
+from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSION, SESSIONS
 
 log = logging.getLogger("amux_tui.proxy")
 
@@ -178,8 +178,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ProxyError as exc:
         response = error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers)
-        if exc.status == 401 and not request.content.is_eof():
-            response.force_close()  # refused on the head: the body is not read, the connection not reused
+        if SESSION not in request:
+            # No token, no keep-alive (as on the lane): the body is not read, the connection not kept.
+            response.force_close()
         return response
     except TranslationError as exc:
         return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
@@ -189,7 +190,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         message = {404: f"no such route: {request.method} {request.path}",
                    405: f"{request.method} is not allowed on {request.path}",
                    413: "the request body is too large"}.get(exc.status, exc.reason)
-        return error_response(caller_protocol(request), exc.status, message)
+        response = error_response(caller_protocol(request), exc.status, message)
+        if SESSION not in request:
+            response.force_close()
+        return response
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception as exc:  # noqa: BLE001 - the whole point: nothing escapes as a traceback

@@ -247,11 +247,10 @@ class FrontConnection(asyncio.Protocol):
             self._pending = None
             self.closing = head.close
             if isinstance(target, Refusal):
-                self.send_error(target.protocol, target.failure, close=head.close)
-                self.served = True
-                if self.closing:
-                    self.close()
-                continue
+                # No token, no keep-alive: a connection that never proved itself is not kept (see `guard`).
+                self.send_error(target.protocol, target.failure, close=True)
+                self.close()
+                return
             assert record is not None
             self.task = self.lane.serve(self, head, body, target, record)
             self.task.add_done_callback(self._served)
