@@ -224,3 +224,27 @@ def become_subreaper() -> bool:
     except (OSError, AttributeError):
         _subreaper_done = False
     return _subreaper_done
+
+
+_PR_SET_PDEATHSIG = 1
+_prctl = None
+
+
+def prepare_die_with_parent() -> None:
+    """Look up ``prctl`` in the parent, so `die_with_parent` in a forked child only calls it."""
+    global _prctl
+    if _prctl is None:
+        try:
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):
+            _prctl = False
+
+
+def die_with_parent(parent: int) -> None:
+    """In a forked child before exec: the kernel sends it SIGTERM when ``parent`` dies, even by
+    SIGKILL (the watchdog, `amux_tui.watchdog`, ends whatever ignores it or left the session). If the
+    parent is already gone, exit at once."""
+    if _prctl:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)

@@ -13,7 +13,7 @@ from provider_servers import REPO_ROOT, FakeModel, isolated_env, provider_server
 
 SECRET = "sk-cli-secret-0123456789abcdef"
 PUBLIC_KEYS = {"name", "type", "api_base", "api_format", "via_litellm", "key", "key_env", "key_problem", "models",
-               "default_model", "small_model", "params", "local", "source", "default", "health"}
+               "default_model", "small_model", "params", "local", "source", "notes", "default", "health"}
 
 
 def write_config(path, providers, **top):

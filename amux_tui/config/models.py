@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from .formats import ApiFormat
 from .params import param_type_problems
+from .urls import CONTROL_CHARACTERS, api_base_problem
 
 SCHEMA_VERSION = 1
 PROVIDER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -71,12 +72,15 @@ class ProviderConfig(BaseModel):
     @field_validator("api_base")
     @classmethod
     def _api_base_is_http(cls, value: str | None) -> str | None:
-        if value is None or value.startswith("${"):
+        if value is None:
             return value
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://, e.g. https://openrouter.ai/api/v1")
-        if not urlsplit(value).netloc or any(ch.isspace() or not ch.isprintable() for ch in value):
-            raise ValueError("is not a URL: it needs a host and no spaces, e.g. https://openrouter.ai/api/v1")
+        if "${" in value:  # checked once interpolated (`providers.registry`); a control character never belongs
+            if CONTROL_CHARACTERS.search(value):
+                raise ValueError("must not contain control characters (CR, LF, tab...)")
+            return value
+        wrong = api_base_problem(value)
+        if wrong:
+            raise ValueError(f"{wrong}, e.g. https://openrouter.ai/api/v1")
         return value.rstrip("/")
 
     @field_validator("params")

@@ -140,7 +140,7 @@ async def open_proxy() -> ProxyServer:
     problems = await check_proxy_can_start("127.0.0.1")
     if problems:
         raise LaunchError("amux's proxy cannot start: " + "; ".join(problems), exit_code=EXIT_FAILURE)
-    server = ProxyServer(host="127.0.0.1", port=0)
+    server = ProxyServer(host="127.0.0.1", port=0, server_log=True)  # never a traceback over the harness
     try:
         server.bind()
     except OSError as exc:

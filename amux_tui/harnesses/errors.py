@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..url_masking import mask_url
+
 EXIT_FAILURE, EXIT_USAGE = 1, 2
 
 
@@ -10,9 +12,10 @@ class LaunchError(Exception):
     environment (binary missing, provider down, proxy cannot start)."""
 
     def __init__(self, message: str, *, fix: str | None = None, exit_code: int = EXIT_USAGE):
+        message = mask_url(message)  # a provider's api_base may carry user:password@ or ?token=
         super().__init__(message)
         self.message = message
-        self.fix = fix
+        self.fix = mask_url(fix) if fix else fix
         self.exit_code = exit_code
 
     def render(self) -> str:

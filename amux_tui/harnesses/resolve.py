@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..config.formats import ApiFormat
-from ..providers.resolved import ResolvedProvider, mask_secret
+from ..providers.resolved import ResolvedProvider, mask_secret, mask_url
 from .base import FileSeed, HarnessAdapter
 from .errors import LaunchError
 from .registry import resumable_harnesses
@@ -146,7 +146,7 @@ class LaunchPlan:
         for secret in sorted(self.secret_values, key=len, reverse=True):
             if secret:
                 text = text.replace(secret, mask_secret(secret))
-        return text
+        return mask_url(text)  # credentials inside a URL (api_base's user:password@, ?token=)
 
     def to_public_dict(self) -> dict[str, Any]:
         """The plan as JSON-able data with every secret masked (``--dry-run``, logs, the UI)."""
@@ -155,7 +155,7 @@ class LaunchPlan:
         files = [{"path": str(seed.path), "mode": seed.mode,
                   "content": self.redact(seed.content if isinstance(seed.content, str) else _json(seed.content))}
                  for seed in self.files]
-        return {
+        return _mask_urls({
             "harness": self.harness,
             "provider": self.provider.to_public_dict(),
             "model": self.model,
@@ -175,7 +175,18 @@ class LaunchPlan:
             "session_id": self.session_id,
             "facts": self.facts,
             "notes": list(self.notes),
-        }
+        })
+
+
+def _mask_urls(value: Any) -> Any:
+    """Every string in the plan with credentials inside URLs masked (the reason names the endpoint too)."""
+    if isinstance(value, str):
+        return mask_url(value)
+    if isinstance(value, dict):
+        return {key: _mask_urls(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_urls(item) for item in value]
+    return value
 
 
 def _json(value: Any) -> str:

@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 
-from amux_tui import processes
+from amux_tui import processes, watchdog
 
 from .errors import EXIT_FAILURE, LaunchError
 from .resolve import SESSION_MARKER, LaunchPlan
@@ -117,12 +117,18 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
     """
     loop = asyncio.get_running_loop()
     subreaper = processes.become_subreaper() if reap_adopted else False
+    processes.prepare_die_with_parent()
+    watchdog.start()
+    parent = os.getpid()
     try:
         process = await asyncio.create_subprocess_exec(
-            *plan.argv, env=plan.full_env(base_env), cwd=str(plan.cwd), process_group=0)
+            *plan.argv, env=plan.full_env(base_env), cwd=str(plan.cwd), process_group=0,
+            preexec_fn=lambda: processes.die_with_parent(parent))
     except OSError as exc:
         raise LaunchError(f"cannot start {plan.argv[0] if plan.argv else plan.harness}: {exc}",
                           exit_code=EXIT_FAILURE) from None
+    marker = processes.marker(SESSION_MARKER, plan.session_id) if plan.session_id else None
+    watchdog.watch(process.pid, marker)  # if amux is killed (-9), the watchdog ends the session
     terminal = ForegroundTerminal.for_stdin(process.pid)
     terminal.saved_attrs = _save_attrs(terminal.fd)
     terminal.give()
@@ -152,11 +158,12 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
         terminal.take_back()
         if ending is not None:
             ending.cancel()
-        marker = processes.marker(SESSION_MARKER, plan.session_id) if plan.session_id else None
         strays = processes.session_members(process.pid, marker, root_reaped=process.returncode is not None)
         if subreaper:
             strays.update(processes.descendants(os.getpid()))
+            strays.pop(watchdog.own_pid() or 0, None)  # it leaves by itself when amux exits
         await processes.end_processes(strays, grace=STRAY_GRACE)
+        watchdog.forget(process.pid)
     if signalled:
         return 128 + signalled[0]
     return exit_code_of(returncode)

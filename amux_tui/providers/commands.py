@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..config.overrides import deep_merge, parse_provider_args
-from .resolved import ResolvedProvider
+from .resolved import ResolvedProvider, mask_url
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 FAILING = ("auth_failed", "unreachable", "error")
@@ -71,13 +71,16 @@ async def _providers(args: argparse.Namespace) -> int:
         for provider in providers:
             marker = "*" if provider.name == registry.default_provider else ""
             row: list[Any] = [provider.name + marker, provider.type, provider.source, _formats(provider),
-                              _key_status(provider), provider.api_base or "(LiteLLM)"]
+                              _key_status(provider), mask_url(provider.api_base) if provider.api_base else "(LiteLLM)"]
             if results is not None:
                 result = health[provider.name]
                 latency = f"{result.latency_ms:.0f} ms" if result.latency_ms is not None else None
-                row += [result.status, latency, result.detail]
+                row += [result.status, latency, mask_url(result.detail) if result.detail else result.detail]
             rows.append(row)
         write(render_table(headers, rows))
+        for provider in providers:
+            for note in provider.notes:
+                write(f"note: {provider.name}: {note}\n")
         origin = registry.source if not registry.source.startswith("<") else "no config file"
         write(f"\nconfig: {origin}" + ("; * marks the default provider" if registry.default_provider else "") + "\n")
     if results is not None and any(result.status in FAILING for result in results):

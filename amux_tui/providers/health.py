@@ -17,7 +17,7 @@ import httpx
 
 from .answers import error_summary, is_auth_failure, open_client, response_json, transport_problem
 from .endpoints import missing_credential, model_list_endpoint
-from .resolved import ResolvedProvider
+from .resolved import ResolvedProvider, mask_url
 
 HealthStatus = Literal["ok", "auth_failed", "unreachable", "error", "unknown"]
 HEALTH_STATUSES: tuple[HealthStatus, ...] = ("ok", "auth_failed", "unreachable", "error", "unknown")
@@ -40,7 +40,7 @@ class HealthResult:
         return self.status == "ok"
 
     def to_public_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "latency_ms": self.latency_ms, "detail": self.detail}
+        return {"status": self.status, "latency_ms": self.latency_ms, "detail": mask_url(self.detail) if self.detail else self.detail}
 
 
 async def check_health(provider: ResolvedProvider, *, client: httpx.AsyncClient | None = None,

@@ -10,12 +10,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..config.env import MissingEnvVar, interpolate, interpolate_tree
+from ..config.env import MissingEnvVar, interpolate, interpolate_tree, referenced_vars
+from ..config.urls import api_base_problem
 from ..config.errors import ConfigError, ConfigProblem
 from ..config.overrides import deep_merge
 from .litellm_names import KNOWN_LITELLM_PROVIDERS
 from .presets import PRESETS, Preset, preset_for
-from .resolved import ResolvedProvider
+from .resolved import ResolvedProvider, mask_url, without_userinfo
 
 if TYPE_CHECKING:  # the config models (pydantic) load with the config, not with this module
     from ..config.loader import LoadedConfig
@@ -50,6 +51,7 @@ class ProviderRegistry:
         source = str(loaded.path) if isinstance(loaded, LoadedConfig) and loaded.path else "<no config file>"
         check_types(config, source)
         providers = [resolve_configured(name, entry, env) for name, entry in config.providers.items()]
+        _check_interpolated_bases(config, providers, source)
         configured_types = {p.type for p in providers}
         for preset in PRESETS.values():
             if preset.local or preset.type in configured_types or preset.type in config.providers:
@@ -142,6 +144,25 @@ def check_types(config: AmuxConfig, source: str) -> None:
         raise ConfigError(source, problems)
 
 
+def _check_interpolated_bases(config: AmuxConfig, providers: list[ResolvedProvider], source: str) -> None:
+    """An ``api_base`` made by ``${VAR}`` gets the file's own checks after interpolation: http(s) only,
+    no control characters (a CR/LF in the variable became a header of its own upstream)."""
+    problems = []
+    for provider in providers:
+        entry = config.providers.get(provider.name)
+        if entry is None or not entry.api_base or "${" not in entry.api_base or not provider.api_base:
+            continue
+        wrong = api_base_problem(provider.api_base)
+        if wrong:
+            names = ", ".join(referenced_vars(entry.api_base))
+            problems.append(ConfigProblem(
+                f"providers.{provider.name}.api_base",
+                f"{entry.api_base} gives {mask_url(provider.api_base)!r}, which {wrong}",
+                f"set {names} to the endpoint's base URL, e.g. https://api.example.com/v1"))
+    if problems:
+        raise ConfigError(source, problems)
+
+
 def _close_names(name: str, pool: Iterable[str]) -> list[str]:
     return difflib.get_close_matches(name, list(dict.fromkeys(pool)), n=3, cutoff=0.6)
 
@@ -175,11 +196,17 @@ def resolve_configured(name: str, entry: ProviderConfig, env: Mapping[str, str])
     except MissingEnvVar as missing:
         params, key_problem = entry.params, f"{missing.name} is not set (used in params)"
     formats = entry.api_formats() or (preset.api_formats if preset else ())
+    notes: tuple[str, ...] = ()
+    if api_base and api_key and without_userinfo(api_base) != api_base:
+        # aiohttp refuses a request with both (every request was a 500): the key wins, as on every provider.
+        api_base = without_userinfo(api_base)
+        notes = ("api_base has user:password@ and an api_key is set: amux sends the api_key and drops the "
+                 "user-info (remove one of them to silence this)",)
     return ResolvedProvider(
         name=name, type=entry.type, api_base=api_base, api_formats=formats, api_key=api_key or None,
         key_env=key_env, key_problem=key_problem, models=tuple(entry.models), default_model=entry.default_model,
         small_model=entry.small_model, params=params, litellm_prefix=preset.litellm_prefix if preset else entry.type,
-        local=bool(preset and preset.local), source="config",
+        local=bool(preset and preset.local), source="config", notes=notes,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..config.formats import ApiFormat
+from ..url_masking import mask_url, without_userinfo  # noqa: F401 - re-exported
 
 ProviderSource = Literal["config", "env", "detected", "dynamic"]
 
@@ -42,6 +43,8 @@ class ResolvedProvider:
     litellm_prefix: str | None = None
     local: bool = False
     source: ProviderSource = "config"
+    notes: tuple[str, ...] = ()
+    """Choices amux made about this provider that its user should hear about (shown by ``amux providers``)."""
 
     @property
     def masked_key(self) -> str:
@@ -69,7 +72,7 @@ class ResolvedProvider:
         return {
             "name": self.name,
             "type": self.type,
-            "api_base": self.api_base,
+            "api_base": mask_url(self.api_base) if self.api_base else None,
             "api_format": list(self.api_formats),
             "via_litellm": self.via_litellm,
             "key": self.masked_key,
@@ -81,4 +84,5 @@ class ResolvedProvider:
             "params": sorted(self.params),
             "local": self.local,
             "source": self.source,
+            "notes": list(self.notes),
         }

@@ -1,4 +1,4 @@
-"""``amux proxy``: run the proxy for one provider and model until SIGINT/SIGTERM.
+"""``amux proxy``: run the proxy for one provider and model until SIGINT/SIGTERM/SIGHUP.
 
 Prints one JSON line, ``{"url": ..., "token": ...}``, on stdout once it serves (a launcher
 reads it), a human note on stderr, and exits 0 after a clean shutdown.
@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each stops the proxy cleanly (the traffic log flushed, exit 0). HUP too: a closed terminal or a
+supervisor's reload signal must not kill it mid-write."""
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
@@ -40,10 +43,10 @@ def cmd_proxy(args: argparse.Namespace) -> int:
 
 async def serve(provider, model: str, *, host: str = "127.0.0.1", port: int = 0,
                 log_path: str | Path | None = None) -> int:
-    """Serve one session until SIGINT/SIGTERM; return the exit code."""
+    """Serve one session until SIGINT/SIGTERM/SIGHUP; return the exit code."""
     from .server import ProxyServer
 
-    server = ProxyServer(host, port, log_path=log_path)
+    server = ProxyServer(host, port, log_path=log_path, server_log=True)
     try:
         await server.start()
     except OSError as exc:
@@ -52,7 +55,7 @@ async def serve(provider, model: str, *, host: str = "127.0.0.1", port: int = 0,
         return EXIT_FAILURE
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
     try:
         registration = server.register_session(provider, model, label="amux proxy")
@@ -63,7 +66,7 @@ async def serve(provider, model: str, *, host: str = "127.0.0.1", port: int = 0,
               f"(OpenAI clients: {registration.openai_base_url}); Ctrl-C stops it", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
         await server.stop()
     return EXIT_OK

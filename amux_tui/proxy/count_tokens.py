@@ -23,7 +23,7 @@ from .sessions import Session
 from .state import HTTP, SESSION
 from .traffic import RequestRecord, redact_url
 from .translate import encode
-from .upstream import protocol_request_headers, send_upstream, timeout_for, upstream_url
+from .upstream import protocol_request_headers, read_capped, send_upstream, timeout_for, upstream_url
 
 _ANTHROPIC_COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 
@@ -93,7 +93,7 @@ async def _post(request: web.Request, session: Session, record: RequestRecord, p
                                        headers=protocol_request_headers(session.provider, protocol),
                                        timeout=timeout_for(session.params))
         try:
-            raw = await upstream.read()
+            raw = await read_capped(upstream, shown_url)
         except BaseException:
             upstream.close()
             raise

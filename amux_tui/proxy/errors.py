@@ -22,14 +22,16 @@ import logging
 import re
 import traceback
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 from aiohttp import web
 
+from ..url_masking import mask_url
 from .fastlane.pool import UpstreamClosed, UpstreamMalformed
 from .protocols.errors import TranslationError, error_body, parse_error_body, upstream_error_details
 from .protocols.sse import format_event
-from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSIONS
+from .state import PROTOCOL, ROUTE_PROTOCOLS, SESSION, SESSIONS
 
 log = logging.getLogger("amux_tui.proxy")
 
@@ -50,6 +52,13 @@ class ProxyError(Exception):
 
 
 def upstream_failure(exc: BaseException, where: str) -> ProxyError:
+    """`_upstream_failure` with any URL in the message masked (aiohttp's own messages quote the URL)."""
+    failure = _upstream_failure(exc, where)
+    failure.message = mask_url(failure.message, "[redacted]")
+    return failure
+
+
+def _upstream_failure(exc: BaseException, where: str) -> ProxyError:
     """Map a client-side exception talking to ``where`` (a redacted URL) to what the caller sees:
     aiohttp's, or the fast lane's own (`fastlane.pool`) and the OS errors of connecting."""
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
@@ -65,6 +74,27 @@ def upstream_failure(exc: BaseException, where: str) -> ProxyError:
     if isinstance(exc, OSError):
         return ProxyError(502, f"cannot connect to the upstream {where}: {exc.strerror or exc}")
     return ProxyError(502, f"the upstream {where} failed: {type(exc).__name__}")
+
+
+def is_redirect(status: int) -> bool:
+    """An upstream answer that points elsewhere (304 Not Modified is not: it is an answer)."""
+    return 300 <= status < 400 and status != 304
+
+
+def redirect_failure(status: int, location: str | None, shown_url: str) -> ProxyError:
+    """The 502 for an upstream redirect. The proxy never follows one: the provider's key (in
+    ``x-api-key`` or ``x-goog-api-key``, which clients keep across hosts) and the body would go to
+    whatever host it names. Only that host is shown, never the rest of the ``Location``."""
+    host = None
+    if location:
+        try:
+            host = urlsplit(urljoin(shown_url, location)).hostname
+        except ValueError:
+            host = None
+    where = f"a redirect to {host}" if host else "a redirect without a usable Location"
+    return ProxyError(502, f"the upstream {shown_url} answered {status}, {where}; amux does not follow upstream "
+                           "redirects (the provider's key would go along): set api_base to the address that "
+                           "answers without redirecting")
 
 
 def unsupported_expectation(shown: str) -> ProxyError:
@@ -196,8 +226,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ProxyError as exc:
-        return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers,
-                              exc.code)
+        response = error_response(caller_protocol(request), exc.status, exc.message, exc.error_type, exc.headers,
+                                  exc.code)
+        if SESSION not in request:
+            # No token, no keep-alive (as on the lane): the body is not read, the connection not kept.
+            response.force_close()
+        return response
     except TranslationError as exc:
         return error_response(caller_protocol(request), exc.status, exc.message, exc.error_type)
     except web.HTTPException as exc:
@@ -206,7 +240,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         message = {404: unknown_route(request).message,
                    405: f"{request.method} is not allowed on {request.path}",
                    413: "the request body is too large"}.get(exc.status, exc.reason)
-        return error_response(caller_protocol(request), exc.status, message)
+        response = error_response(caller_protocol(request), exc.status, message)
+        if SESSION not in request:
+            response.force_close()
+        return response
     except (asyncio.CancelledError, ConnectionResetError):
         raise
     except Exception as exc:  # noqa: BLE001 - the whole point: nothing escapes as a traceback

@@ -32,7 +32,7 @@ async def relay(request: web.Request, session: Session, record: RequestRecord, *
     record.upstream_body = body
     try:
         upstream = await send_upstream(request.app[HTTP], method, url, headers=headers, data=body,
-                                       allow_redirects=False, timeout=timeout_for(session.params))
+                                       timeout=timeout_for(session.params))
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise upstream_failure(exc, shown_url) from None
     try:

@@ -67,13 +67,16 @@ class ProxyServer:
     """The translation proxy: an aiohttp app on a loopback port, serving registered sessions."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, log_path: str | Path | None = None,
-                 traffic_capacity: int = DEFAULT_CAPACITY):
+                 traffic_capacity: int = DEFAULT_CAPACITY, server_log: bool | Path = False):
         self.host = check_loopback(host)
         self.requested_port = port
         self.port: int | None = None
         self.sessions = SessionTable()
         self.traffic_capacity = traffic_capacity
         self.sink = JsonLinesSink(log_path) if log_path else None
+        self.server_log = server_log
+        """True (amux's log under its state directory) or a path: where aiohttp's and the proxy's own
+        messages go, one redacted line each (`serverlog`), instead of stderr. False leaves logging alone."""
         self._app: web.Application | None = None
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
@@ -132,8 +135,20 @@ class ProxyServer:
         self.bind()
         from aiohttp import web
 
+        from .fastlane.guard import IDLE_SECONDS, LINGER_SECONDS, raise_fd_limit
+
+        raise_fd_limit()
+        from .limits import configure_from_env
+
+        configure_from_env()
+        if self.server_log:
+            from .serverlog import route_server_logs
+
+            route_server_logs(self.server_log if isinstance(self.server_log, Path) else None)
         # handler_cancellation: a client that hangs up cancels its handler, which cancels the upstream call.
-        runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE)
+        # lingering_time: a body left unread (a 401 on the head) is discarded this long, not aiohttp's 10 s.
+        runner = web.AppRunner(self.app, handler_cancellation=True, access_log=None, shutdown_timeout=SHUTDOWN_GRACE,
+                               keepalive_timeout=IDLE_SECONDS, lingering_time=LINGER_SECONDS)
         await runner.setup()
         try:
             from .app import MAX_REQUEST_BYTES

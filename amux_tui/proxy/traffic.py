@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..url_masking import mask_url
+
 log = logging.getLogger(__name__)
 
 CAPTURE_LIMIT = 256 * 1024
@@ -65,8 +67,9 @@ def _names_secret(key: object) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """``...?key=SECRET`` → ``...?key=[redacted]``."""
-    return _KEY_PARAM.sub(r"\1[redacted]", url)
+    """``...?key=SECRET`` → ``...?key=[redacted]``; user-info and other secret-looking query values too
+    (`providers.resolved.mask_url`)."""
+    return mask_url(_KEY_PARAM.sub(r"\1[redacted]", url), "[redacted]")
 
 
 class Capture:
@@ -327,10 +330,11 @@ class TrafficLog:
 
 
 class JsonLinesSink:
-    """Appends record summaries to a file as JSON lines, batched: a flush is scheduled at most every
-    ``interval`` seconds and runs the write in the default executor, so the loop never waits on disk."""
+    """Appends record summaries to a file as JSON lines, each as soon as its request ends (records that
+    end in the same loop turn share one write; ``interval`` > 0 batches more). The write runs in the
+    default executor, so the loop never waits on disk, and a process killed later loses nothing."""
 
-    def __init__(self, path: str | Path, interval: float = 0.2):
+    def __init__(self, path: str | Path, interval: float = 0.0):
         self.path = Path(path)
         self.interval = interval
         self._pending: list[str] = []

@@ -23,7 +23,7 @@ from .protocols.errors import TranslationError
 from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
-from .upstream import protocol_request_headers, send_upstream, timeout_for, upstream_url
+from .upstream import protocol_request_headers, read_capped, send_upstream, timeout_for, upstream_url
 from .usage import cache_from_object, usage_from_object
 
 MAX_ERROR_BODY = 1024 * 1024
@@ -101,7 +101,7 @@ async def translate_and_forward(request: web.Request, session: Session, record: 
 async def _translate_body(upstream: aiohttp.ClientResponse, record: RequestRecord, *, target: str, inbound: str,
                           model: str, report: Any, shown_url: str) -> web.Response:
     try:
-        raw = await upstream.read()
+        raw = await read_capped(upstream, shown_url)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise upstream_failure(exc, shown_url) from None
     record.first_byte()

@@ -16,6 +16,8 @@ from multidict import CIMultiDict
 
 from .. import __version__
 from ..providers.resolved import ResolvedProvider
+from .errors import ProxyError, is_redirect, redirect_failure
+from .traffic import redact_url
 
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -35,6 +37,8 @@ RETRY_WINDOW = 0.25
 """A pooled connection that closes unanswered this soon after the request went out was already
 closing (a keep-alive timeout racing our write), so the request is sent once more on a new one.
 Later, the upstream may have acted on it: the failure is reported rather than risk a second call."""
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest whole answer read into memory to be translated (``AMUX_PROXY_MAX_BODY``, `limits`)."""
 USER_AGENT = f"amux/{__version__}"
 """Sent upstream when the client sent none (some CDNs refuse requests without one)."""
 FORWARDED_ON_PROTOCOL_ROUTES = ("anthropic-version", "anthropic-beta", "openai-beta")
@@ -120,7 +124,8 @@ def passthrough_url(provider: ResolvedProvider, tail: str, query: Mapping[str, s
     The longest end of the base path that the tail starts with is not repeated:
     ``https://api.openai.com/v1`` + ``v1/chat/completions`` → ``.../v1/chat/completions``, and
     ``https://openrouter.ai/api/v1`` + ``chat/completions`` → ``.../api/v1/chat/completions``.
-    The session's ``key=`` query parameter is dropped (Gemini's key goes in a header instead).
+    The session's ``key=`` query parameter is dropped (Gemini's key goes in a header instead), and
+    a tail climbing above the base path with ``..`` is a 400 (`_inside_base`).
     """
     kept = tuple((name, value) for name, value in query.items() if name != "key")
     return _passthrough_url(provider.api_base or "", tail, kept)
@@ -132,7 +137,7 @@ def _passthrough_url(api_base: str, tail: str, kept: tuple[tuple[str, str], ...]
     base = api_base.rstrip("/")
     scheme_host, _, base_path = base.partition("://")[2].partition("/")
     base_parts = [part for part in base_path.split("/") if part]
-    tail_parts = [part for part in tail.split("/") if part]
+    tail_parts = _inside_base(tail)
     overlap = 0
     for size in range(min(len(base_parts), len(tail_parts)), 0, -1):
         if base_parts[-size:] == tail_parts[:size]:
@@ -144,6 +149,23 @@ def _passthrough_url(api_base: str, tail: str, kept: tuple[tuple[str, str], ...]
 
         url += "?" + urlencode(kept)
     return url
+
+
+def _inside_base(tail: str) -> list[str]:
+    """The tail's segments with ``.`` and ``..`` resolved; a 400 when ``..`` climbs above ``api_base``'s
+    path (``/gw/%2e%2e/%2e%2e/team-b/v1/models`` would reach another team's API with this key)."""
+    parts: list[str] = []
+    for part in tail.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                raise ProxyError(400, "the passthrough path climbs above the provider's api_base with '..': "
+                                      "send paths under it", "invalid_request_error")
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts
 
 
 def timeout_for(params: Mapping[str, Any]) -> aiohttp.ClientTimeout:
@@ -188,18 +210,42 @@ def env_proxy(url: str) -> str | None:
     return _proxy_for(parts.scheme, parts.hostname or "")
 
 
+async def read_capped(response: aiohttp.ClientResponse, shown_url: str) -> bytes:
+    """The whole body, or a 502 once it passes `MAX_BODY_BYTES` (a 2 GiB answer took 4 GB of memory)."""
+    limit = MAX_BODY_BYTES
+    if response.content_length is not None and response.content_length > limit:
+        raise _too_large(shown_url, limit)
+    pieces: list[bytes] = []
+    size = 0
+    async for piece in response.content.iter_any():
+        size += len(piece)
+        if size > limit:
+            raise _too_large(shown_url, limit)
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+def _too_large(shown_url: str, limit: int) -> ProxyError:
+    return ProxyError(502, f"the upstream {shown_url} answered with more than {limit // (1024 * 1024)} MiB; amux "
+                           "stopped reading it (raise AMUX_PROXY_MAX_BODY if that is expected)")
+
+
 async def send_upstream(http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> aiohttp.ClientResponse:
-    """``http.request`` that retries once when the upstream closed the connection before answering:
+    """``http.request`` that never follows a redirect (a 3xx is `errors.redirect_failure`, a 502) and retries once when the upstream closed the connection before answering:
     a pooled keep-alive connection the server had just timed out, seen as a disconnect or, when the
     close raced our write, a reset or broken pipe (the body is bytes, so it can be sent again; the
     OpenAI and Anthropic SDKs retry the same cases), only within `RETRY_WINDOW`. A failure to connect
     is not retried."""
     sent = time.monotonic()
     try:
-        return await http.request(method, url, proxy=env_proxy(url), **kwargs)
+        response = await http.request(method, url, proxy=env_proxy(url), allow_redirects=False, **kwargs)
     except aiohttp.ClientConnectorError:
         raise
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
         if time.monotonic() - sent > RETRY_WINDOW:
             raise
-        return await http.request(method, url, proxy=env_proxy(url), **kwargs)
+        response = await http.request(method, url, proxy=env_proxy(url), allow_redirects=False, **kwargs)
+    if is_redirect(response.status):
+        response.close()
+        raise redirect_failure(response.status, response.headers.get("Location"), redact_url(url))
+    return response

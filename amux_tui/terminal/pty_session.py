@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ptyprocess
 
-from amux_tui import __version__, processes
+from amux_tui import __version__, processes, watchdog
 
 #: The environment variable marking every process of one terminal session.
 SESSION_MARKER = "AMUX_TERMINAL_SESSION"
@@ -74,6 +74,11 @@ def _kill_live_groups() -> None:
             os.killpg(pgid, signal.SIGKILL)
         except OSError:
             pass
+
+
+def _prepare_child(parent: int) -> None:
+    _restore_signals()
+    processes.die_with_parent(parent)  # and the watchdog (`amux_tui.watchdog`) for the rest
 
 
 def _restore_signals() -> None:
@@ -155,14 +160,18 @@ class PtySession:
         if program is None:
             raise FileNotFoundError(f"command not found: {self.argv[0]!r}")
         processes.become_subreaper()
+        processes.prepare_die_with_parent()
+        watchdog.start()
+        parent = os.getpid()
         self._process = ptyprocess.PtyProcess.spawn(
             [program, *self.argv[1:]], cwd=self.cwd, env=self.env,
-            dimensions=(self.lines, self.columns), preexec_fn=_restore_signals,
+            dimensions=(self.lines, self.columns), preexec_fn=lambda: _prepare_child(parent),
         )
         # We reap and close ourselves; ptyprocess's close() would sleep and waitpid.
         self._process.closed = True
         self.pid = self._process.pid
         _live_groups.add(self.pid)
+        watchdog.watch(self.pid, processes.marker(SESSION_MARKER, self._marker))
         self._fd = self._process.fd
         os.set_blocking(self._fd, False)
         self._exited = self._loop.create_future()
@@ -230,6 +239,7 @@ class PtySession:
         """The child exited by itself: end what it left running (daemons)."""
         await self._terminate_tree(grace=0.5)
         _live_groups.discard(self.pid)  # the group is empty: its id may be reused
+        watchdog.forget(self.pid)
 
     async def close(self, grace: float = 0.5) -> int | None:
         """End the child and everything it started; returns its exit code.
@@ -249,6 +259,7 @@ class PtySession:
             self._cleanup.cancel()
         await self._terminate_tree(grace=grace)
         _live_groups.discard(self.pid)
+        watchdog.forget(self.pid)
         self._report_exit()
         self._stop_io()
         return self.returncode

@@ -13,7 +13,7 @@ import json
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from ..errors import ProxyError, stream_error_event
+from ..errors import ProxyError, is_redirect, redirect_failure, stream_error_event
 from ..protocols.errors import error_body
 from ..traffic import RequestRecord
 from ..upstream import HOP_BY_HOP, WHOLE_BODY_LIMIT
@@ -50,6 +50,10 @@ class RelayedAnswer:
 
     def answer_head(self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], framed: bool) -> None:
         record = self.record
+        if is_redirect(status):  # never relayed: see `errors.redirect_failure` (raised out of the parser)
+            location = next((value for name, value in headers if name.lower() == b"location"), None)
+            raise redirect_failure(status, location.decode("latin-1") if location is not None else None,
+                                   record.upstream_url or "")
         record.first_byte()
         record.status = status
         lines = [b"HTTP/1.1 %d %s" % (status, reason or phrase(status).encode())]

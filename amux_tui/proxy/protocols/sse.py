@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .errors import TranslationError
+
 
 @dataclass(slots=True)
 class SSEEvent:
@@ -20,16 +22,36 @@ class SSEEvent:
     data: str
 
 
+MAX_EVENT_BYTES = 16 * 1024 * 1024
+"""The largest single event (its unfinished line plus its data lines) a parser holds; the proxy sets it
+from ``AMUX_PROXY_MAX_EVENT`` (`proxy.limits`). One endless ``data:`` line must not take the memory."""
+
+
+class SSEEventTooLarge(TranslationError):
+    """An event grew past the parser's limit: the stream is ended with the client's error event."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(502, f"the upstream sent a single stream event larger than {limit // (1024 * 1024)} MiB; "
+                              "amux stopped reading it (raise AMUX_PROXY_MAX_EVENT if that is expected)",
+                         "api_error")
+
+
 class SSEParser:
-    """Feed bytes as they arrive; get back the events they completed."""
+    """Feed bytes as they arrive; get back the events they completed.
 
-    __slots__ = ("_partial", "_skip_lf", "_event", "_data")
+    Linear in what is fed: an unfinished line is kept as pieces and joined once, when its end comes
+    (it used to be copied whole at every chunk, quadratic for a long line)."""
 
-    def __init__(self) -> None:
-        self._partial = b""  # an unterminated line, already CR-normalised
+    __slots__ = ("_partial", "_partial_size", "_skip_lf", "_event", "_data", "_data_size", "max_event")
+
+    def __init__(self, max_event: int | None = None) -> None:
+        self._partial: list[bytes] = []  # pieces of an unterminated line, already CR-normalised
+        self._partial_size = 0
         self._skip_lf = False  # the last chunk ended in CR: a leading LF is its pair
         self._event: str | None = None
         self._data: list[bytes] = []
+        self._data_size = 0
+        self.max_event = max_event or MAX_EVENT_BYTES
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         if not chunk:
@@ -42,13 +64,21 @@ class SSEParser:
             self._skip_lf = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
+                if not chunk:
+                    return []
         if b"\r" in chunk:
             self._skip_lf = chunk.endswith(b"\r")
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        if self._partial:
-            chunk = self._partial + chunk
+        first_end = chunk.find(b"\n")
+        if first_end < 0:
+            self._keep_partial(chunk)
+            return []
         lines = chunk.split(b"\n")
-        self._partial = lines.pop()
+        if self._partial:
+            self._partial.append(lines[0])
+            lines[0] = b"".join(self._partial)
+            self._partial, self._partial_size = [], 0
+        rest = lines.pop()
         events: list[SSEEvent] = []
         for line in lines:
             if line:
@@ -57,13 +87,24 @@ class SSEParser:
                 events.append(self._dispatch())
             else:
                 self._event = None  # a blank line after an event with no data
+        if rest:
+            self._keep_partial(rest)
         return events
+
+    def _keep_partial(self, piece: bytes) -> None:
+        self._partial.append(piece)
+        self._partial_size += len(piece)
+        if self._partial_size + self._data_size > self.max_event:
+            self._partial, self._partial_size = [], 0
+            raise SSEEventTooLarge(self.max_event)
 
     def flush(self) -> list[SSEEvent]:
         """End of stream: an event missing only its final blank line is still delivered."""
         if self._partial:
-            self._field(self._partial)
-            self._partial = b""
+            line = b"".join(self._partial)
+            self._partial, self._partial_size = [], 0
+            if line:
+                self._field(line)
         return [self._dispatch()] if self._data else []
 
     def _field(self, line: bytes) -> None:
@@ -78,6 +119,10 @@ class SSEParser:
                 value = value[1:]
         if name == b"data":
             self._data.append(value)
+            self._data_size += len(value) + 1
+            if self._data_size > self.max_event:
+                self._data, self._data_size = [], 0
+                raise SSEEventTooLarge(self.max_event)
         elif name == b"event":
             self._event = value.decode("utf-8", "replace")
         # id and retry do not matter to a proxy that never reconnects
@@ -87,6 +132,7 @@ class SSEParser:
         event = SSEEvent(self._event, data.decode("utf-8", "replace"))
         self._event = None
         self._data = []
+        self._data_size = 0
         return event
 
 
