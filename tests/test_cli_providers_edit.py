@@ -35,6 +35,7 @@ async def test_add_then_list_then_remove(tmp_path):
     assert list(written["providers"]) == ["box"] and "default_provider" not in written
     missing = await run_amux("providers", "remove", "router", env=env)
     assert missing.code == 2 and "no provider named 'router'" in missing.stderr and "box" in missing.stderr
+    assert "invalid" not in missing.stderr  # the file is fine: the name is the mistake
 
 
 async def test_invalid_provider_is_refused_and_nothing_written(tmp_path):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config.errors import ConfigError, ConfigProblem
+from ..config.errors import ConfigError
 from ..config.store import BrokenConfigFile, ConfigStore, ProviderExists, SaveResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -88,9 +88,11 @@ def cmd_providers_remove(args: argparse.Namespace) -> int:
     try:
         result = store.remove_provider(args.name)
     except KeyError:
+        # A usage mistake, not a broken file: the file is fine and stays as it is.
         names = list((store.read().config or _empty()).providers)
-        raise ConfigError(path, [ConfigProblem(f"providers.{args.name}", f"no provider named {args.name!r}",
-                                               f"configured: {', '.join(names) or 'none'}")]) from None
+        print(f"error: no provider named {args.name!r} in {path} (configured there: {', '.join(names) or 'none'})",
+              file=sys.stderr)
+        return EXIT_USAGE
     except BrokenConfigFile as exc:
         print(f"error: {exc.path} does not load, so amux will not rewrite it:\n{exc.reason}", file=sys.stderr)
         return EXIT_USAGE
