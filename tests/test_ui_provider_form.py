@@ -93,3 +93,19 @@ async def test_a_literal_key_makes_the_file_private_and_the_form_says_so(tmp_pat
         await wait_until(pilot, lambda: any("0600" in n.message for n in app._notifications),
                          what="the notice about the file's mode")
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+async def test_unticking_default_provider_when_editing_the_default_takes_it_away(tmp_path):
+    app, path = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.query("#provider-table"), what="the providers table")
+        await pilot.press("e")  # the highlighted (only) provider: local, the default
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ProviderFormScreen", what="the form")
+        form = app.screen
+        assert form.query_one("#make_default").value
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab")  # type → ... → the default checkbox
+        assert form.focused is form.query_one("#make_default")
+        await pilot.press("space", "ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen", what="the form closed")
+        await wait_until(pilot, lambda: "default_provider" not in json.loads(path.read_text()), what="no default")
+    assert json.loads(path.read_text())["providers"]["local"]["type"] == "ollama"

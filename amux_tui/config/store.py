@@ -106,11 +106,13 @@ class ConfigStore:
     # --- edits ----------------------------------------------------------------------------------
 
     def save_provider(self, name: str, provider: ProviderConfig, *, replaces: str | None = None,
-                      make_default: bool = False, overwrite_broken: bool = False,
+                      make_default: bool | None = None, overwrite_broken: bool = False,
                       replace_existing: bool = True) -> SaveResult:
         """Add or replace one provider and write the file.
 
-        ``replaces`` is the provider's old name when it was edited (maybe renamed). With
+        ``replaces`` is the provider's old name when it was edited (maybe renamed). ``make_default``
+        True makes it the default provider, False makes sure it is not (a form's unticked box), None
+        leaves the default as it is (a command line without ``--default``). With
         ``replace_existing`` False, a different provider already holding ``name`` raises
         `ProviderExists`. Raises `BrokenConfigFile` when the file on disk does not validate and
         ``overwrite_broken`` is False, `ConfigError` when the result would not validate (nothing is
@@ -137,7 +139,7 @@ class ConfigStore:
         return self._edit(edit, overwrite_broken=False)
 
     def preview_provider(self, name: str, provider: ProviderConfig, *, replaces: str | None = None,
-                         make_default: bool = False) -> AmuxConfig:
+                         make_default: bool | None = None) -> AmuxConfig:
         """The config a `save_provider` would write, validated; writes nothing (for a form's live check)."""
         stored = self.read()
         raw = self._raw_document() if stored.config is not None else {"version": 1, "providers": {}}
@@ -210,7 +212,7 @@ class ConfigStore:
 
 
 def with_provider(raw: Document, name: str, provider: ProviderConfig, *, replaces: str | None,
-                  make_default: bool, replace_existing: bool, path: Path) -> Document:
+                  make_default: bool | None, replace_existing: bool, path: Path) -> Document:
     """``raw`` with one provider added or replaced (``raw`` itself is not modified)."""
     raw = dict(raw)
     providers: Document = dict(raw.get("providers") or {})
@@ -224,6 +226,8 @@ def with_provider(raw: Document, name: str, provider: ProviderConfig, *, replace
     raw["providers"] = providers
     if make_default:
         raw["default_provider"] = name
+    elif make_default is False and raw.get("default_provider") == name:
+        raw.pop("default_provider")
     raw.setdefault("version", 1)
     return raw
 

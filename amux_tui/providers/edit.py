@@ -67,7 +67,7 @@ def cmd_providers_add(args: argparse.Namespace) -> int:
     }, source=f"{path} (not written)")
     store = provider_store(path)
     try:
-        result = store.save_provider(args.name, provider, make_default=args.default,
+        result = store.save_provider(args.name, provider, make_default=True if args.default else None,
                                      replace_existing=args.replace)
     except ProviderExists as exc:
         print(f"error: {exc}; pass --replace to overwrite it, or pick another name", file=sys.stderr)
