@@ -8,7 +8,8 @@ Used by the dashboard's provider form and by ``amux providers add/remove``. Ever
 - validates the whole resulting document with the loader's models (plus a caller's extra check, such
   as the provider-type check) and writes nothing when it does not validate;
 - replaces the file atomically (temp file + ``os.replace``), keeping the previous one as ``.bak``;
-- makes the file private (0600) when it holds a literal secret, and reports that it did.
+- makes the file private (0600) when it holds a literal secret (an api_key, or a secret in params),
+  and reports that it did.
 """
 
 from __future__ import annotations
@@ -232,13 +233,29 @@ def with_provider(raw: Document, name: str, provider: ProviderConfig, *, replace
     return raw
 
 
+_SECRET_WORDS = ("key", "secret", "token", "password", "credential", "authorization")
+
+
 def holds_literal_secret(config: AmuxConfig) -> bool:
-    """Whether any provider's key is written in the file itself rather than as ``${ENV_VAR}``."""
+    """Whether a secret is written in the file itself rather than as ``${ENV_VAR}``: an api_key, or a
+    params value LiteLLM reads as one (aws_secret_access_key, a service-account JSON, an Authorization
+    header...)."""
     for entry in config.providers.values():
         key = entry.api_key
         if key and not (key.startswith("${") and key.endswith("}") and len(referenced_vars(key)) == 1):
             return True
+        if any(_literal_secret_param(name, value) for name, value in entry.params.items()):
+            return True
     return False
+
+
+def _literal_secret_param(name: str, value: Any) -> bool:
+    if isinstance(value, dict):  # extra_headers / headers: judged header by header
+        return any(_literal_secret_param(header, text) for header, text in value.items())
+    if not isinstance(value, str) or "${" in value or not any(word in name.lower() for word in _SECRET_WORDS):
+        return False
+    # vertex_credentials is a path or the JSON itself; only the JSON is the secret
+    return not name.lower().endswith("credentials") or value.lstrip().startswith("{")
 
 
 def _dump(raw: Document) -> str:

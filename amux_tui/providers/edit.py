@@ -46,7 +46,7 @@ def save_message(result: SaveResult, name: str, verb: str) -> str:
     if result.backup is not None:
         text += f" (previous file kept as {result.backup.name})"
     if result.made_private:
-        text += "; it holds a literal API key, so it is now readable only by you (0600)"
+        text += "; it holds a literal secret (API key), so it is now readable only by you (0600)"
     return text
 
 
