@@ -109,3 +109,22 @@ async def test_unticking_default_provider_when_editing_the_default_takes_it_away
         await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen", what="the form closed")
         await wait_until(pilot, lambda: "default_provider" not in json.loads(path.read_text()), what="no default")
     assert json.loads(path.read_text())["providers"]["local"]["type"] == "ollama"
+
+
+async def test_editing_starts_from_the_file_as_it_is_now_not_as_the_dashboard_first_read_it(tmp_path):
+    """Hand edits made while the dashboard is open (here: params, which the form does not show) survive
+    a save from the form."""
+    app, path = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.query("#provider-table"), what="the providers table")
+        edited = json.loads(path.read_text())
+        edited["providers"]["local"]["params"] = {"extra_headers": {"X-Team": "ml"}}
+        edited["providers"]["local"]["small_model"] = "m-small"
+        path.write_text(json.dumps(edited))  # in an editor, after the dashboard read the file
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ProviderFormScreen", what="the form")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen", what="the form closed")
+        await wait_until(pilot, lambda: (tmp_path / "providers.json.bak").exists(), what="the save")
+    local = json.loads(path.read_text())["providers"]["local"]
+    assert local["params"] == {"extra_headers": {"X-Team": "ml"}} and local["small_model"] == "m-small"
