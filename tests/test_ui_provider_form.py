@@ -128,3 +128,25 @@ async def test_editing_starts_from_the_file_as_it_is_now_not_as_the_dashboard_fi
         await wait_until(pilot, lambda: (tmp_path / "providers.json.bak").exists(), what="the save")
     local = json.loads(path.read_text())["providers"]["local"]
     assert local["params"] == {"extra_headers": {"X-Team": "ml"}} and local["small_model"] == "m-small"
+
+
+async def test_every_problem_is_listed_at_once_the_type_with_a_bad_url(tmp_path):
+    app, path = make_app(tmp_path)
+    before = path.read_text()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"router", "tab", *"opnrouter", "tab", *"api.example.com", "ctrl+s")
+        await pilot.pause()
+        form = app.screen
+        assert type(form).__name__ == "ProviderFormScreen"
+        text = screen_text(app)
+        assert "unknown provider type 'opnrouter'" in text and "http://" in text, text
+        assert form.query_one("#type").has_class("-invalid") and form.query_one("#api_base").has_class("-invalid")
+        assert form.focused is form.query_one("#type")
+        await pilot.press("tab", "tab")  # moving on does not unmark a field: only editing it does
+        await pilot.pause()
+        assert form.query_one("#type").has_class("-invalid") and form.query_one("#api_base").has_class("-invalid")
+        await pilot.press("shift+tab", "x")
+        await pilot.pause()
+        assert form.query_one("#type").has_class("-invalid") and not form.query_one("#api_base").has_class("-invalid")
+    assert path.read_text() == before
