@@ -159,7 +159,10 @@ class ConfigStore:
             text = _dump(edit(raw))
             config = self._validate(text)  # the whole file must still validate
             existed = target.exists()
-            made_private = self._write_atomically(target, text, secret=holds_literal_secret(config))
+            # The .bak is private when the old file may hold a secret (held one, or could not be read).
+            old_secret = stored.config is None or holds_literal_secret(stored.config)
+            made_private = self._write_atomically(target, text, secret=holds_literal_secret(config),
+                                                  old_secret=existed and old_secret)
         return SaveResult(config, target, made_private, self.backup_path if existed else None)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -188,7 +191,7 @@ class ConfigStore:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _write_atomically(self, target: Path, text: str, *, secret: bool) -> bool:
+    def _write_atomically(self, target: Path, text: str, *, secret: bool, old_secret: bool = False) -> bool:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         made_private = False
         try:
@@ -201,7 +204,9 @@ class ConfigStore:
                 mode = os.stat(target).st_mode & 0o777
                 if secret and mode & 0o077:
                     mode, made_private = 0o600, True
-                    os.chmod(self.backup_path, 0o600)  # the .bak may hold the same secret
+                if made_private or old_secret:
+                    # the .bak may hold the same secret, or one the person has just taken out of the file
+                    os.chmod(self.backup_path, 0o600)
                 os.chmod(tmp_name, mode)
             else:
                 os.chmod(tmp_name, 0o600)  # mkstemp's mode; said explicitly: a new file is private
