@@ -44,7 +44,9 @@ async def test_invalid_provider_is_refused_and_nothing_written(tmp_path):
     config.write_text(json.dumps({"version": 1, "providers": {"local": {"type": "ollama"}}}))
     before = config.read_text()
     cases = [
-        (["--type", "opnrouter"], ["providers.router.type", "did you mean 'openrouter'"]),
+        (["--type", "opnrouter"], ["providers.router.type", "did you mean 'openrouter'?"]),  # no LiteLLM noise
+        (["--type", "opnai"], ["did you mean 'openai'?"]),  # not "'openai' or 'openai_like' or 'topaz'"
+        (["--type", "sagemakr"], ["did you mean 'sagemaker'"]),  # LiteLLM's names when no preset is close
         (["--type", "openai", "--api-format", "openai-chatt"], ["unknown api_format 'openai-chatt'", "openai-chat"]),
         (["--type", "openai", "--api-base", "api.example.com"], ["api_base", "http://"]),
         (["--type", "openai", "--key-env", "MY KEY"], ["api_key", "${ENV_VAR}"]),
