@@ -35,6 +35,7 @@ async def test_add_then_list_then_remove(tmp_path):
     assert list(written["providers"]) == ["box"] and "default_provider" not in written
     missing = await run_amux("providers", "remove", "router", env=env)
     assert missing.code == 2 and "no provider named 'router'" in missing.stderr and "box" in missing.stderr
+    assert "invalid" not in missing.stderr  # the file is fine: the name is the mistake
 
 
 async def test_invalid_provider_is_refused_and_nothing_written(tmp_path):
@@ -43,7 +44,9 @@ async def test_invalid_provider_is_refused_and_nothing_written(tmp_path):
     config.write_text(json.dumps({"version": 1, "providers": {"local": {"type": "ollama"}}}))
     before = config.read_text()
     cases = [
-        (["--type", "opnrouter"], ["providers.router.type", "did you mean 'openrouter'"]),
+        (["--type", "opnrouter"], ["providers.router.type", "did you mean 'openrouter'?"]),  # no LiteLLM noise
+        (["--type", "opnai"], ["did you mean 'openai'?"]),  # not "'openai' or 'openai_like' or 'topaz'"
+        (["--type", "sagemakr"], ["did you mean 'sagemaker'"]),  # LiteLLM's names when no preset is close
         (["--type", "openai", "--api-format", "openai-chatt"], ["unknown api_format 'openai-chatt'", "openai-chat"]),
         (["--type", "openai", "--api-base", "api.example.com"], ["api_base", "http://"]),
         (["--type", "openai", "--key-env", "MY KEY"], ["api_key", "${ENV_VAR}"]),

@@ -91,3 +91,12 @@ def test_select_merges_provider_args_over_configured_params():
     assert provider.params == {"aws_region_name": "eu-west-1", "extra_headers": {"X-A": "1", "X-B": "2"},
                                "num_retries": 4}
     assert registry.get("bedrock").params["aws_region_name"] == "us-east-1"
+
+
+def test_a_header_that_is_not_text_is_named_rather_than_calling_the_object_not_an_object():
+    with pytest.raises(ConfigError) as caught:
+        parse_config('{"providers": {"gw": {"type": "litellm", "params": {"extra_headers": {"X-Team-Id": 42}}}}}')
+    message = caught.value.problems[0].message
+    assert "extra_headers.X-Team-Id must be a string, not 42" in message and "not a JSON object" not in message
+    with pytest.raises(UsageError, match="extra_headers.a must be a string, not 1"):
+        parse_provider_args(['extra_headers={"a": 1}'])

@@ -114,6 +114,39 @@ def test_a_literal_key_makes_an_open_file_private_and_says_so(tmp_path):
     assert os.stat(path).st_mode & 0o777 == 0o600
 
 
+
+def test_a_literal_secret_in_params_makes_an_open_file_private_too(tmp_path):
+    """aws_secret_access_key, a service-account JSON, an Authorization header: secrets outside api_key."""
+    path = tmp_path / "providers.json"
+    harmless = {"type": "vertex_ai", "params": {"extra_headers": {"X-Title": "amux"}, "timeout": 30,
+                                                 "vertex_credentials": "${HOME}/sa.json"}}
+    for secret_params in ({"aws_secret_access_key": "wJalrXUtnFEMI-literal"},
+                          {"extra_headers": {"Authorization": "Bearer sk-literal-0123456789"}},
+                          {"vertex_credentials": '{"type": "service_account", "private_key": "-----BEGIN"}'}):
+        path.write_text(json.dumps({"version": 1, "providers": {"a": harmless}}))
+        path.chmod(0o644)
+        assert not provider_store(path).save_provider("b", ProviderConfig(type="groq")).made_private
+        assert os.stat(path).st_mode & 0o777 == 0o644
+        document = json.loads(path.read_text())
+        document["providers"]["hand"] = {"type": "bedrock", "params": secret_params}  # written by hand
+        path.write_text(json.dumps(document))
+        result = provider_store(path).save_provider("c", ProviderConfig(type="groq"))
+        assert result.made_private, secret_params
+        assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+
+def test_a_backup_of_a_file_with_a_literal_key_is_private_even_when_the_key_was_just_taken_out(tmp_path):
+    path = tmp_path / "providers.json"
+    path.write_text(json.dumps({"version": 1, "providers": {"a": {"type": "groq", "api_key": "gsk-literal-0123"}}}))
+    path.chmod(0o644)  # written by hand, key and all
+    result = provider_store(path).save_provider("a", ProviderConfig(type="groq", api_key="${GROQ_API_KEY}"))
+    assert not result.made_private and os.stat(path).st_mode & 0o777 == 0o644  # no secret left in it
+    backup = tmp_path / "providers.json.bak"
+    assert "gsk-literal-0123" in backup.read_text()
+    assert os.stat(backup).st_mode & 0o777 == 0o600  # the key the person just removed is not left readable
+
+
 WRITER = """
 import sys
 from amux_tui.config.models import ProviderConfig

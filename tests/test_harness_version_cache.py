@@ -46,3 +46,42 @@ def test_version_is_probed_once_until_the_binary_changes(tmp_path):
     os.utime(binary, ns=(os.stat(binary).st_atime_ns, os.stat(binary).st_mtime_ns + 10**9))
     assert harness_versions(tmp_path, bin_dir)["claude"] == "1.2.40"
     assert counter.read_text() == "xx"
+
+
+def test_tools_linked_to_one_shim_keep_their_own_versions(tmp_path):
+    """Volta and mise link every tool to one shim executable: the resolved file alone does not say which tool it is."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = tmp_path / "shim"
+    shim.write_text(textwrap.dedent(f"""\
+        #!{sys.executable}
+        import os, sys
+        print({{"claude": "2.0.1 (Claude Code)", "codex": "codex-cli 0.99.0"}}[os.path.basename(sys.argv[0])])
+        """))
+    shim.chmod(0o755)
+    for tool in ("claude", "codex"):
+        (bin_dir / tool).symlink_to(shim)
+    first = harness_versions(tmp_path, bin_dir)
+    again = harness_versions(tmp_path, bin_dir)  # from the cache
+    assert (first["claude"], first["codex"]) == ("2.0.1", "0.99.0")
+    assert (again["claude"], again["codex"]) == ("2.0.1", "0.99.0")
+
+
+def test_an_upgrade_behind_an_unchanged_wrapper_is_seen_once_the_entry_is_a_day_old(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    counter = tmp_path / "runs"
+    real = write_fake_claude(tmp_path, "1.0.0", counter)  # the tool itself, outside the bin dir
+    wrapper = bin_dir / "claude"
+    wrapper.write_text(f'#!/bin/sh\nexec {real} "$@"\n')  # a per-tool shim (asdf style): never rewritten
+    wrapper.chmod(0o755)
+    assert harness_versions(tmp_path, bin_dir)["claude"] == "1.0.0"
+    write_fake_claude(tmp_path, "1.1.0", counter)  # upgraded behind the wrapper
+    assert harness_versions(tmp_path, bin_dir)["claude"] == "1.0.0"  # remembered: the wrapper did not change
+    cache = tmp_path / "cache" / "amux" / "versions.json"
+    entries = json.loads(cache.read_text())
+    for entry in entries.values():
+        entry["checked"] -= 2 * 24 * 3600
+    cache.write_text(json.dumps(entries))
+    assert harness_versions(tmp_path, bin_dir)["claude"] == "1.1.0"
+    assert counter.read_text() == "xx"

@@ -90,3 +90,20 @@ async def test_focus_returns_to_the_session_it_was_in_after_a_broadcast(tmp_path
             await pilot.press("f7")
             await pilot.pause()
             assert second.has_class("-traffic")
+
+
+async def test_enter_on_the_harnesses_table_opens_the_launcher_for_that_harness(tmp_path, env):
+    """The detail line says "F2 or Enter launches it": the table's own Enter (select) must do it."""
+    async with UpstreamServer("openai-chat") as upstream:
+        app = make_app(write_config(tmp_path, upstream), env)
+        async with app.run_test(size=SIZE) as pilot:
+            main = app._main_screen()
+            await wait_until(pilot, lambda: main.query("#provider-table"), what="the providers tab")
+            await pilot.press("ctrl+right")
+            await wait_until(pilot, lambda: main.active == "harnesses", what="the harnesses tab")
+            table = main.query_one("#harness-table")
+            await wait_until(pilot, lambda: table.row_count > 0 and app.focused is table, what="the table, focused")
+            rows = [str(key.value) for key in table.rows]
+            await pilot.press(*["down"] * rows.index("shell"), "enter")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "LaunchScreen", what="the launch dialog")
+            assert app.screen._want["harness"] == "shell"

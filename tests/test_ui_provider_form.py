@@ -93,3 +93,60 @@ async def test_a_literal_key_makes_the_file_private_and_the_form_says_so(tmp_pat
         await wait_until(pilot, lambda: any("0600" in n.message for n in app._notifications),
                          what="the notice about the file's mode")
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+async def test_unticking_default_provider_when_editing_the_default_takes_it_away(tmp_path):
+    app, path = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.query("#provider-table"), what="the providers table")
+        await pilot.press("e")  # the highlighted (only) provider: local, the default
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ProviderFormScreen", what="the form")
+        form = app.screen
+        assert form.query_one("#make_default").value
+        await pilot.press("tab", "tab", "tab", "tab", "tab", "tab")  # type → ... → the default checkbox
+        assert form.focused is form.query_one("#make_default")
+        await pilot.press("space", "ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen", what="the form closed")
+        await wait_until(pilot, lambda: "default_provider" not in json.loads(path.read_text()), what="no default")
+    assert json.loads(path.read_text())["providers"]["local"]["type"] == "ollama"
+
+
+async def test_editing_starts_from_the_file_as_it_is_now_not_as_the_dashboard_first_read_it(tmp_path):
+    """Hand edits made while the dashboard is open (here: params, which the form does not show) survive
+    a save from the form."""
+    app, path = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: pilot.app.screen.query("#provider-table"), what="the providers table")
+        edited = json.loads(path.read_text())
+        edited["providers"]["local"]["params"] = {"extra_headers": {"X-Team": "ml"}}
+        edited["providers"]["local"]["small_model"] = "m-small"
+        path.write_text(json.dumps(edited))  # in an editor, after the dashboard read the file
+        await pilot.press("e")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ProviderFormScreen", what="the form")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen", what="the form closed")
+        await wait_until(pilot, lambda: (tmp_path / "providers.json.bak").exists(), what="the save")
+    local = json.loads(path.read_text())["providers"]["local"]
+    assert local["params"] == {"extra_headers": {"X-Team": "ml"}} and local["small_model"] == "m-small"
+
+
+async def test_every_problem_is_listed_at_once_the_type_with_a_bad_url(tmp_path):
+    app, path = make_app(tmp_path)
+    before = path.read_text()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_form(pilot)
+        await pilot.press(*"router", "tab", *"opnrouter", "tab", *"api.example.com", "ctrl+s")
+        await pilot.pause()
+        form = app.screen
+        assert type(form).__name__ == "ProviderFormScreen"
+        text = screen_text(app)
+        assert "unknown provider type 'opnrouter'" in text and "http://" in text, text
+        assert form.query_one("#type").has_class("-invalid") and form.query_one("#api_base").has_class("-invalid")
+        assert form.focused is form.query_one("#type")
+        await pilot.press("tab", "tab")  # moving on does not unmark a field: only editing it does
+        await pilot.pause()
+        assert form.query_one("#type").has_class("-invalid") and form.query_one("#api_base").has_class("-invalid")
+        await pilot.press("shift+tab", "x")
+        await pilot.pause()
+        assert form.query_one("#type").has_class("-invalid") and not form.query_one("#api_base").has_class("-invalid")
+    assert path.read_text() == before

@@ -45,8 +45,15 @@ def param_type_problems(params: dict[str, Any]) -> list[tuple[str, str]]:
     """(key, message) for each known parameter whose value has the wrong type."""
     problems = []
     for key, expected in KNOWN_PARAM_TYPES.items():
-        if key in params and not _fits(expected, params[key]):
-            problems.append((key, f"{key} must be {expected}, not {_shown(params[key])}"))
+        if key not in params or _fits(expected, params[key]):
+            continue
+        value = params[key]
+        if expected == _HEADERS and isinstance(value, dict):
+            # An object already: name the header whose value is not text.
+            header, bad = next((h, v) for h, v in value.items() if not isinstance(v, str))
+            problems.append((key, f"{key}.{header} must be a string, not {_shown(bad)}"))
+        else:
+            problems.append((key, f"{key} must be {expected}, not {_shown(value)}"))
     return problems
 
 

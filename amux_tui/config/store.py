@@ -8,7 +8,8 @@ Used by the dashboard's provider form and by ``amux providers add/remove``. Ever
 - validates the whole resulting document with the loader's models (plus a caller's extra check, such
   as the provider-type check) and writes nothing when it does not validate;
 - replaces the file atomically (temp file + ``os.replace``), keeping the previous one as ``.bak``;
-- makes the file private (0600) when it holds a literal secret, and reports that it did.
+- makes the file private (0600) when it holds a literal secret (an api_key, or a secret in params),
+  and reports that it did.
 """
 
 from __future__ import annotations
@@ -106,11 +107,13 @@ class ConfigStore:
     # --- edits ----------------------------------------------------------------------------------
 
     def save_provider(self, name: str, provider: ProviderConfig, *, replaces: str | None = None,
-                      make_default: bool = False, overwrite_broken: bool = False,
+                      make_default: bool | None = None, overwrite_broken: bool = False,
                       replace_existing: bool = True) -> SaveResult:
         """Add or replace one provider and write the file.
 
-        ``replaces`` is the provider's old name when it was edited (maybe renamed). With
+        ``replaces`` is the provider's old name when it was edited (maybe renamed). ``make_default``
+        True makes it the default provider, False makes sure it is not (a form's unticked box), None
+        leaves the default as it is (a command line without ``--default``). With
         ``replace_existing`` False, a different provider already holding ``name`` raises
         `ProviderExists`. Raises `BrokenConfigFile` when the file on disk does not validate and
         ``overwrite_broken`` is False, `ConfigError` when the result would not validate (nothing is
@@ -137,7 +140,7 @@ class ConfigStore:
         return self._edit(edit, overwrite_broken=False)
 
     def preview_provider(self, name: str, provider: ProviderConfig, *, replaces: str | None = None,
-                         make_default: bool = False) -> AmuxConfig:
+                         make_default: bool | None = None) -> AmuxConfig:
         """The config a `save_provider` would write, validated; writes nothing (for a form's live check)."""
         stored = self.read()
         raw = self._raw_document() if stored.config is not None else {"version": 1, "providers": {}}
@@ -156,7 +159,10 @@ class ConfigStore:
             text = _dump(edit(raw))
             config = self._validate(text)  # the whole file must still validate
             existed = target.exists()
-            made_private = self._write_atomically(target, text, secret=holds_literal_secret(config))
+            # The .bak is private when the old file may hold a secret (held one, or could not be read).
+            old_secret = stored.config is None or holds_literal_secret(stored.config)
+            made_private = self._write_atomically(target, text, secret=holds_literal_secret(config),
+                                                  old_secret=existed and old_secret)
         return SaveResult(config, target, made_private, self.backup_path if existed else None)
 
     # --- helpers --------------------------------------------------------------------------------
@@ -185,7 +191,7 @@ class ConfigStore:
         finally:
             os.close(fd)  # closing releases the lock
 
-    def _write_atomically(self, target: Path, text: str, *, secret: bool) -> bool:
+    def _write_atomically(self, target: Path, text: str, *, secret: bool, old_secret: bool = False) -> bool:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         made_private = False
         try:
@@ -198,7 +204,9 @@ class ConfigStore:
                 mode = os.stat(target).st_mode & 0o777
                 if secret and mode & 0o077:
                     mode, made_private = 0o600, True
-                    os.chmod(self.backup_path, 0o600)  # the .bak may hold the same secret
+                if made_private or old_secret:
+                    # the .bak may hold the same secret, or one the person has just taken out of the file
+                    os.chmod(self.backup_path, 0o600)
                 os.chmod(tmp_name, mode)
             else:
                 os.chmod(tmp_name, 0o600)  # mkstemp's mode; said explicitly: a new file is private
@@ -210,7 +218,7 @@ class ConfigStore:
 
 
 def with_provider(raw: Document, name: str, provider: ProviderConfig, *, replaces: str | None,
-                  make_default: bool, replace_existing: bool, path: Path) -> Document:
+                  make_default: bool | None, replace_existing: bool, path: Path) -> Document:
     """``raw`` with one provider added or replaced (``raw`` itself is not modified)."""
     raw = dict(raw)
     providers: Document = dict(raw.get("providers") or {})
@@ -224,17 +232,35 @@ def with_provider(raw: Document, name: str, provider: ProviderConfig, *, replace
     raw["providers"] = providers
     if make_default:
         raw["default_provider"] = name
+    elif make_default is False and raw.get("default_provider") == name:
+        raw.pop("default_provider")
     raw.setdefault("version", 1)
     return raw
 
 
+_SECRET_WORDS = ("key", "secret", "token", "password", "credential", "authorization")
+
+
 def holds_literal_secret(config: AmuxConfig) -> bool:
-    """Whether any provider's key is written in the file itself rather than as ``${ENV_VAR}``."""
+    """Whether a secret is written in the file itself rather than as ``${ENV_VAR}``: an api_key, or a
+    params value LiteLLM reads as one (aws_secret_access_key, a service-account JSON, an Authorization
+    header...)."""
     for entry in config.providers.values():
         key = entry.api_key
         if key and not (key.startswith("${") and key.endswith("}") and len(referenced_vars(key)) == 1):
             return True
+        if any(_literal_secret_param(name, value) for name, value in entry.params.items()):
+            return True
     return False
+
+
+def _literal_secret_param(name: str, value: Any) -> bool:
+    if isinstance(value, dict):  # extra_headers / headers: judged header by header
+        return any(_literal_secret_param(header, text) for header, text in value.items())
+    if not isinstance(value, str) or "${" in value or not any(word in name.lower() for word in _SECRET_WORDS):
+        return False
+    # vertex_credentials is a path or the JSON itself; only the JSON is the secret
+    return not name.lower().endswith("credentials") or value.lstrip().startswith("{")
 
 
 def _dump(raw: Document) -> str:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..config.errors import ConfigError, ConfigProblem
+from ..config.errors import ConfigError
 from ..config.store import BrokenConfigFile, ConfigStore, ProviderExists, SaveResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -46,7 +46,7 @@ def save_message(result: SaveResult, name: str, verb: str) -> str:
     if result.backup is not None:
         text += f" (previous file kept as {result.backup.name})"
     if result.made_private:
-        text += "; it holds a literal API key, so it is now readable only by you (0600)"
+        text += "; it holds a literal secret (API key), so it is now readable only by you (0600)"
     return text
 
 
@@ -67,7 +67,7 @@ def cmd_providers_add(args: argparse.Namespace) -> int:
     }, source=f"{path} (not written)")
     store = provider_store(path)
     try:
-        result = store.save_provider(args.name, provider, make_default=args.default,
+        result = store.save_provider(args.name, provider, make_default=True if args.default else None,
                                      replace_existing=args.replace)
     except ProviderExists as exc:
         print(f"error: {exc}; pass --replace to overwrite it, or pick another name", file=sys.stderr)
@@ -88,9 +88,11 @@ def cmd_providers_remove(args: argparse.Namespace) -> int:
     try:
         result = store.remove_provider(args.name)
     except KeyError:
+        # A usage mistake, not a broken file: the file is fine and stays as it is.
         names = list((store.read().config or _empty()).providers)
-        raise ConfigError(path, [ConfigProblem(f"providers.{args.name}", f"no provider named {args.name!r}",
-                                               f"configured: {', '.join(names) or 'none'}")]) from None
+        print(f"error: no provider named {args.name!r} in {path} (configured there: {', '.join(names) or 'none'})",
+              file=sys.stderr)
+        return EXIT_USAGE
     except BrokenConfigFile as exc:
         print(f"error: {exc.path} does not load, so amux will not rewrite it:\n{exc.reason}", file=sys.stderr)
         return EXIT_USAGE

@@ -135,7 +135,8 @@ def check_types(config: AmuxConfig, source: str) -> None:
     problems = []
     for name, entry in config.providers.items():
         if preset_for(entry.type) is None and not _is_litellm_provider(entry.type):
-            close = _close_names(entry.type, list(PRESETS) + sorted(KNOWN_LITELLM_PROVIDERS))
+            # A preset first: "opnai" means openai, not also LiteLLM's openai_like and topaz.
+            close = _close_names(entry.type, PRESETS) or _close_names(entry.type, sorted(KNOWN_LITELLM_PROVIDERS))
             hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else (
                 "use a preset (anthropic, openai, gemini, openrouter, ollama, bedrock, vertex_ai...) "
                 "or a LiteLLM provider prefix")

@@ -25,6 +25,11 @@ from ...providers.resolved import mask_secret
 from ..widgets.check import Check
 
 
+_MARK_CLEARED_ON = ("changed",)
+"""When Textual's Input re-checks a field (and, having no validators, drops the -invalid mark we set on
+a field with a problem): only when the person edits it, not when the focus merely leaves it."""
+
+
 @dataclass(frozen=True)
 class ProviderFormResult:
     name: str
@@ -59,24 +64,27 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
             yield Static("", id="form-errors")
             with Grid(id="form-grid"):
                 yield Label("Name")
-                yield Input(self._old_name or "", id="name", placeholder="e.g. openrouter")
+                yield Input(self._old_name or "", id="name", validate_on=_MARK_CLEARED_ON, placeholder="e.g. openrouter")
                 yield Label("Type")
-                yield Input(entry.type if entry else "", id="type", placeholder="a preset (openrouter, ollama…) or a LiteLLM prefix",
+                yield Input(entry.type if entry else "", id="type", validate_on=_MARK_CLEARED_ON,
+                            placeholder="a preset (openrouter, ollama…) or a LiteLLM prefix",
                             suggester=SuggestFromList(sorted(PRESETS), case_sensitive=False))
                 yield Label("API base")
-                yield Input(entry.api_base or "" if entry else "", id="api_base", placeholder="empty: the preset's; https://…/v1")
+                yield Input(entry.api_base or "" if entry else "", id="api_base", validate_on=_MARK_CLEARED_ON,
+                            placeholder="empty: the preset's; https://…/v1")
                 yield Label("API key")
                 key_hint = f"empty keeps {mask_secret(key)}" if literal_key else "${ENV_VAR} keeps the secret out of the file"
-                yield Input("" if literal_key else (key or ""), id="api_key", password=literal_key, placeholder=key_hint)
+                yield Input("" if literal_key else (key or ""), id="api_key", validate_on=_MARK_CLEARED_ON,
+                            password=literal_key, placeholder=key_hint)
                 yield Label("API format")
                 current_format = entry.api_formats()[0] if entry and entry.api_formats() else Select.NULL
                 yield Select([(f, f) for f in API_FORMATS], value=current_format, id="api_format", allow_blank=True,
                              prompt="the preset's")
                 yield Label("Models")
-                yield Input(", ".join(entry.models) if entry else "", id="models",
+                yield Input(", ".join(entry.models) if entry else "", id="models", validate_on=_MARK_CLEARED_ON,
                             placeholder="comma separated; offered when the live list is unavailable")
                 yield Label("Default model")
-                yield Input(entry.default_model or "" if entry else "", id="default_model")
+                yield Input(entry.default_model or "" if entry else "", id="default_model", validate_on=_MARK_CLEARED_ON)
                 yield Label("")
                 yield Check("default provider", self._is_default, id="make_default")
             with Horizontal(id="form-buttons"):
@@ -122,6 +130,7 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
                 where = ".".join(str(p) for p in error["loc"][:1]) or "provider"
                 problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
             provider = None
+            problems += self._type_problems(name, fields["type"])  # all at once, not one round each
         if problems or provider is None:
             raise ValueError("\n".join(dict.fromkeys(problems)))
         result = ProviderFormResult(name, provider, self._old_name, self.query_one("#make_default", Checkbox).value)
@@ -132,6 +141,19 @@ class ProviderFormScreen(ModalScreen[ProviderFormResult | None]):
                 raise ValueError("\n".join(_form_line(p.json_path, name, f"{p.message} ({p.fix})")
                                            for p in exc.problems)) from None
         return result
+
+    def _type_problems(self, name: str, provider_type: str) -> list[str]:
+        """The type check alone, for when another field already failed (the whole-file check needs a
+        valid provider)."""
+        if self._store is None or self._store.check is None or not provider_type:
+            return []
+        try:
+            self._store.check(AmuxConfig.model_validate({"providers": {"p": {"type": provider_type}}}), "")
+        except ConfigError as exc:
+            return [f"type: {problem.message} ({problem.fix})" for problem in exc.problems]
+        except ValidationError:
+            return []
+        return []
 
     def _existing_names(self) -> set[str]:
         stored = self._store.read() if self._store is not None else None

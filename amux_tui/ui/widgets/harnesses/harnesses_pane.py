@@ -74,6 +74,12 @@ class HarnessesPane(Vertical):
         if event.row_key.value:
             self._describe(str(event.row_key.value))
 
+    @on(DataTable.RowSelected, "#harness-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        # The focused table takes Enter itself (select_cursor), so the pane's enter binding never sees it.
+        event.stop()
+        self.action_launch()
+
     def action_launch(self) -> None:
         table = self.query_one(DataTable)
         if not self._views:

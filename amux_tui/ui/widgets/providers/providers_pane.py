@@ -171,13 +171,15 @@ class ProvidersPane(Vertical):
     def _open_form(self, name: str | None) -> None:
         from ...screens.provider_form import ProviderFormScreen
 
-        config = self._load.config if self._load else None
-        entry = config.providers.get(name) if (config and name) else None
-        default = bool(config and name and config.default_provider == name)
         from ....providers.edit import provider_store
 
-        self.app.push_screen(ProviderFormScreen(name if entry else None, entry, is_default=default,
-                                                store=provider_store(self.app.catalog.config_path)),
+        store = provider_store(self.app.catalog.config_path)
+        # The file as it is now: it may have been edited by hand (or by amux providers add) since the
+        # dashboard read it, and the form writes back what it does not show (params, small_model).
+        config = store.read().config or (self._load.config if self._load else None)
+        entry = config.providers.get(name) if (config and name) else None
+        default = bool(config and name and config.default_provider == name)
+        self.app.push_screen(ProviderFormScreen(name if entry else None, entry, is_default=default, store=store),
                              self._form_done)
 
     def _form_done(self, result) -> None:
