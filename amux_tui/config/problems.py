@@ -55,7 +55,10 @@ def json_type(value: Any) -> str:
 
 def _problem_from(error: Any) -> ConfigProblem | None:
     raw_loc = [str(part) for part in error["loc"]]
-    branch = next((part for part in raw_loc if part.startswith(("list[", "literal[", "function-"))), None)
+    # pydantic names a union member in the path ("list[str]"); a key of the file's own can look like one,
+    # and the key an unknown-field error is about (the last part) is always the file's.
+    members = raw_loc[:-1] if error["type"] == "extra_forbidden" else raw_loc
+    branch = next((part for part in members if _is_union_member(part)), None)
     value = error.get("input")
     # A union reports every member; keep the one matching what was written (a list, or a single value).
     if branch and branch.startswith("literal[") and isinstance(value, list):
@@ -77,7 +80,7 @@ def _problem_from(error: Any) -> ConfigProblem | None:
     if kind == "extra_forbidden":
         known = ProviderConfig.model_fields if len(loc) >= 3 and loc[0] == "providers" else AmuxConfig.model_fields
         names = [info.alias or name for name, info in known.items()]
-        close = difflib.get_close_matches(loc[-1], names, n=1)
+        close = difflib.get_close_matches(loc[-1], names, n=1) if loc else []
         hint = f"did you mean {close[0]!r}?" if close else f"remove it; known fields: {', '.join(sorted(names))}"
         return ConfigProblem(path, f"unknown field '{printable(loc[-1])}'", hint)
     if kind == "literal_error" and "api_format" in loc:
@@ -93,6 +96,10 @@ def _problem_from(error: Any) -> ConfigProblem | None:
     if kind.endswith("_type") or kind in ("int_from_float", "int_parsing"):
         message += f" (found a JSON {json_type(value)})"
     return ConfigProblem(path, message, _FIXES.get(field, f"see the {field or 'file'} entry in providers.schema.json"))
+
+
+def _is_union_member(part: str) -> bool:
+    return part.startswith(("list[", "literal[")) and part.endswith("]") or part.startswith("function-")
 
 
 def _field_name(loc: list[str]) -> str:
