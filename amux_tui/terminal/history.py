@@ -1,7 +1,8 @@
 """The scrollback: rows that scrolled off the top of the main screen.
 
-Rows are kept run-length coded (:func:`~.lines.freeze_line`): a str, or a tuple
-of a str and (pen, count) runs, about 0.5 KB for a 200-column coloured row.
+Rows are kept run-length coded (:func:`~.lines.freeze_line`): a str, or its text
+and an array of pen numbers and run lengths, about 0.45 KB for a 200-column
+coloured row.
 """
 
 from __future__ import annotations

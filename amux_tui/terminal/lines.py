@@ -10,6 +10,7 @@ reuse rows that merely moved when the screen scrolled.
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Iterable
 from itertools import groupby, repeat
 from operator import itemgetter
@@ -43,8 +44,8 @@ class Line(dict[int, Cell]):
 
 
 #: A history row, run-length coded: ``text`` when every cell is drawn with the
-#: default pen, else ``(text, runs)`` where ``runs`` is a str of two characters
-#: per run, the pen's number in :data:`_PENS` and the run's length in cells.
+#: default pen, else ``(text, runs)`` where ``runs`` is an ``array("H")`` of two
+#: numbers per run, the pen's number in :data:`_PENS` and the run's length in cells.
 #: ``text`` is a str with one character per cell, or, when a row holds wide
 #: characters or clusters, a tuple of each cell's text ("" for the right half
 #: of a wide one). Trailing default blanks are left out. A 200-column coloured
@@ -83,15 +84,15 @@ def runs_row(text: str | tuple, runs: list) -> FrozenLine:
     codes = list(runs)
     try:
         codes[0::2] = map(_PEN_NUMBERS.__getitem__, runs[0::2])
-    except _PensFull:
+        return (text, array("H", codes))
+    except (_PensFull, OverflowError):  # out of pen numbers, or a run longer than 65 535 cells
         return (text, *runs)
-    return (text, "".join(map(chr, codes)))
 
 
 def _runs(row: tuple) -> Iterable[tuple[tuple, int]]:
     """(pen, count) for each run of a non-plain history row."""
     if len(row) == 2:
-        codes = list(map(ord, row[1]))
+        codes = row[1]
         return zip(map(_PENS.__getitem__, codes[0::2]), codes[1::2])
     return zip(row[1::2], row[2::2])
 
