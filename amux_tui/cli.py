@@ -26,6 +26,7 @@ COMMANDS = {
     "proxy": "amux_tui.proxy.command:cmd_proxy",
     "launch": "amux_tui.harnesses.commands:cmd_launch",
     "harnesses": "amux_tui.harnesses.commands:cmd_harnesses",
+    "sessions": "amux_tui.records.commands:cmd_sessions",
 }
 
 
@@ -86,7 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", nargs="?", const="", default=None, metavar="ID",
                    help="resume the last (or the given) session, for harnesses that can")
     p.add_argument("--dry-run", action="store_true", help="print the launch plan as JSON (secrets masked) and exit")
+    p.add_argument("--worktree", nargs="?", const="", default=None, metavar="NAME",
+                   help="run in a new git worktree on branch amux/NAME (default name: harness-random) from HEAD")
+    p.add_argument("--worktree-from-dirty", action="store_true",
+                   help="with --worktree: copy this checkout's uncommitted changes into the new worktree")
     p.set_defaults(harness_args=[])
+
+    from .records.arguments import add_sessions_parser
+
+    add_sessions_parser(sub, parents=[common])
 
     p = sub.add_parser("harnesses", parents=[common], help="list supported harnesses and what is installed")
     p.add_argument("--json", action="store_true", help="machine-readable output")
