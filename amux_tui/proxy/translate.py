@@ -23,7 +23,7 @@ from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
 from .upstream import protocol_request_headers, send_upstream, timeout_for, upstream_url
-from .usage import usage_from_object
+from .usage import cached_from_object, model_from_object, usage_from_object
 
 MAX_ERROR_BODY = 1024 * 1024
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
@@ -157,7 +157,9 @@ def _usage_from_translator(record: RequestRecord, translator: Any) -> None:
         return
     record.input_tokens = getattr(usage, "input_tokens", None)
     record.output_tokens = getattr(usage, "output_tokens", None)
+    record.cached_tokens = getattr(usage, "cached_tokens", None)
 
 
 def _usage_from_body(record: RequestRecord, answer: dict[str, Any]) -> None:
     record.input_tokens, record.output_tokens = usage_from_object(answer)
+    record.cached_tokens, record.reported_model = cached_from_object(answer), model_from_object(answer)

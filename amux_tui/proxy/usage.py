@@ -40,16 +40,57 @@ def usage_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None
 
 
 def usage_from_object(event: Any) -> tuple[int | None, int | None]:
-    """(input, output) tokens from one parsed answer or event of any of the four APIs."""
-    if not isinstance(event, dict):
+    """(input, output) tokens from one parsed answer or event of any of the four APIs.
+
+    Input counts every prompt token, cached ones included (Anthropic reports cache reads and
+    writes apart from ``input_tokens``: they are added)."""
+    usage = _usage_of(event)
+    if usage is None:
         return None, None
+    tokens_in = _first_int(usage, _INPUT_KEYS)
+    if tokens_in is not None and ("cache_read_input_tokens" in usage or "cache_creation_input_tokens" in usage):
+        tokens_in += (_first_int(usage, ("cache_read_input_tokens",)) or 0) + \
+            (_first_int(usage, ("cache_creation_input_tokens",)) or 0)
+    return tokens_in, _output(usage)
+
+
+def _usage_of(event: Any) -> dict[str, Any] | None:
+    if not isinstance(event, dict):
+        return None
     for holder in (event, event.get("message"), event.get("response")):
         if not isinstance(holder, dict):
             continue
         usage = holder.get("usage") or holder.get("usageMetadata")
         if isinstance(usage, dict):
-            return _first_int(usage, _INPUT_KEYS), _output(usage)
-    return None, None
+            return usage
+    return None
+
+
+def cached_from_object(event: Any) -> int | None:
+    """Cached prompt tokens from one answer or event (each API names them its own way)."""
+    usage = _usage_of(event)
+    if usage is None:
+        return None
+    for holder, key in ((usage, "cache_read_input_tokens"), (usage, "cachedContentTokenCount"),
+                        (usage, "prompt_cache_hit_tokens"), (usage.get("prompt_tokens_details"), "cached_tokens"),
+                        (usage.get("input_tokens_details"), "cached_tokens")):
+        if isinstance(holder, dict):
+            value = _first_int(holder, (key,))
+            if value is not None:
+                return value
+    return None
+
+
+def model_from_object(event: Any) -> str | None:
+    """The model an answer or event names (``model``, ``message.model``, ``response.model``, ``modelVersion``)."""
+    if not isinstance(event, dict):
+        return None
+    for holder in (event, event.get("message"), event.get("response")):
+        if isinstance(holder, dict):
+            value = holder.get("model") or holder.get("modelVersion")
+            if isinstance(value, str) and value:
+                return value
+    return None
 
 
 def _output(usage: dict[str, Any]) -> int | None:
@@ -69,9 +110,38 @@ def _first_int(usage: dict[str, Any], keys: tuple[str, ...]) -> int | None:
 
 
 def record_usage(record: RequestRecord, is_sse: bool) -> None:
-    """Fill the record's token counts from its captured answer (head and tail), where it names them."""
+    """Fill the record's token counts (and the model the upstream names) from its captured answer
+    (head and tail), where it names them."""
     capture = record.response
     data = capture.data() + (b"\n" + capture.tail() if capture.truncated else b"")
     tokens_in, tokens_out = usage_from_answer(data, sse=is_sse)
     record.input_tokens = tokens_in if tokens_in is not None else record.input_tokens
     record.output_tokens = tokens_out if tokens_out is not None else record.output_tokens
+    cached, model = details_from_answer(data, sse=is_sse)
+    record.cached_tokens = cached if cached is not None else record.cached_tokens
+    record.reported_model = model or record.reported_model
+
+
+def details_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, str | None]:
+    """(cached tokens, model named) from a JSON body or SSE events; later events win."""
+    if not data:
+        return None, None
+    events: list[Any] = []
+    if not sse:
+        try:
+            events = [json.loads(data)]
+        except (ValueError, RecursionError):
+            return None, None
+    else:
+        for line in data.splitlines():
+            if line.startswith(b"data:") and (b"sage" in line or b"odel" in line):
+                try:
+                    events.append(json.loads(line[5:]))
+                except (ValueError, RecursionError):
+                    continue
+    cached = model = None
+    for event in events:
+        found = cached_from_object(event)
+        cached = found if found is not None else cached
+        model = model_from_object(event) or model
+    return cached, model

@@ -62,6 +62,10 @@ async def end(recorder: Recorder | None, plan: Any, exit_code: int | None, serve
     if server is not None and plan.proxy_session_id:
         session = server.session(plan.proxy_session_id)
         traffic = session.traffic if session is not None else None
+    if traffic is not None:
+        from ..providers.prices import load_price_table
+
+        await asyncio.to_thread(load_price_table)
     totals = Totals.of_traffic(traffic)
     own_id = await asyncio.to_thread(harness_session_id, plan, recorder.record.started)
     await _quietly(recorder.ended, exit_code, totals, harness_session_id=own_id)
