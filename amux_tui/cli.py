@@ -128,9 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         hint = " (arguments for the harness go after --, e.g. amux launch claude -- -p hi)" if args.command == "launch" else ""
         parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
-    if harness_args and args.command != "launch":
-        parser.error("'--' separates harness arguments and only goes with amux launch")
-    if args.command == "launch":
+    resuming = args.command == "sessions" and getattr(args, "sessions_command", None) == "resume"
+    if harness_args and args.command != "launch" and not resuming:
+        parser.error("'--' separates harness arguments and only goes with amux launch (or amux sessions resume)")
+    if args.command == "launch" or resuming:
         args.harness_args = harness_args
     if args.command is None:
         handler = cmd_dashboard

@@ -19,5 +19,6 @@ def add_sessions_parser(sub: argparse._SubParsersAction, parents: list[argparse.
     discard = actions.add_parser("discard", help="remove a session's worktree and branch")
     discard.add_argument("id", help="session id (a unique prefix is enough)")
     discard.add_argument("--yes", action="store_true", help="do not ask")
-    resume = actions.add_parser("resume", help="relaunch a session with its harness's own resume")
+    resume = actions.add_parser("resume", help="relaunch a session with its harness's own resume",
+                                description="Arguments after -- go to the harness (e.g. -- -p PROMPT).")
     resume.add_argument("id", help="session id (a unique prefix is enough)")

@@ -35,11 +35,12 @@ def resume_problem(record: SessionRecord) -> str | None:
     return None
 
 
-def resume_arguments(record: SessionRecord, config: str | None = None) -> argparse.Namespace:
-    """The ``amux launch`` arguments that resume ``record``."""
+def resume_arguments(record: SessionRecord, config: str | None = None,
+                     harness_args: list[str] | None = None) -> argparse.Namespace:
+    """The ``amux launch`` arguments that resume ``record`` (plus arguments for the harness)."""
     args = argparse.Namespace(harness=record.harness, provider=record.provider, model=record.model,
                               proxy_mode=record.proxy_mode or "never", resume=record.harness_session_id,
-                              harness_args=[], dry_run=False, provider_arg=[], worktree=None,
+                              harness_args=list(harness_args or []), dry_run=False, provider_arg=[], worktree=None,
                               worktree_from_dirty=False, existing_worktree=_worktree(record))
     if config:
         args.config = config
@@ -66,4 +67,4 @@ def resume_session(store: SessionStore, record: SessionRecord, args: argparse.Na
 
     os.chdir(record.cwd)  # the harness finds its session by directory
     print(f"amux: resuming {record.harness} session {record.harness_session_id} (amux {record.id})", file=sys.stderr)
-    return cmd_launch(resume_arguments(record, getattr(args, "config", None)))
+    return cmd_launch(resume_arguments(record, getattr(args, "config", None), getattr(args, "harness_args", None)))
