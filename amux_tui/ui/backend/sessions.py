@@ -15,8 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ...providers.resolved import ResolvedProvider
@@ -39,6 +41,14 @@ class LaunchChoice:
     """Arguments for the harness (for ``shell``: the command to run instead of $SHELL)."""
     always_proxy: bool = False
     """Go through amux's proxy even when a direct route exists (to see the traffic)."""
+    worktree: bool = False
+    """Run in a new git worktree of the dashboard's directory (branch ``amux/<harness>-<random>``)."""
+    resume: str | None = None
+    """The harness's own session id to resume (a recorded session)."""
+    cwd: str | None = None
+    """Where to run (None: the dashboard's directory)."""
+    existing_worktree: Any = None
+    """The worktree a resumed session goes on in."""
 
     @property
     def proxy_mode(self) -> str:
@@ -104,6 +114,21 @@ class LiveSession:
     exit_status: int | None = None
     running: bool = True
     closer: Callable[[], Awaitable[None]] | None = None
+    recorder: Any = None
+    """Its record in the session database (None when not recorded)."""
+    worktree: Any = None
+    """Its git worktree (`worktrees.worktree.Worktree`), or None when it runs in the dashboard's directory."""
+    started_at: float = field(default_factory=time.monotonic)
+    ended_at: float | None = None
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended_at or time.monotonic()) - self.started_at
+
+    @property
+    def record_id(self) -> str:
+        """amux's id for the session (the one `amux sessions` shows)."""
+        return self.plan.session_id if self.plan is not None else (self.recorder.record.id if self.recorder else "")
 
     @property
     def id(self) -> str:
@@ -146,6 +171,9 @@ class SessionManager:
         self._starting: Any = None
         self._sessions: dict[str, LiveSession] = {}
         self._numbers = itertools.count(1)
+        from .records import DashboardRecords
+
+        self.records = DashboardRecords(self.env)
 
     # --- planning -------------------------------------------------------------------------------
 
@@ -171,10 +199,19 @@ class SessionManager:
         from ...harnesses.launch import prepare_launch
 
         choice = preview.choice
+        worktree = await self._make_worktree(choice) if choice.worktree else choice.existing_worktree
+        cwd = str(worktree.path) if worktree is not None else (choice.cwd or self.cwd)
         proxy = await self.bound_proxy() if preview.route == "proxy" else None
-        plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
-                                    proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
-                                    cwd=self.cwd, label=choice.harness)
+        try:
+            plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
+                                        proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
+                                        cwd=cwd, label=choice.harness, resume=choice.resume)
+        except BaseException:
+            if worktree is not None and choice.worktree:  # nothing ran in the new worktree
+                from ...worktrees.worktree import remove_worktree
+
+                await asyncio.to_thread(remove_worktree, worktree)
+            raise
         traffic = None
         if plan.proxy_session_id and proxy is not None:
             proxy_session = proxy.session(plan.proxy_session_id)
@@ -182,9 +219,32 @@ class SessionManager:
         session = LiveSession(choice.harness, choice.provider.name, choice.model, plan.route, list(plan.argv),
                               plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic,
                               proxy_session_id=plan.proxy_session_id, proxy_server=proxy,
-                              number=next(self._numbers))
+                              number=next(self._numbers), worktree=worktree)
+        session.recorder = await self.records.started(plan, proxy_mode=choice.proxy_mode, worktree=worktree,
+                                                      label=session.label)
         self._sessions[session.id] = session
         return session
+
+    async def _make_worktree(self, choice: LaunchChoice):
+        """A new worktree of the dashboard's directory; LaunchError saying why when there is none."""
+        from ...harnesses.errors import LaunchError
+        from ...worktrees.git import GitError
+        from ...worktrees.worktree import create_worktree, new_name
+
+        try:
+            return await asyncio.to_thread(create_worktree, self.cwd or os.getcwd(), new_name(choice.harness),
+                                           env=self.env)
+        except GitError as exc:
+            raise LaunchError(str(exc), fix="untick \"own worktree\" to run in this directory") from None
+
+    async def spawned(self, session: LiveSession, pid: int) -> None:
+        """Its harness runs as process group ``pid`` (recorded, so a crash of amux can end it later)."""
+        await self.records.spawned(session.recorder, pid)
+
+    async def record_exit(self, session: LiveSession, exit_status: int | None, *, ended_by_amux: bool = False) -> None:
+        """Its end in the session database: state, exit code, totals, the harness's own session id."""
+        await self.records.ended(session.recorder, session.plan, exit_status, session.traffic,
+                                 ended_by_amux=ended_by_amux)
 
     async def bound_proxy(self):
         """The shared proxy, bound on first use (no aiohttp yet): sessions can be registered with it.
@@ -253,10 +313,13 @@ class SessionManager:
     def mark_exited(self, session: LiveSession, exit_status: int | None) -> None:
         session.running = False
         session.exit_status = exit_status
+        if session.ended_at is None:
+            session.ended_at = time.monotonic()
 
     async def forget(self, session: LiveSession) -> None:
         """The session's tab closed: revoke its proxy token and remove its session files."""
         self._sessions.pop(session.id, None)
+        await self.record_exit(session, session.exit_status, ended_by_amux=True)
         await self._clean(session)
 
     async def _clean(self, session: LiveSession) -> None:
@@ -269,12 +332,14 @@ class SessionManager:
     async def close_all(self) -> None:
         """End every session's process group, then the proxy. Safe to call twice."""
         for session in list(self._sessions.values()):
+            ended_by_amux = session.running
             if session.closer is not None:
                 try:
                     await session.closer()
                 except Exception:  # noqa: BLE001 - keep closing the others
                     pass
             session.running = False
+            await self.record_exit(session, session.exit_status, ended_by_amux=ended_by_amux)
             await self._clean(session)
         if self.proxy is not None:
             proxy, self.proxy = self.proxy, None

@@ -22,7 +22,7 @@ from ..widgets.providers.model_picker import ModelPicker
 from ..widgets.providers.providers_pane import ProvidersPane
 from ..widgets.tab_bar import TabBar
 
-FIXED_TABS = ("providers", "harnesses", "ollama")
+FIXED_TABS = ("providers", "harnesses", "ollama", "earlier")
 MAX_SPLIT = 4
 
 
@@ -32,15 +32,20 @@ class MainScreen(Screen):
         Binding("ctrl+pagedown,ctrl+right", "next_tab", "Next tab", show=False, priority=True),
         Binding("ctrl+pageup,ctrl+left", "previous_tab", "Previous tab", show=False, priority=True),
         Binding("f8", "close_tab", "Close tab", priority=True),
+        Binding("f5", "changes", "Changes", show=False, priority=True),
+        Binding("f9", "compare", "Compare", show=False, priority=True),
     ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._split: list[str] = []
+        self.broadcast_ids: list[str] = []
+        """The sessions the last prompt was broadcast to (what Compare shows)."""
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield TabBar([("providers", "Providers"), ("harnesses", "Harnesses"), ("ollama", "Ollama")],
+        yield TabBar([("providers", "Providers"), ("harnesses", "Harnesses"), ("ollama", "Ollama"),
+                      ("earlier", "Sessions")],
                      active="providers", id="tab-bar")
         with ContentSwitcher(id="tabs", initial="providers"):
             with Vertical(id="providers", classes="tab-pane"):
@@ -48,6 +53,7 @@ class MainScreen(Screen):
             # Built on first visit, so the first frame only pays for the Providers tab.
             yield Vertical(id="harnesses", classes="tab-pane")
             yield Vertical(id="ollama", classes="tab-pane")
+            yield Vertical(id="earlier", classes="tab-pane")
         yield KeyBar()
 
     @property
@@ -96,7 +102,89 @@ class MainScreen(Screen):
 
     def _broadcast_sent(self, session_ids: list[str] | None) -> None:
         if session_ids and len(session_ids) >= 2:
+            self.broadcast_ids = list(session_ids)
             self.show_split(session_ids)
+            self.notify("F9 compares them side by side (state, tokens, cost, files changed).", title="Sent")
+
+    # --- review: compare, changes, earlier sessions ---------------------------------------------
+
+    def action_compare(self) -> None:
+        from .compare import CompareScreen
+
+        live = [s.id for s in self.app.sessions.all_sessions()]
+        ids = [i for i in self.broadcast_ids if i in live] or live
+        if not ids:
+            self.notify("No sessions to compare: launch some (F2) and broadcast a prompt (F3).", severity="warning")
+            return
+        self.app.push_screen(CompareScreen(ids))
+
+    def action_changes(self) -> None:
+        session = self.app.sessions.get(self.active or "")
+        if session is None:
+            self.notify("Changes are per session: switch to a session's tab first.", severity="warning")
+            return
+        self.open_changes(session)
+
+    def open_changes(self, session) -> None:
+        """The Changes view of a live session's worktree."""
+        if session.worktree is None:
+            self.notify(f"{session.label} runs in {session.cwd} without a worktree of its own: nothing to review "
+                        "apart (tick \"own worktree\" when launching).", severity="warning", markup=False)
+            return
+        from .changes import ChangesScreen
+
+        message = (f"amux: work of {session.harness} session {session.record_id}\n\n"
+                   f"{session.harness} on {session.provider}/{session.model} ({session.route}).")
+        self.app.push_screen(ChangesScreen(session.worktree, title=session.label, message=message,
+                                           running=lambda: session.running))
+
+    def open_record_changes(self, record) -> None:
+        """The Changes view of a recorded (ended) session's worktree."""
+        from ...records.commands import commit_message, worktree_of
+        from ...worktrees.git import GitError
+        from .changes import ChangesScreen
+
+        try:
+            worktree = worktree_of(record)
+        except GitError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            return
+        self.app.push_screen(ChangesScreen(worktree, title=f"{record.harness} {record.id}",
+                                           message=commit_message(record)))
+
+    @work(group="session-resume")
+    async def resume_record(self, record) -> None:
+        """Relaunch a recorded session with its harness's own resume, in a new tab."""
+        import asyncio
+
+        from ...records.resuming import resume_problem
+        from ..backend.sessions import LaunchChoice
+
+        problem = await asyncio.to_thread(resume_problem, record)
+        provider = self.app.registry.get(record.provider)
+        if problem is None and provider is None:
+            problem = f"its provider {record.provider!r} is no longer configured"
+        if problem:
+            self.notify(f"cannot resume {record.id}: {problem}", title="Resume", severity="error", markup=False)
+            return
+        worktree = None
+        if record.worktree_path:
+            from ...records.commands import worktree_of
+
+            worktree = worktree_of(record)
+        choice = LaunchChoice(record.harness, provider, record.model, always_proxy=record.proxy_mode == "always",
+                              resume=record.harness_session_id, cwd=record.cwd, existing_worktree=worktree)
+        preview = self.app.sessions.preview(choice)
+        if not preview.ok:
+            self.notify(preview.error or "cannot launch", title="Resume", severity="error", markup=False)
+            return
+        self.launch(preview)
+
+    def earlier_sessions_changed(self, records: list) -> None:
+        from ..widgets.sessions.earlier_pane import EarlierSessionsPane
+
+        for pane in self.query(EarlierSessionsPane):
+            pane.show_records(records)
 
     # --- session tabs ---------------------------------------------------------------------------
 
@@ -127,6 +215,16 @@ class MainScreen(Screen):
             await self.app.sessions.serve_proxy(session)
         except Exception as exc:
             self.notify(_error_text(exc), title="Proxy failed", severity="error", timeout=15, markup=False)
+
+    @work(group="session-records")
+    async def record_session(self, session, *, pid: int | None = None, exit_code: int | None = None) -> None:
+        """Its process group once spawned, or its end (a screen worker: the pane may go meanwhile)."""
+        if pid is not None:
+            await self.app.sessions.spawned(session, pid)
+            return
+        await self.app.sessions.record_exit(session, exit_code)
+        self.app.earlier_sessions = await self.app.sessions.records.earlier()
+        self.earlier_sessions_changed(self.app.earlier_sessions)
 
     @work(group="session-close")
     async def close_session(self, session) -> None:
@@ -230,6 +328,10 @@ class MainScreen(Screen):
             from ..widgets.ollama.ollama_pane import OllamaPane
 
             return OllamaPane(id="ollama-pane")
+        if pane_id == "earlier":
+            from ..widgets.sessions.earlier_pane import EarlierSessionsPane
+
+            return EarlierSessionsPane(id="earlier-pane")
         return None
 
     def activate(self, pane_id: str) -> None:

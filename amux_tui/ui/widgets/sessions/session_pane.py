@@ -96,10 +96,14 @@ class SessionPane(Vertical):
     def _started(self, event: TerminalView.Started) -> None:
         if self.session.route == "proxy":
             self.screen.serve_proxy(self.session)  # bound, not serving yet: the harness did not wait for it
+        pty = event.terminal_view.terminal.session
+        if pty is not None and pty.pid:
+            self.screen.record_session(self.session, pid=pty.pid)
 
     @on(TerminalView.Exited)
     def _exited(self, event: TerminalView.Exited) -> None:
         self.app.sessions.mark_exited(self.session, event.exit_code)
+        self.screen.record_session(self.session, exit_code=event.exit_code)
         self.refresh_status()
         self.notify(f"{self.session.label} exited with status {event.exit_code}", title="Session ended")
 
