@@ -42,21 +42,39 @@ def owner_alive(record: SessionRecord) -> bool:
     return record.owner_start is None or info.start_time == record.owner_start
 
 
-def leftovers(record: SessionRecord) -> dict[int, processes.ProcessInfo]:
-    """The session's processes still running: its group leader (same start time) and every
-    process of ours carrying its marker."""
-    entry = processes.marker(SESSION_MARKER, record.id)
-    found: dict[int, processes.ProcessInfo] = {}
-    uid = os.getuid()
+def leftovers(records: list[SessionRecord]) -> dict[str, dict[int, processes.ProcessInfo]]:
+    """Each record's processes still running: its group leader (same start time) with its group, and
+    every process of ours carrying its marker. One pass over /proc for all of them."""
+    found: dict[str, dict[int, processes.ProcessInfo]] = {record.id: {} for record in records}
+    if not records:
+        return found
+    uid, own = os.getuid(), os.getpid()
     everything = processes.all_processes()
-    live = [info for info in everything.values() if not info.zombie and info.pid != os.getpid()]
-    leader = everything.get(record.pgid) if record.pgid is not None else None
-    leader_is_ours = leader is not None and record.pgid_start is not None and leader.start_time == record.pgid_start
-    for info in live:
-        in_group = leader_is_ours and info.pgid == record.pgid
-        if in_group or (_owned_by(info.pid, uid) and processes.has_marker(info.pid, entry)):
-            found[info.pid] = info
+    groups: dict[int, str] = {}
+    for record in records:
+        leader = everything.get(record.pgid) if record.pgid is not None else None
+        if leader is not None and record.pgid_start is not None and leader.start_time == record.pgid_start:
+            groups[leader.pid] = record.id
+    markers = {processes.marker(SESSION_MARKER, record.id): record.id for record in records}
+    for info in everything.values():
+        if info.zombie or info.pid == own:
+            continue
+        if info.pgid in groups:
+            found[groups[info.pgid]][info.pid] = info
+        elif _owned_by(info.pid, uid):
+            owner = _marked(info.pid, markers)
+            if owner is not None:
+                found[owner][info.pid] = info
     return found
+
+
+def _marked(pid: int, markers: dict[bytes, str]) -> str | None:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            entries = handle.read().split(b"\0")
+    except OSError:
+        return None
+    return next((markers[entry] for entry in entries if entry in markers), None)
 
 
 def _owned_by(pid: int, uid: int) -> bool:
@@ -84,12 +102,10 @@ def reap(members: dict[int, processes.ProcessInfo], grace: float = REAP_GRACE) -
 
 def mark_lost_sessions(store: SessionStore) -> list[SessionRecord]:
     """Every ``running`` record whose amux is gone: its processes ended, the record ``lost``."""
-    lost: list[SessionRecord] = []
-    for record in store.running():
-        if owner_alive(record):
-            continue
-        reap(leftovers(record))
+    lost = [record for record in store.running() if not owner_alive(record)]
+    left = leftovers(lost)
+    reap({pid: info for members in left.values() for pid, info in members.items()})
+    for record in lost:
         store.finish(record.id, "lost", None)
         record.state = "lost"
-        lost.append(record)
     return lost

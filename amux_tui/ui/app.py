@@ -93,6 +93,8 @@ class AmuxApp(App[int]):
     async def _providers_listed(self) -> None:
         if self.options.first_paint_file:
             self._stamp(f"providers={len(self.registry)}", mode="a")
+            await self._load_records()
+            self._stamp(f"records={len(self.earlier_sessions)}", mode="a")
             self.exit(0)
             return
         pane = self._providers_pane()
