@@ -136,6 +136,7 @@ async def test_compare_after_broadcast_shows_one_row_per_session_and_opens_chang
                          what="files changed")
         row = table.get_row_at(0)
         assert row[0] == panes[0].session.label and row[2] in ("idle", "busy") and row[8] == "+1 -0"
+        assert "no proxied session: amux sees no tokens or cost" in screen_text(app)
         assert (panes[0].session.worktree.path / "answer.txt").read_text() == "same task\n"
         assert not (repo / "answer.txt").exists()
         await pilot.press("enter")

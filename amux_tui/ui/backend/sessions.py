@@ -86,6 +86,8 @@ class SessionStatus:
     last_latency_ms: float | None = None
     exit_status: int | None = None
     running: bool = True
+    cost_note: str | None = None
+    """Why the cost is unknown (`$—`), shown as the status line's tooltip."""
 
 
 @dataclass(eq=False)
@@ -157,6 +159,7 @@ class LiveSession:
             cost=totals.cost if totals else None,
             last_latency_ms=totals.last_latency_ms if totals else None,
             exit_status=self.exit_status, running=self.running,
+            cost_note=getattr(totals, "cost_note", None) if totals else None,
         )
 
 

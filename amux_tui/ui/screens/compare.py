@@ -63,6 +63,7 @@ class CompareScreen(ModalScreen[None]):
             for column in COLUMNS:
                 table.add_column(column, key=column)
             yield table
+            yield Static("", id="compare-total")
             yield Static("enter: the session's changes · esc: close", id="compare-help")
 
     def sessions(self) -> list:
@@ -74,13 +75,21 @@ class CompareScreen(ModalScreen[None]):
         for session in self.sessions():
             table.add_row(*status_cells(session, None), key=session.id)
         table.focus()
+        self.refresh_rows()
         self.set_interval(STATUS_REFRESH, self.refresh_rows)
         self.set_interval(CHANGES_REFRESH, self.read_changes)
         self.read_changes()
 
     def refresh_rows(self) -> None:
         table = self.query_one(DataTable)
-        for session in self.sessions():
+        sessions = self.sessions()
+        costs = [s.status().cost for s in sessions if s.route == "proxy"]
+        known = [cost for cost in costs if cost is not None]
+        unknown = len(costs) - len(known)
+        self.query_one("#compare-total", Static).update(
+            f"all sessions: ${sum(known):.4f}" + (f" ({unknown} without a known cost)" if unknown else "")
+            if costs else "no proxied session: amux sees no tokens or cost")
+        for session in sessions:
             if session.id not in table.rows:
                 continue
             for column, value in zip(COLUMNS, status_cells(session, self.changes.get(session.id))):

@@ -56,6 +56,7 @@ class StatusLine(Static):
             return
         self._last = status
         self._text = status_text(status, self._latency_text)
+        self.tooltip = f"cost unknown: {status.cost_note}" if status.cost is None and status.cost_note else None
         lines = self._lines_needed()
         self.update(self._text, layout=lines is None or lines != self._lines)
         self._lines = lines
