@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from ...records.recorder import Recorder, Totals, end_state, record_for_plan
+from ...records.recorder import Recorder, Totals, record_for_plan
 from ...records.store import SessionRecord, SessionStore
 
 EARLIER_SHOWN = 50
@@ -21,6 +21,7 @@ class DashboardRecords:
         self.store = SessionStore.default(self.env)
         self.problem: str | None = None
         """Why sessions are not recorded (the database cannot be used), or None."""
+        self._endings: dict[str, asyncio.Future] = {}
 
     async def _run(self, step, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
         if self.problem is not None:
@@ -54,14 +55,23 @@ class DashboardRecords:
 
     async def ended(self, recorder: Recorder | None, plan: Any, exit_code: int | None, traffic: Any, *,
                     ended_by_amux: bool = False) -> None:
-        if recorder is None or recorder.record.state != "running":
+        """Record the end once: a second call (the exit seen, then the tab closed or amux quitting)
+        waits for the first one's write, which runs shielded (a cancelled caller does not lose it)."""
+        if recorder is None:
             return
+        writing = self._endings.get(recorder.record.id)
+        if writing is None:
+            writing = asyncio.ensure_future(self._write_end(recorder, plan, exit_code, traffic, ended_by_amux))
+            self._endings[recorder.record.id] = writing
+        await asyncio.shield(writing)
+
+    async def _write_end(self, recorder: Recorder, plan: Any, exit_code: int | None, traffic: Any,
+                         ended_by_amux: bool) -> None:
         from ...providers.prices import load_price_table
         from ...records.launch_hooks import harness_session_id
 
         if exit_code is not None and exit_code < 0:
             exit_code = 128 - exit_code  # killed by signal N: 128 + N, as a shell says
-        recorder.record.state = end_state(exit_code, ended_by_amux=ended_by_amux)  # once, even if asked twice
         if traffic is not None:
             await asyncio.to_thread(load_price_table)
         totals = Totals.of_traffic(traffic)
