@@ -80,7 +80,7 @@ class ChangesScreen(ModalScreen[None]):
             added = "bin" if change.binary else f"+{change.added}"
             removed = "" if change.binary else f"-{change.removed}"
             table.add_row(added, removed, change.path, key=change.path)
-        where = f"{self.worktree.branch} at {self.worktree.path}, against {self.worktree.base_commit[:10]}"
+        where = f"{self.worktree.branch} against {self.worktree.base_commit[:10]}"
         summary.update(f"{len(self.files)} files changed, +{found.added} -{found.removed} · {where}"
                        if self.files else f"nothing changed yet · {where}")
         if self.files:
