@@ -84,6 +84,8 @@ def test_changes_view(tmp_path, upstream, fixed_git_dates, snap_compare):
         await pilot.press("f5")
         await wait_until(pilot, lambda: pilot.app.screen.query_one("#changes-files").row_count == 2, what="files")
         await wait_until(pilot, lambda: "+" in pilot.app.screen.query_one("#changes-diff").source, what="the diff")
+        pilot.app.clear_notifications()  # "session ended" toasts come and go with time
+        await pilot.pause()
         steady(pilot)
 
     assert snap_compare(make_app(tmp_path, upstream, repo), terminal_size=SIZE, run_before=run_before)
@@ -108,6 +110,8 @@ def test_compare_view(tmp_path, upstream, fixed_git_dates, snap_compare, monkeyp
             return [table.get_row_at(n)[7] for n in range(table.row_count)] == ["2", "1"]
 
         await wait_until(pilot, counted, what="files changed")
+        pilot.app.clear_notifications()
+        await pilot.pause()
         steady(pilot)
 
     assert snap_compare(make_app(tmp_path, upstream, repo), terminal_size=SIZE, run_before=run_before)

@@ -94,7 +94,7 @@ class CompareScreen(ModalScreen[None]):
                 continue
             for column, value in zip(COLUMNS, status_cells(session, self.changes.get(session.id))):
                 if table.get_cell(session.id, column) != value:
-                    table.update_cell(session.id, column, value)
+                    table.update_cell(session.id, column, value, update_width=True)
 
     @work(exclusive=True, group="compare-changes")
     async def read_changes(self) -> None:
