@@ -56,6 +56,74 @@ async def ollama_pull(pilot) -> None:
     await drive.wait_until(pilot, lambda: "done" in str(app.screen.query_one("#pull-status").render()))
 
 
+GIT_ENV = {"GIT_AUTHOR_NAME": "amux", "GIT_AUTHOR_EMAIL": "amux@example.com", "GIT_COMMITTER_NAME": "amux",
+           "GIT_COMMITTER_EMAIL": "amux@example.com", "GIT_AUTHOR_DATE": "2026-01-02T03:04:05+00:00",
+           "GIT_COMMITTER_DATE": "2026-01-02T03:04:05+00:00", "GIT_CONFIG_GLOBAL": "/dev/null"}
+EDITS = {
+    "router": "printf \"def greet(name):\\n    return f'hello {name}!'\\n\" > app.py; printf '# greeter\\n' > NOTES.md",
+    "chat": "printf \"def greet(name):\\n    return 'hello, ' + name.title()\\n\\n\\ndef test_greet():\\n"
+            "    assert greet('ada') == 'hello, Ada'\\n\" > app.py",
+}
+
+
+def make_repository(folder: Path) -> Path:
+    """A small git repository the review pictures' sessions work on (fixed dates: stable hashes)."""
+    import os
+    import subprocess
+
+    repo = folder / "greeter"
+    repo.mkdir(parents=True, exist_ok=True)
+    (repo / "app.py").write_text("def greet(name):\n    return 'hello ' + name\n")
+    env = {**os.environ, **GIT_ENV}
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "greeter"]):
+        subprocess.run(["git", "-C", str(repo), *command], env=env, check=True)
+    return repo
+
+
+async def worktree_sessions(pilot) -> None:
+    """The same task for two providers, each session in its own worktree, through amux's proxy."""
+    import shlex
+
+    from amux_tui.ui.backend.sessions import LaunchChoice
+
+    app = pilot.app
+    main = app._main_screen()
+    await drive.settled(pilot)
+    for provider, model in (("router", "qwen/qwen3-coder"), ("chat", "coder-7b")):
+        before = set(main.session_pane_ids())
+        ask = shlex.join([sys.executable, str(world.CHAT_CLIENT), "make greet() friendlier", "--once"])
+        choice = LaunchChoice("shell", app.registry.get(provider), model, ("sh", "-c", f"{ask}; {EDITS[provider]}"),
+                              always_proxy=True, worktree=True)
+        main.launch(app.sessions.preview(choice))
+        await drive.wait_until(pilot, lambda: set(main.session_pane_ids()) - before)
+        pane = main.session_pane((set(main.session_pane_ids()) - before).pop())
+        await drive.wait_until(pilot, lambda pane=pane: not pane.session.running, timeout=30)
+    main.broadcast_ids = list(main.session_pane_ids())
+    app.clear_notifications()
+
+
+async def compare(pilot) -> None:
+    await worktree_sessions(pilot)
+    await pilot.press("f9")
+    app = pilot.app
+    await drive.wait_until(pilot, lambda: [app.screen.query_one("#compare-table").get_row_at(n)[7]
+                                           for n in range(2)] == ["2", "1"])
+    app.clear_notifications()
+    drive.steady(pilot)
+
+
+async def changes(pilot) -> None:
+    await worktree_sessions(pilot)
+    app = pilot.app
+    app._main_screen().activate(app._main_screen().session_pane_ids()[0])
+    await pilot.press("f5")
+    await drive.wait_until(pilot, lambda: app.screen.query_one("#changes-files").row_count == 2)
+    await pilot.press("down")  # app.py
+    await drive.wait_until(pilot, lambda: "app.py" in app.screen.query_one("#changes-diff").source)
+    app.clear_notifications()
+    drive.steady(pilot)
+
+
 PICTURES = {
     "providers": (providers, (100, 30)),
     "models": (models, (100, 30)),
@@ -63,7 +131,11 @@ PICTURES = {
     "traffic": (traffic, (120, 32)),
     "traffic-detail": (traffic_detail, (120, 32)),
     "ollama-pull": (ollama_pull, (100, 30)),
+    "compare": (compare, (120, 32)),
+    "changes": (changes, (120, 32)),
 }
+REVIEW = {"compare", "changes"}
+"""Pictures whose dashboard runs in a git repository (its sessions get worktrees)."""
 
 
 def main() -> int:
@@ -75,10 +147,19 @@ def main() -> int:
     with world.fixture_servers(), tempfile.TemporaryDirectory() as tmp:
         for name, (run_before, size) in PICTURES.items():
             config = world.write_config(Path(tmp))
+            if name in REVIEW:  # a price for the chat model, as a private deployment would configure
+                import json
+
+                data = json.loads(config.read_text())
+                data["providers"]["chat"]["pricing"] = {"input": 0.2, "output": 0.6}
+                config.write_text(json.dumps(data))
             env = dict(world.ENV, XDG_STATE_HOME=str(Path(tmp) / "state"))
             # Generated ids and timestamps masked: the pictures change when the UI does, not on every run.
+            env.update(GIT_ENV, AMUX_STATE_DIR=str(Path(tmp) / f"state-{name}"))
             app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False,
                                            traffic_text=world.masked_ids, harness_search_path="/usr/bin:/bin"))
+            # The other pictures' launches get no worktree: the dashboard's directory is no repository.
+            app.sessions.cwd = str(make_repository(Path(tmp) / name) if name in REVIEW else Path(tmp))
             svg = take_svg_screenshot(app=app, terminal_size=size, run_before=run_before)
             (out / f"{name}.svg").write_text(svg, encoding="utf-8")
             print(f"wrote {out / f'{name}.svg'}")

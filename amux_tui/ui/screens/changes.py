@@ -45,9 +45,7 @@ class ChangesScreen(ModalScreen[None]):
             box.border_title = f"Changes · {self._heading}"
             yield Static("reading the worktree…", id="changes-summary", markup=False)
             with Horizontal(id="changes-body"):
-                table = DataTable(id="changes-files", cursor_type="row", zebra_stripes=True)
-                table.add_columns("+", "-", "file")
-                yield table
+                yield DataTable(id="changes-files", cursor_type="row", zebra_stripes=True)
                 with VerticalScroll(id="changes-diff-scroll"):
                     yield Markdown("", id="changes-diff")
             with Horizontal(id="changes-buttons"):
@@ -71,11 +69,12 @@ class ChangesScreen(ModalScreen[None]):
             found = await asyncio.to_thread(changes, self.worktree.path, self.worktree.base_commit)
         except GitError as exc:
             summary.update(str(exc))
-            table.clear()
+            table.clear(columns=True)
             self.query_one("#changes-diff", Markdown).update("")
             return
         self.files = list(found.files)
-        table.clear()
+        table.clear(columns=True)  # new columns are as wide as what they hold now
+        table.add_columns("+", "-", "file")
         for change in self.files:
             added = "bin" if change.binary else f"+{change.added}"
             removed = "" if change.binary else f"-{change.removed}"

@@ -86,8 +86,9 @@ class CompareScreen(ModalScreen[None]):
         costs = [s.status().cost for s in sessions if s.route == "proxy"]
         known = [cost for cost in costs if cost is not None]
         unknown = len(costs) - len(known)
+        total = f"${sum(known):.4f}" if known else "$—"
         self.query_one("#compare-total", Static).update(
-            f"all sessions: ${sum(known):.4f}" + (f" ({unknown} without a known cost)" if unknown else "")
+            f"all sessions: {total}" + (f" ({unknown} without a known cost: see each status line)" if unknown else "")
             if costs else "no proxied session: amux sees no tokens or cost")
         for session in sessions:
             if session.id not in table.rows:
