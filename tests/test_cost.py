@@ -113,3 +113,32 @@ def test_totals_carry_cached_tokens_and_the_reason_a_cost_is_unknown():
     priced.input_tokens, priced.output_tokens = 1_000_000, 1_000_000
     log.finish(priced, status=200)
     assert log.totals().cost == pytest.approx(3.0)
+
+
+SLOW_CLIENT = CLIENT.replace("for _ in range(2):", "for _ in range(1):") + """
+import pathlib, time
+while not pathlib.Path("stop").exists():
+    time.sleep(0.05)
+"""
+
+
+async def test_a_running_sessions_totals_reach_its_record_while_it_runs(tmp_path):
+    import asyncio
+    import time
+
+    async with UpstreamServer("openai-chat", script=[answer_naming("gpt-4o", 1000, 200)], api_key=KEY) as upstream:
+        env = make_env(tmp_path, upstream)
+        running = asyncio.create_task(amux("launch", "shell", "--with-proxy", "--", sys.executable, "-c",
+                                           SLOW_CLIENT, env=env, cwd=tmp_path))
+        deadline = time.monotonic() + 30
+        record: dict = {}
+        while time.monotonic() < deadline:
+            listed = await sessions_json(env, tmp_path)
+            record = listed[0] if listed else {}
+            if record.get("requests") == 1:
+                break
+            await asyncio.sleep(0.2)
+        assert record["state"] == "running" and record["requests"] == 1 and record["input_tokens"] == 1000
+        assert record["cost"] and record["cost"] > 0
+        (tmp_path / "stop").touch()
+        assert (await running)[0] == 0

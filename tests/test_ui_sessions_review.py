@@ -203,3 +203,32 @@ async def test_earlier_sessions_are_listed_after_a_restart_and_a_crashed_one_is_
     finally:
         orphan.kill()
         orphan.wait()
+
+
+async def test_a_running_proxied_sessions_totals_reach_its_record(tmp_path, upstream):
+    client = Path(__file__).resolve().parent / "fixtures" / "ui" / "chat_client.py"
+    app = make_app(tmp_path, upstream, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app._main_screen()
+        await wait_until(pilot, lambda: app.harness_catalog.known, what="harness inventory")
+        main.open_launcher("up", "fixture-model", "shell")
+        await wait_until(pilot, lambda: app.screen.query_one("#launch-model").option_count > 0, what="model list")
+        await wait_until(pilot, lambda: app.screen.repository_checked, what="the repository check")
+        app.screen.query_one("#launch-args").value = shlex.join([sys.executable, str(client), "say hi"])
+        app.screen.query_one("#launch-always-proxy").value = True
+        await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, what="a launchable choice")
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="the proxy question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: main.session_pane_ids(), what="the session tab")
+        session = main.session_pane(main.session_pane_ids()[0]).session
+
+        def recorded() -> bool:
+            record = store_of(tmp_path).get(session.record_id)
+            return record is not None and record.requests == 1
+
+        await wait_until(pilot, recorded, timeout=20, what="the totals in the record")
+        record = store_of(tmp_path).get(session.record_id)
+        assert record.state == "running" and record.input_tokens == 11 and record.output_tokens == 7
+        assert record.cost is None and "no price for" in record.cost_note
+        await app.action_quit()

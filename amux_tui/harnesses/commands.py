@@ -63,6 +63,7 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
     server = await open_proxy() if decision.route == "proxy" else None
     plan: LaunchPlan | None = None
     recorder = None
+    totals: asyncio.Task | None = None
     exit_code: int | None = None
     try:
         plan = await _prepare_offering_pull(adapter, provider, model, server, options)
@@ -70,10 +71,13 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
         _announce(plan, worktree)
         from .runner import run_plan
 
+        totals = asyncio.create_task(launch_hooks.keep_totals(recorder, plan, server))
         exit_code = await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None,
                                    on_spawn=lambda pid: launch_hooks.spawned(recorder, pid))
         return exit_code
     finally:
+        if totals is not None:
+            totals.cancel()
         if plan is not None:
             await launch_hooks.end(recorder, plan, exit_code, server)
             await cleanup_launch(plan, server)

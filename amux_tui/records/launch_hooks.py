@@ -54,14 +54,39 @@ async def spawned(recorder: Recorder | None, pid: int) -> None:
         await _quietly(recorder.spawned, pid)
 
 
+TOTALS_INTERVAL = 2.0
+"""Seconds between writes of a running proxied session's totals (so `amux sessions` shows them live)."""
+
+
+def _traffic(plan: Any, server: Any) -> Any:
+    if server is None or not plan.proxy_session_id:
+        return None
+    session = server.session(plan.proxy_session_id)
+    return session.traffic if session is not None else None
+
+
+async def keep_totals(recorder: Recorder | None, plan: Any, server: Any, interval: float = TOTALS_INTERVAL) -> None:
+    """While the session runs: its requests, tokens and cost into its record (when they changed)."""
+    traffic = _traffic(plan, server)
+    if recorder is None or traffic is None:
+        return
+    from ..providers.prices import load_price_table
+
+    await asyncio.to_thread(load_price_table)
+    last = None
+    while True:
+        await asyncio.sleep(interval)
+        totals = Totals.of_traffic(traffic)
+        if totals != last:
+            await _quietly(recorder.totals, totals)
+            last = totals
+
+
 async def end(recorder: Recorder | None, plan: Any, exit_code: int | None, server: Any = None) -> None:
     """The harness exited: its state, exit code, totals and own session id."""
     if recorder is None:
         return
-    traffic = None
-    if server is not None and plan.proxy_session_id:
-        session = server.session(plan.proxy_session_id)
-        traffic = session.traffic if session is not None else None
+    traffic = _traffic(plan, server)
     if traffic is not None:
         from ..providers.prices import load_price_table
 

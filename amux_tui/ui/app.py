@@ -28,6 +28,8 @@ from .screens.main import MainScreen
 from .widgets.providers.providers_pane import ProvidersPane
 
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+TOTALS_INTERVAL = 2.0
+"""Seconds between writes of the running proxied sessions' totals into their records."""
 
 
 class AmuxApp(App[int]):
@@ -109,6 +111,9 @@ class AmuxApp(App[int]):
     async def _load_records(self) -> None:
         """Sessions of a dead amux become `lost` (their processes ended); earlier ones are listed."""
         self.earlier_sessions = await self.sessions.records.startup()
+        if not self.options.first_paint_file:
+            self.set_interval(TOTALS_INTERVAL, lambda: self.run_worker(
+                self.sessions.record_totals(), group="record-totals", exclusive=True))
         try:
             self._main_screen().earlier_sessions_changed(self.earlier_sessions)
         except LookupError:

@@ -22,6 +22,7 @@ class DashboardRecords:
         self.problem: str | None = None
         """Why sessions are not recorded (the database cannot be used), or None."""
         self._endings: dict[str, asyncio.Future] = {}
+        self._last_totals: dict[str, Totals] = {}
 
     async def _run(self, step, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
         if self.problem is not None:
@@ -77,6 +78,18 @@ class DashboardRecords:
         totals = Totals.of_traffic(traffic)
         own_id = await asyncio.to_thread(harness_session_id, plan, recorder.record.started) if plan else None
         await self._run(recorder.ended, exit_code, totals, ended_by_amux=ended_by_amux, harness_session_id=own_id)
+
+    async def totals(self, recorder: Recorder | None, traffic: Any) -> None:
+        """A running proxied session's requests, tokens and cost into its record, when they changed."""
+        if recorder is None or traffic is None or recorder.record.id in self._endings:
+            return
+        from ...providers.prices import load_price_table
+
+        await asyncio.to_thread(load_price_table)
+        totals = Totals.of_traffic(traffic)
+        if self._last_totals.get(recorder.record.id) != totals:
+            self._last_totals[recorder.record.id] = totals
+            await self._run(recorder.totals, totals)
 
     async def get(self, session_id: str) -> SessionRecord | None:
         return await self._run(self.store.get, session_id)

@@ -244,6 +244,11 @@ class SessionManager:
         """Its harness runs as process group ``pid`` (recorded, so a crash of amux can end it later)."""
         await self.records.spawned(session.recorder, pid)
 
+    async def record_totals(self) -> None:
+        """The running proxied sessions' totals into their records (so `amux sessions` shows them live)."""
+        for session in self.live_sessions():
+            await self.records.totals(session.recorder, session.traffic)
+
     async def record_exit(self, session: LiveSession, exit_status: int | None, *, ended_by_amux: bool = False) -> None:
         """Its end in the session database: state, exit code, totals, the harness's own session id."""
         await self.records.ended(session.recorder, session.plan, exit_status, session.traffic,
