@@ -14,9 +14,9 @@ import signal
 import time
 
 from .. import processes
+from ..harnesses.resolve import SESSION_MARKER
 from .store import SessionRecord, SessionStore
 
-SESSION_MARKER = "AMUX_SESSION_ID"
 REAP_GRACE = 1.0
 
 

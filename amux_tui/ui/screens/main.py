@@ -21,6 +21,7 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.providers.model_picker import ModelPicker
 from ..widgets.providers.providers_pane import ProvidersPane
 from ..widgets.tab_bar import TabBar
+from . import review
 
 FIXED_TABS = ("providers", "harnesses", "ollama", "earlier")
 MAX_SPLIT = 4
@@ -106,85 +107,27 @@ class MainScreen(Screen):
             self.show_split(session_ids)
             self.notify("F9 compares them side by side (state, tokens, cost, files changed).", title="Sent")
 
-    # --- review: compare, changes, earlier sessions ---------------------------------------------
+    # --- review: compare, changes, earlier sessions (screens/review.py) -------------------------
 
     def action_compare(self) -> None:
-        from .compare import CompareScreen
-
-        live = [s.id for s in self.app.sessions.all_sessions()]
-        ids = [i for i in self.broadcast_ids if i in live] or live
-        if not ids:
-            self.notify("No sessions to compare: launch some (F2) and broadcast a prompt (F3).", severity="warning")
-            return
-        self.app.push_screen(CompareScreen(ids))
+        review.open_compare(self)
 
     def action_changes(self) -> None:
-        session = self.app.sessions.get(self.active or "")
-        if session is None:
-            self.notify("Changes are per session: switch to a session's tab first.", severity="warning")
-            return
-        self.open_changes(session)
+        review.open_active_changes(self)
 
     def open_changes(self, session) -> None:
-        """The Changes view of a live session's worktree."""
-        if session.worktree is None:
-            self.notify(f"{session.label} runs in {session.cwd} without a worktree of its own: nothing to review "
-                        "apart (tick \"own worktree\" when launching).", severity="warning", markup=False)
-            return
-        from .changes import ChangesScreen
-
-        message = (f"amux: work of {session.harness} session {session.record_id}\n\n"
-                   f"{session.harness} on {session.provider}/{session.model} ({session.route}).")
-        self.app.push_screen(ChangesScreen(session.worktree, title=session.label, message=message,
-                                           running=lambda: session.running))
+        review.open_changes(self, session)
 
     def open_record_changes(self, record) -> None:
-        """The Changes view of a recorded (ended) session's worktree."""
-        from ...records.commands import commit_message, worktree_of
-        from ...worktrees.git import GitError
-        from .changes import ChangesScreen
-
-        try:
-            worktree = worktree_of(record)
-        except GitError as exc:
-            self.notify(str(exc), severity="warning", markup=False)
-            return
-        self.app.push_screen(ChangesScreen(worktree, title=f"{record.harness} {record.id}",
-                                           message=commit_message(record)))
+        review.open_record_changes(self, record)
 
     @work(group="session-resume")
     async def resume_record(self, record) -> None:
         """Relaunch a recorded session with its harness's own resume, in a new tab."""
-        import asyncio
-
-        from ...records.resuming import resume_problem
-        from ..backend.sessions import LaunchChoice
-
-        problem = await asyncio.to_thread(resume_problem, record)
-        provider = self.app.registry.get(record.provider)
-        if problem is None and provider is None:
-            problem = f"its provider {record.provider!r} is no longer configured"
-        if problem:
-            self.notify(f"cannot resume {record.id}: {problem}", title="Resume", severity="error", markup=False)
-            return
-        worktree = None
-        if record.worktree_path:
-            from ...records.commands import worktree_of
-
-            worktree = worktree_of(record)
-        choice = LaunchChoice(record.harness, provider, record.model, always_proxy=record.proxy_mode == "always",
-                              resume=record.harness_session_id, cwd=record.cwd, existing_worktree=worktree)
-        preview = self.app.sessions.preview(choice)
-        if not preview.ok:
-            self.notify(preview.error or "cannot launch", title="Resume", severity="error", markup=False)
-            return
-        self.launch(preview)
+        await review.resume_record(self, record)
 
     def earlier_sessions_changed(self, records: list) -> None:
-        from ..widgets.sessions.earlier_pane import EarlierSessionsPane
-
-        for pane in self.query(EarlierSessionsPane):
-            pane.show_records(records)
+        review.show_earlier(self, records)
 
     # --- session tabs ---------------------------------------------------------------------------
 
