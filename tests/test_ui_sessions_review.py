@@ -232,3 +232,27 @@ async def test_a_running_proxied_sessions_totals_reach_its_record(tmp_path, upst
         assert record.state == "running" and record.input_tokens == 11 and record.output_tokens == 7
         assert record.cost is None and "no price for" in record.cost_note
         await app.action_quit()
+
+
+async def test_the_dashboard_and_two_amux_launch_processes_record_at_once(tmp_path, upstream):
+    import asyncio
+
+    from sessions_support import amux
+
+    app = make_app(tmp_path, upstream, tmp_path)
+    cli_env = {**app.options.env, "AMUX_CONFIG": str(tmp_path / "providers.json"), "AMUX_QUIET": "1",
+               "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "SHELL": "/bin/sh"}
+    script = "i=0; while [ $i -lt 100 ] && [ ! -e go ]; do sleep 0.05; i=$((i+1)); done"
+    async with app.run_test(size=SIZE) as pilot:
+        launches = [asyncio.create_task(amux("launch", "shell", "--", "sh", "-c", script, env=cli_env, cwd=tmp_path))
+                    for _ in range(2)]
+        pane, _ = await launch(pilot, script)
+        await wait_until(pilot, lambda: len(store_of(tmp_path).running()) == 3, timeout=30,
+                         what="three running records")
+        (tmp_path / "go").touch()
+        assert [(await task)[0] for task in launches] == [0, 0]
+        await wait_until(pilot, lambda: not pane.session.running, what="the dashboard's session to end")
+        await wait_until(pilot, lambda: not store_of(tmp_path).running(), what="every end recorded")
+    records = store_of(tmp_path).listing(include_all=True)
+    assert sorted(r.state for r in records) == ["exited"] * 3
+    assert len({r.owner_pid for r in records}) == 3  # the dashboard and each amux launch
