@@ -26,20 +26,30 @@ def harness_env(tmp_path: Path, upstream: UpstreamServer, harness: str, fmt: str
     return env
 
 
+HEADLESS = {
+    # harness: (upstream protocol, launch options, files in its home that hold the id)
+    "claude": ("anthropic-messages", (), "projects/*/{id}.jsonl"),
+    "gemini": ("openai-chat", ("--with-proxy-if-needed",), ".gemini/tmp/*/chats/session-*.jsonl"),
+}
+
+
 @pytest.mark.harness
-async def test_claude_code_resumes_its_own_session_with_the_first_turns_context(tmp_path):
+@pytest.mark.parametrize("harness", list(HEADLESS))
+async def test_a_real_harness_resumes_its_own_session_with_the_first_turns_context(harness, tmp_path):
+    fmt, options, own_files = HEADLESS[harness]
     script = [Reply(text="Noted: the word is PINEAPPLE-51."), Reply(text="It was PINEAPPLE-51.")]
-    async with UpstreamServer("anthropic-messages", script=script, api_key=KEY) as upstream:
-        env = harness_env(tmp_path, upstream, "claude", "anthropic-messages")
+    async with UpstreamServer(fmt, script=script, api_key=KEY) as upstream:
+        env = harness_env(tmp_path, upstream, harness, fmt)
         work = tmp_path / "work"
         work.mkdir()
-        code, out, err = await amux("launch", "claude", "--", "-p", "Remember the word PINEAPPLE-51.",
+        code, out, err = await amux("launch", harness, *options, "--", "-p", "Remember the word PINEAPPLE-51.",
                                     env=env, cwd=work, timeout=150)
         assert code == 0, err
         [first] = await sessions_json(env, work)
         home = Path(first["harness_home"])
-        own = list(home.glob(f"projects/*/{first['harness_session_id']}.jsonl"))
-        assert own, f"the id {first['harness_session_id']} names no session file of Claude Code's"
+        own = [path for path in home.glob(own_files.format(id=first["harness_session_id"]))
+               if first["harness_session_id"] in path.read_text()]
+        assert own, f"the id {first['harness_session_id']} names no session file of {harness}'s"
         # Resumed from elsewhere: amux goes back to the session's directory itself.
         code, out, err = await amux("sessions", "resume", first["id"], "--", "-p", "Which word was it?",
                                     env=env, cwd=tmp_path, timeout=150)
@@ -47,10 +57,10 @@ async def test_claude_code_resumes_its_own_session_with_the_first_turns_context(
         assert "It was PINEAPPLE-51." in out
         posts = [r for r in upstream.requests if r.method == "POST" and b"Which word was it?" in r.body]
     assert posts, "the resumed prompt never reached the upstream"
-    assert b"Noted: the word is PINEAPPLE-51." in posts[-1].body  # the first turn came along
+    assert any(b"Noted: the word is PINEAPPLE-51." in r.body for r in posts)  # the first turn came along
     resumed = (await sessions_json(env, work))[0]
     assert resumed["id"] != first["id"] and resumed["cwd"] == str(work)
-    assert (resumed["provider"], resumed["model"], resumed["route"]) == ("up", "fixture-model", "direct")
+    assert (resumed["provider"], resumed["model"], resumed["route"]) == ("up", "fixture-model", first["route"])
 
 
 async def test_resume_is_refused_with_the_reason(tmp_path):

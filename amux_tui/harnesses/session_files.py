@@ -4,12 +4,14 @@ Never guessed: only a file the harness wrote for this working directory, modifie
 session started, names it. Claude Code keeps ``projects/<dir>/<uuid>.jsonl`` whose lines carry
 ``sessionId`` and ``cwd``; Codex keeps ``sessions/YYYY/MM/DD/rollout-...-<uuid>.jsonl`` whose first
 line is ``session_meta`` with ``payload.id`` and ``payload.cwd``; Gemini CLI keeps
-``.gemini/tmp/<project>/chats/session-*.json`` with ``sessionId`` (and ``projectHash``).
+``.gemini/tmp/<project>/chats/session-*.jsonl`` whose first line has ``sessionId`` and ``projectHash``
+(the SHA-256 of the directory).
 Harnesses not listed here have no readable session files: None.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -92,23 +94,25 @@ def _codex_read(path: Path, cwd: str | None) -> str | None:
 
 
 def _gemini_read(path: Path, cwd: str | None) -> str | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    # JSON lines whose first object names the session (older versions: one JSON object per file).
+    data = next(iter(_json_lines(path)), None) if path.suffix == ".jsonl" else _json_file(path)
     if not isinstance(data, dict) or not data.get("sessionId"):
         return None
-    if cwd is not None:
-        import hashlib
-
-        if data.get("projectHash") not in (None, hashlib.sha256(cwd.encode()).hexdigest()):
-            return None
+    if cwd is not None and data.get("projectHash") not in (None, hashlib.sha256(cwd.encode()).hexdigest()):
+        return None
     return str(data["sessionId"])
+
+
+def _json_file(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 _READERS: dict[str, _Reader] = {
     "claude": _Reader(lambda home: home.glob("projects/*/*.jsonl"), _claude_read),
     "codex": _Reader(lambda home: home.glob("sessions/*/*/*/rollout-*.jsonl"), _codex_read),
-    "gemini": _Reader(lambda home: home.glob(".gemini/tmp/*/chats/session-*.json"), _gemini_read),
+    "gemini": _Reader(lambda home: home.glob(".gemini/tmp/*/chats/session-*.json*"), _gemini_read),
 }
 READABLE_HARNESSES = tuple(_READERS)
