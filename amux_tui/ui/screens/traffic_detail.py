@@ -60,6 +60,11 @@ class TrafficDetailScreen(ModalScreen[None]):
             tokens = f"tokens {record.input_tokens or 0} in / {record.output_tokens or 0} out"
             yield Static(show(f"{status}  {timing}  {tokens}  model {record.model or '?'}"), id="detail-summary",
                          markup=False)
+            if not record.in_flight and (record.input_tokens or record.output_tokens):
+                cost = record.cost
+                cached = f", {record.cached_tokens} of them cached" if record.cached_tokens else ""
+                text = f"${cost:.6f}" if cost is not None else f"$— ({record.cost_note or 'unknown'})"
+                yield Static(show(f"cost {text}{cached}"), id="detail-cost", markup=False)
             if record.error:
                 yield Static(show(f"error: {record.error}"), id="detail-error", markup=False)
             if record.dropped:
