@@ -66,6 +66,16 @@ EDITS = {
 }
 
 
+def numbered_worktree_names() -> None:
+    """Worktree names numbered instead of random: the pictures change when the UI does, not every run."""
+    import itertools
+
+    from amux_tui.worktrees import worktree
+
+    numbers = itertools.count(1)
+    worktree.new_name = lambda harness: f"{harness}-{next(numbers)}"
+
+
 def make_repository(folder: Path) -> Path:
     """A small git repository the review pictures' sessions work on (fixed dates: stable hashes)."""
     import os
@@ -144,6 +154,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    numbered_worktree_names()
     with world.fixture_servers(), tempfile.TemporaryDirectory() as tmp:
         for name, (run_before, size) in PICTURES.items():
             config = world.write_config(Path(tmp))
