@@ -1,14 +1,16 @@
 """The dashboard's side of the session records and worktrees: every call runs in a worker thread
-(SQLite and git block), so the event loop keeps painting."""
+(SQLite and git block), so the event loop keeps painting. The records room is imported on first use,
+after the first frame (sqlite3 and the rooms it reaches cost ~60 ms to import)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ...records.recorder import Recorder, Totals, record_for_plan
-from ...records.store import SessionRecord, SessionStore
+if TYPE_CHECKING:
+    from ...records.recorder import Recorder, Totals
+    from ...records.store import SessionRecord, SessionStore
 
 EARLIER_SHOWN = 50
 
@@ -18,11 +20,19 @@ class DashboardRecords:
 
     def __init__(self, env: Mapping[str, str]):
         self.env = dict(env)
-        self.store = SessionStore.default(self.env)
+        self._store: SessionStore | None = None
         self.problem: str | None = None
         """Why sessions are not recorded (the database cannot be used), or None."""
         self._endings: dict[str, asyncio.Future] = {}
         self._last_totals: dict[str, Totals] = {}
+
+    @property
+    def store(self) -> SessionStore:
+        if self._store is None:
+            from ...records.store import SessionStore
+
+            self._store = SessionStore.default(self.env)
+        return self._store
 
     async def _run(self, step, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
         if self.problem is not None:
@@ -45,6 +55,8 @@ class DashboardRecords:
         return await self._run(work) or []
 
     async def started(self, plan: Any, *, proxy_mode: str, worktree: Any = None, label: str = "") -> Recorder | None:
+        from ...records.recorder import Recorder, record_for_plan
+
         record = record_for_plan(plan, label=label, proxy_mode=proxy_mode, worktree=worktree)
         recorder = Recorder(self.store, record)
         done = await self._run(lambda: (recorder.started(), True)[1])
@@ -70,6 +82,7 @@ class DashboardRecords:
                          ended_by_amux: bool) -> None:
         from ...providers.prices import load_price_table
         from ...records.launch_hooks import harness_session_id
+        from ...records.recorder import Totals
 
         if exit_code is not None and exit_code < 0:
             exit_code = 128 - exit_code  # killed by signal N: 128 + N, as a shell says
@@ -84,6 +97,7 @@ class DashboardRecords:
         if recorder is None or traffic is None or recorder.record.id in self._endings:
             return
         from ...providers.prices import load_price_table
+        from ...records.recorder import Totals
 
         await asyncio.to_thread(load_price_table)
         totals = Totals.of_traffic(traffic)
