@@ -174,3 +174,12 @@ async def test_discard_asks_refuses_while_running_and_removes_worktree_and_branc
     assert "amux/busy" not in git(repo, "branch", "--list") and record["worktree_path"] not in worktree_list(repo)
     code, _, err = await amux("sessions", "diff", record["id"], env=env, cwd=repo)
     assert code == 1 and "is gone" in err
+
+
+async def test_launched_from_a_subdirectory_the_harness_starts_in_the_same_one_of_the_worktree(tmp_path, upstream):
+    env = make_env(tmp_path, upstream)
+    repo = make_repo(tmp_path / "repo", {"pkg/mod.py": "x = 1\n"})
+    record = await launch_in_worktree(env, repo / "pkg", "pwd > where.txt", "--worktree", "sub")
+    worktree = Path(record["worktree_path"])
+    assert (worktree / "pkg" / "where.txt").read_text().strip() == str(worktree / "pkg")
+    assert record["cwd"] == str(worktree / "pkg") and record["origin_path"] == str(repo)

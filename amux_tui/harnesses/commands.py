@@ -57,7 +57,7 @@ async def launch(args: argparse.Namespace, provider: ResolvedProvider, model: st
     if getattr(args, "worktree", None) is not None:
         worktree = await launch_hooks.make_worktree(os.getcwd(), args.worktree or None, adapter.name,
                                                     from_dirty=args.worktree_from_dirty)
-        options["cwd"] = str(worktree.path)
+        options["cwd"] = str(launch_hooks.start_dir(worktree, os.getcwd()))
     # The proxy takes its port now and serves once the harness is spawned: importing aiohttp
     # (~170 ms) overlaps the harness's own start-up, and nothing asks the proxy before that.
     server = await open_proxy() if decision.route == "proxy" else None

@@ -23,6 +23,13 @@ async def make_worktree(cwd: str, name: str | None, harness: str, *, from_dirty:
         raise LaunchError(str(exc)) from None
 
 
+def start_dir(worktree: Any, cwd: str) -> Any:
+    """The worktree's directory matching ``cwd`` (launched from a subdirectory: that one)."""
+    from ..worktrees.worktree import matching_dir
+
+    return matching_dir(worktree, cwd)
+
+
 async def drop_worktree(worktree: Any) -> None:
     from ..worktrees.worktree import remove_worktree
 

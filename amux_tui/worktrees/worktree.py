@@ -84,6 +84,16 @@ def create_worktree(cwd: str | os.PathLike[str], name: str, *, from_dirty: bool 
     return worktree
 
 
+def matching_dir(worktree: Worktree, cwd: str | os.PathLike[str]) -> Path:
+    """Where in the worktree ``cwd`` (a directory of the origin checkout) is: the harness starts
+    there, as it would have in the checkout (its root when ``cwd`` is outside it)."""
+    try:
+        relative = Path(cwd).resolve().relative_to(worktree.origin_path.resolve())
+    except ValueError:
+        return worktree.path
+    return worktree.path / relative
+
+
 def copy_uncommitted(source: Path, target: Path) -> None:
     """Tracked changes (staged or not) as a binary patch, untracked files copied as they are."""
     patch = run_git(source, "diff", "--binary", "HEAD").stdout

@@ -203,7 +203,12 @@ class SessionManager:
 
         choice = preview.choice
         worktree = await self._make_worktree(choice) if choice.worktree else choice.existing_worktree
-        cwd = str(worktree.path) if worktree is not None else (choice.cwd or self.cwd)
+        if choice.worktree and worktree is not None:
+            from ...worktrees.worktree import matching_dir
+
+            cwd = str(matching_dir(worktree, self.cwd or os.getcwd()))
+        else:
+            cwd = choice.cwd or self.cwd
         proxy = await self.bound_proxy() if preview.route == "proxy" else None
         try:
             plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
