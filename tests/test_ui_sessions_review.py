@@ -35,11 +35,13 @@ async def upstream():
         yield server
 
 
-def make_app(tmp_path: Path, upstream: UpstreamServer, cwd: Path) -> AmuxApp:
+def make_app(tmp_path: Path, upstream: UpstreamServer, cwd: Path, pricing: dict | None = None) -> AmuxApp:
     config = tmp_path / "providers.json"
-    config.write_text(json.dumps({"version": 1, "default_provider": "up", "providers": {"up": {
-        "type": "vllm", "api_base": upstream.base_url, "models": ["fixture-model"],
-        "default_model": "fixture-model"}}}))
+    provider = {"type": "vllm", "api_base": upstream.base_url, "models": ["fixture-model"],
+                "default_model": "fixture-model"}
+    if pricing is not None:
+        provider["pricing"] = pricing
+    config.write_text(json.dumps({"version": 1, "default_provider": "up", "providers": {"up": provider}}))
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path / "home"), "AMUX_STATE_DIR": str(tmp_path / "state"),
            "TERM": "xterm-256color", **GIT_ENV}
     app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False))
@@ -256,3 +258,24 @@ async def test_the_dashboard_and_two_amux_launch_processes_record_at_once(tmp_pa
     records = store_of(tmp_path).listing(include_all=True)
     assert sorted(r.state for r in records) == ["exited"] * 3
     assert len({r.owner_pid for r in records}) == 3  # the dashboard and each amux launch
+
+
+async def test_status_lines_show_the_cost_of_every_session_together(tmp_path, upstream):
+    from amux_tui.ui.backend.sessions import LaunchChoice
+
+    client = Path(__file__).resolve().parent / "fixtures" / "ui" / "chat_client.py"
+    app = make_app(tmp_path, upstream, tmp_path, pricing={"input": 1000, "output": 1000})
+    async with app.run_test(size=SIZE) as pilot:
+        main = app._main_screen()
+        await wait_until(pilot, lambda: app.registry.get("up") is not None, what="providers")
+        for _ in range(2):
+            choice = LaunchChoice("shell", app.registry.get("up"), "fixture-model",
+                                  (sys.executable, str(client), "say hi"), always_proxy=True)
+            main.launch(app.sessions.preview(choice))
+        await wait_until(pilot, lambda: len(main.session_pane_ids()) == 2, what="two tabs")
+        panes = [main.session_pane(pane_id) for pane_id in main.session_pane_ids()]
+        # 11 tokens in and 7 out per request at $1000 per million: $0.018 each.
+        for pane in panes:
+            await wait_until(pilot, lambda pane=pane: "$0.0180 · all $0.0360" in str(pane.query_one("#status-line").render()),
+                             timeout=20, what="the all-session cost")
+        await app.action_quit()

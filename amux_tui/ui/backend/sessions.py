@@ -88,6 +88,8 @@ class SessionStatus:
     running: bool = True
     cost_note: str | None = None
     """Why the cost is unknown (`$—`), shown as the status line's tooltip."""
+    all_cost: float | None = None
+    """What every session of this dashboard cost so far, when more than one has a known cost."""
 
 
 @dataclass(eq=False)
@@ -313,6 +315,12 @@ class SessionManager:
             if session.closer is not None:
                 with contextlib.suppress(Exception):  # keep ending the others
                     await session.closer()
+
+    def all_cost(self) -> float | None:
+        """The summed known cost of this dashboard's sessions (None unless two or more have one)."""
+        costs = [s.status().cost for s in self._sessions.values() if s.traffic is not None]
+        known = [cost for cost in costs if cost is not None]
+        return sum(known) if len(known) >= 2 else None
 
     def get(self, session_id: str) -> LiveSession | None:
         return self._sessions.get(session_id)

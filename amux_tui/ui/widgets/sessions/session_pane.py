@@ -6,6 +6,8 @@ exit) to the `LiveSession` and asks before closing a session that is still runni
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -53,7 +55,10 @@ class SessionPane(Vertical):
             self.terminal.focus()
 
     def refresh_status(self) -> None:
-        self.query_one(StatusLine).show(self.session.status())
+        status = self.session.status()
+        if status.route == "proxy":
+            status = dataclasses.replace(status, all_cost=self.app.sessions.all_cost())
+        self.query_one(StatusLine).show(status)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Only the status line changes class: restyling one leaf, not the terminal and the table.

@@ -30,6 +30,8 @@ def status_text(status: SessionStatus, latency_text: Callable[[float | None], st
     if status.route == "proxy":
         parts.append(f"{compact_count(status.input_tokens)} in / {compact_count(status.output_tokens)} out")
         parts.append("$—" if status.cost is None else f"${status.cost:.4f}")
+        if status.all_cost is not None:
+            parts.append(f"all ${status.all_cost:.4f}")
         parts.append(latency_text(status.last_latency_ms))
     return " · ".join(parts)
 
