@@ -5,7 +5,6 @@ the first turn's context."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys

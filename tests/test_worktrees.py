@@ -2,7 +2,6 @@
 with real git repositories and real shell sessions (clean, dirty and conflicting cases)."""
 
 import asyncio
-import os
 import time
 from pathlib import Path
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from .recorder import Recorder, Totals, record_for_plan
-from .store import RecordsError, SessionStore
+from .store import SessionStore
 
 
 async def make_worktree(cwd: str, name: str | None, harness: str, *, from_dirty: bool) -> Any:
@@ -50,7 +50,7 @@ async def begin(plan: Any, *, proxy_mode: str, worktree: Any = None, store: Sess
 
     try:
         await asyncio.to_thread(start)
-    except (RecordsError, OSError, Exception) as exc:  # noqa: BLE001 - sqlite3.Error and the like
+    except Exception as exc:  # noqa: BLE001 - RecordsError, sqlite3.Error, OSError: the launch goes on
         print(f"amux: warning: this session is not recorded: {exc}", file=sys.stderr)
         return None
     return recorder

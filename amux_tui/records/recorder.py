@@ -28,8 +28,8 @@ class Totals:
         if traffic is None:
             return cls(cost_note="not proxied: amux sees no requests, tokens or cost")
         totals = traffic.totals()
-        return cls(totals.requests, totals.input_tokens, totals.output_tokens,
-                   getattr(totals, "cached_tokens", 0), totals.cost, getattr(totals, "cost_note", None))
+        return cls(totals.requests, totals.input_tokens, totals.output_tokens, totals.cached_tokens, totals.cost,
+                   totals.cost_note)
 
     def fields(self) -> dict[str, Any]:
         return dict(self.__dict__)
