@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from amux_tui.providers.prices import ModelPrice, PriceTable, load_price_table, request_cost, table_path
+from amux_tui.providers.prices import (ModelPrice, PriceTable, load_price_table, price_table, request_cost,
+                                       table_path)
 from amux_tui.proxy.traffic import RequestRecord, TrafficLog
 from amux_tui.proxy.usage import details_from_answer, usage_from_answer
 from sessions_support import KEY, amux, make_env, sessions_json
@@ -127,6 +128,21 @@ def test_cache_reads_and_writes_are_priced_at_their_rates_and_never_twice():
     own = ModelPrice.per_million(3.0, 15.0, cached=0.3, cache_write=3.75)
     assert own.cost(4312, 5, 4000, 300) == pytest.approx((12 * 3.0 + 4000 * 0.3 + 300 * 3.75 + 5 * 15.0) / 1e6)
     assert own.cost(100, 0, 80, 80) == pytest.approx((80 * 0.3 + 20 * 3.75) / 1e6)  # never more cached than input
+
+
+def test_prices_and_model_facts_read_litellms_table_once_between_them(monkeypatch):
+    from amux_tui.providers import model_table
+    from amux_tui.proxy import model_facts
+
+    reads = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: reads.append(path.name) or read_bytes(path))
+    monkeypatch.setattr(model_table, "_SHARED", model_table.ModelTable())
+    assert not price_table().loaded
+    assert model_facts.model_info("gpt-5") is not None
+    assert price_table().loaded and request_cost(["gpt-4o"], 10, 10).cost
+    load_price_table()
+    assert reads.count(model_table.TABLE_FILE) == 1
 
 
 SLOW_CLIENT = CLIENT.replace("for _ in range(2):", "for _ in range(1):") + """

@@ -1,21 +1,22 @@
 """What a request cost: LiteLLM's bundled model price table, read as a data file (LiteLLM is never
-imported), or a provider's own ``pricing`` from providers.json, which wins where both exist.
+imported; `model_table` reads it once for the whole process), or a provider's own ``pricing`` from
+providers.json, which wins where both exist.
 
-The table is a ~1 MB JSON file inside the installed ``litellm`` package; `load_price_table` reads it
-once (tens of milliseconds: call it from a worker thread where a loop must not wait). Until it is
-loaded, `request_cost` answers "not yet" (``ready=False``) and callers ask again later.
+Until the table is loaded (`load_price_table`, blocking: call it from a worker thread where a loop
+must not wait), `request_cost` answers "not yet" (``ready=False``) and callers ask again later.
+Cached prompt tokens are counted in the input and priced at the cache rates, never twice.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-TABLE_FILE = "model_prices_and_context_window_backup.json"
+from .model_table import ModelTable, load_shared_table, shared_table, table_path
+
+__all__ = ["ModelPrice", "PriceTable", "Priced", "load_price_table", "price_table", "request_cost", "table_path"]
+
 PER_MILLION = 1_000_000
 
 
@@ -57,64 +58,46 @@ class Priced:
     """False while the price table is still to be read: ask again later."""
 
 
-def table_path() -> Path | None:
-    """The price table inside the installed litellm package (found without importing it), or None."""
-    try:
-        spec = importlib.util.find_spec("litellm")
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(folder) / TABLE_FILE
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 class PriceTable:
+    """Prices from a `ModelTable` (None: the process's shared one, read once for every reader)."""
+
     def __init__(self, path: Path | None = None):
-        self._path = path
-        self._prices: dict[str, dict] | None = None
-        self.problem: str | None = None
-        self._lock = threading.Lock()
+        self._table = ModelTable(path) if path is not None else None
+
+    @property
+    def source(self) -> ModelTable:
+        return self._table or shared_table()
 
     @property
     def loaded(self) -> bool:
-        return self._prices is not None
+        return self.source.loaded
+
+    @property
+    def problem(self) -> str | None:
+        return self.source.problem
 
     def load(self) -> PriceTable:
-        """Read the file (blocking); a missing or broken file leaves an empty table and a `problem`."""
-        with self._lock:
-            if self._prices is not None:
-                return self
-            path = self._path or table_path()
-            prices: dict[str, dict] = {}
-            if path is None:
-                self.problem = "LiteLLM's price table was not found (is litellm installed?)"
-            else:
-                try:
-                    data = json.loads(path.read_text(encoding="utf-8"))
-                    prices = {str(k).lower(): v for k, v in data.items() if isinstance(v, dict)}
-                except (OSError, ValueError) as exc:
-                    self.problem = f"LiteLLM's price table {path} cannot be read: {exc}"
-            self._prices = prices
+        """Read the table (blocking) if it was not yet."""
+        self.source.load()
         return self
 
     def find(self, names: Iterable[str]) -> ModelPrice | None:
         """The first of ``names`` (or the name without its ``provider/`` prefix) the table prices."""
-        if self._prices is None:
-            return None
+        table = self.source
         for name in names:
             lowered = name.lower()
             for key in (lowered, lowered.split("/", 1)[-1], lowered.rsplit("/", 1)[-1]):
-                entry = self._prices.get(key)
-                if entry and isinstance(entry.get("input_cost_per_token"), (int, float)) \
-                        and isinstance(entry.get("output_cost_per_token"), (int, float)):
+                entry = table.get(key, any_case=True)
+                if entry and _is_rate(entry.get("input_cost_per_token")) and _is_rate(entry.get("output_cost_per_token")):
                     cached, written = entry.get("cache_read_input_token_cost"), entry.get("cache_creation_input_token_cost")
                     return ModelPrice(float(entry["input_cost_per_token"]), float(entry["output_cost_per_token"]),
-                                      float(cached) if isinstance(cached, (int, float)) else None,
-                                      f"LiteLLM price table: {key}",
-                                      float(written) if isinstance(written, (int, float)) else None)
+                                      float(cached) if _is_rate(cached) else None, f"LiteLLM price table: {key}",
+                                      float(written) if _is_rate(written) else None)
         return None
+
+
+def _is_rate(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 _TABLE = PriceTable()
@@ -126,7 +109,8 @@ def price_table() -> PriceTable:
 
 def load_price_table() -> PriceTable:
     """The shared table, read now if it was not yet (blocking)."""
-    return _TABLE.load()
+    load_shared_table()
+    return _TABLE
 
 
 def request_cost(models: Iterable[str | None], input_tokens: int | None, output_tokens: int | None,
