@@ -129,3 +129,27 @@ async def test_resume_is_refused_when_the_harness_files_are_gone(tmp_path):
     shutil.rmtree(home / "projects")
     code, _, err = await amux("sessions", "resume", "feed01", env=env, cwd=tmp_path)
     assert code == 1 and "files for session 44444444-gone are gone" in err
+
+
+@pytest.mark.harness
+async def test_a_worktree_sessions_resume_hint_goes_back_to_its_worktree(tmp_path):
+    """`amux launch --worktree` prints `amux sessions resume ID`: a plain `amux launch --resume` from
+    the user's checkout would start Claude Code outside the worktree, where its session is not."""
+    from sessions_support import make_repo
+
+    script = [Reply(text="Noted: the word is MANGO-12."), Reply(text="It was MANGO-12.")]
+    async with UpstreamServer("anthropic-messages", script=script, api_key=KEY) as upstream:
+        env = harness_env(tmp_path, upstream, "claude", "anthropic-messages")
+        repo = make_repo(tmp_path / "repo")
+        code, _, err = await amux("launch", "claude", "--worktree", "w1", "--", "-p", "Remember the word MANGO-12.",
+                                  env=env, cwd=repo, timeout=150)
+        assert code == 0, err
+        [first] = await sessions_json(env, repo)
+        assert first["worktree_path"] and first["harness_session_id"]
+        assert f"amux: to resume this session: amux sessions resume {first['id']}" in err
+        code, out, err = await amux("sessions", "resume", first["id"], "--", "-p", "Which word was it?",
+                                    env=env, cwd=repo, timeout=150)
+        assert code == 0, err
+        assert "It was MANGO-12." in out
+        posts = [r for r in upstream.requests if r.method == "POST" and b"Which word was it?" in r.body]
+    assert posts and any(b"Noted: the word is MANGO-12." in r.body for r in posts)
