@@ -26,6 +26,7 @@ COMMANDS = {
     "proxy": "amux_tui.proxy.command:cmd_proxy",
     "launch": "amux_tui.harnesses.commands:cmd_launch",
     "harnesses": "amux_tui.harnesses.commands:cmd_harnesses",
+    "sessions": "amux_tui.records.commands:cmd_sessions",
 }
 
 
@@ -105,7 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resume the last (or the given) session, for harnesses that can")
     p.add_argument("--dry-run", action="store_true",
                    help="print the launch plan as JSON (secrets masked) and exit with the code the launch would")
+    p.add_argument("--worktree", nargs="?", const="", default=None, metavar="NAME",
+                   help="run in a new git worktree on branch amux/NAME (default name: harness-random) from HEAD")
+    p.add_argument("--worktree-from-dirty", action="store_true",
+                   help="with --worktree: copy this checkout's uncommitted changes into the new worktree")
     p.set_defaults(harness_args=[])
+
+    from .records.arguments import add_sessions_parser
+
+    add_sessions_parser(sub, parents=[common])
 
     p = sub.add_parser("harnesses", parents=[common], help="list supported harnesses and what is installed")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -138,9 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         hint = " (arguments for the harness go after --, e.g. amux launch claude -- -p hi)" if args.command == "launch" else ""
         parser.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
-    if harness_args and args.command != "launch":
-        parser.error("'--' separates harness arguments and only goes with amux launch")
-    if args.command == "launch":
+    resuming = args.command == "sessions" and getattr(args, "sessions_command", None) == "resume"
+    if harness_args and args.command != "launch" and not resuming:
+        parser.error("'--' separates harness arguments and only goes with amux launch (or amux sessions resume)")
+    if args.command == "launch" or resuming:
         args.harness_args = harness_args
     if args.command is None:
         handler = cmd_dashboard

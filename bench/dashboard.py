@@ -14,6 +14,9 @@ in a fresh headless app per run, the longest event-loop stall from the moment pr
 read until every probe answered, against the longest stall of the same app idle just after (the
 TLS set-up of the probes' HTTP clients must not stall the loop), and how long the probes took.
 
+With 200 recorded sessions in the session database (10 of them left "running" by a dead amux, so
+start-up marks them lost): the same first paint, and when the earlier sessions are listed.
+
 The session figures (RSS with four live sessions, event-loop lag while they stream and the
 proxy serves) come from bench/dashboard_sessions.py.
 """
@@ -138,6 +141,29 @@ def first_paint_ms(argv: list[str], marker: Path, env: dict[str, str], timeout: 
             notes[0].get("litellm") == "True")
 
 
+RECORDED_SESSIONS = 200
+LEFT_RUNNING = 10
+
+
+def recorded_sessions_db(path: Path) -> None:
+    """A session database with `RECORDED_SESSIONS` sessions, `LEFT_RUNNING` of them owned by a dead amux."""
+    sys.path.insert(0, str(ROOT))
+    from amux_tui.records.store import SessionRecord, SessionStore
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid with no process behind it (for the records a crashed amux left running)
+    store = SessionStore(path)
+    now = time.time()
+    for number in range(RECORDED_SESSIONS):
+        running = number < LEFT_RUNNING
+        store.add(SessionRecord(
+            id=f"bench{number:07d}", harness=("claude", "codex", "shell")[number % 3], provider="openrouter",
+            model="qwen/qwen3-coder", route="proxy", cwd=str(ROOT), started=now - 3600 + number,
+            state="running" if running else "exited", ended=None if running else now - 3000 + number,
+            exit_code=None if running else 0, requests=number, input_tokens=number * 1000,
+            output_tokens=number * 100, cost=number * 0.001, owner_pid=gone.pid if running else None))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -162,11 +188,25 @@ def main() -> int:
             painted.append(paint)
             listed.append(rows)
             litellm_seen |= litellm
+        template = tmp_path / "recorded.db"
+        recorded_sessions_db(template)
+        state = tmp_path / "state" / "amux"
+        state.mkdir(parents=True, exist_ok=True)
+        with_records, records_listed = [], []
+        for _ in range(args.runs):
+            for suffix in ("", "-wal", "-shm"):
+                (state / f"sessions.db{suffix}").unlink(missing_ok=True)
+            (state / "sessions.db").write_bytes(template.read_bytes())
+            (paint, _, records), _ = first_paint_ms(amux_argv, marker, env, lines=3)
+            with_records.append(paint)
+            records_listed.append(records)
     print(f"first paint, median of {args.runs} (80x24 PTY, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
     print(f"  {'':26}  {'wall ms':>8} {'ratio':>6}   {'CPU ms':>7} {'ratio':>6}")
     b_wall, b_cpu = (statistics.median(x[i] for x in base) for i in (0, 1))
     for label, values in (("bare textual app", base), ("amux dashboard", painted),
-                          ("amux, providers listed", listed)):
+                          ("amux, providers listed", listed),
+                          (f"amux, {RECORDED_SESSIONS} sessions recorded", with_records),
+                          ("  ... earlier ones listed", records_listed)):
         wall, cpu = (statistics.median(x[i] for x in values) for i in (0, 1))
         print(f"  {label:26}  {wall:8.1f} {wall / b_wall:5.2f}x   {cpu:7.1f} {cpu / b_cpu:5.2f}x")
     print("  target: amux's first paint <= 400 ms on an idle machine")

@@ -1,4 +1,9 @@
-"""Shared pytest hooks: the route matrix's summary table at the end of a run."""
+"""Shared pytest hooks: the route matrix's summary table at the end of a run, and dashboard tests
+that run where no git repository is and keep amux's state in their tmp dir.
+
+The launch dialog ticks "own worktree" in a git repository with commits, and the suite runs from
+amux's own checkout: without the fixture below, every dashboard launch would add a worktree and an
+``amux/`` branch to amux's repository, and record sessions in the user's real state dir."""
 
 from __future__ import annotations
 
@@ -40,3 +45,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(
         f"green {outcomes.count('passed')}/{len(rows)} ({counts}); {cell_seconds / 60:.1f} min of harness time "
         f"in {wall / 60:.1f} min wall clock")
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_outside_any_repository(request, tmp_path, monkeypatch):
+    if request.module.__name__.rpartition(".")[2].startswith("test_ui_"):
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))

@@ -15,6 +15,7 @@ import pytest
 from google import genai
 from google.genai import types
 
+from amux_tui.providers import model_table
 from amux_tui.proxy import model_facts
 from amux_tui.proxy.model_facts import PROVIDER_RULES, decide, model_info
 from amux_tui.proxy.protocols import TranslateOptions, TranslationReport, translate_request
@@ -40,12 +41,12 @@ async def test_the_table_loads_off_the_event_loop_once(monkeypatch: pytest.Monke
     read_bytes = Path.read_bytes
 
     def watched(path: Path) -> bytes:  # the real read, noting the thread it runs on
-        if path.name == model_facts.MODEL_TABLE_FILE:
+        if path.name == model_table.TABLE_FILE:
             readers.append(threading.get_ident())
         return read_bytes(path)
 
     monkeypatch.setattr(Path, "read_bytes", watched)
-    model_facts.model_table.cache_clear()
+    monkeypatch.setattr(model_table, "_SHARED", model_table.ModelTable())  # not read yet in this process
     async with UpstreamServer("openai-chat", [Reply(text="ok")], models=("gpt-5",)) as up, \
             proxy_for(up.provider(), "gpt-5") as (_, session):
         assert (await post(session, "anthropic-messages", {"model": "gpt-5", "max_tokens": 10, "messages": [

@@ -92,19 +92,23 @@ async def test_json_lines_sink_batches_off_the_loop(tmp_path):
     assert [line["route"] for line in lines] == [f"POST /{n}" for n in range(20)]
 
 
-def test_cost_never_imports_litellm():
+def test_cost_comes_from_litellms_price_table_read_as_data_never_by_importing_litellm():
     code = (
         "import sys\n"
         "from amux_tui.proxy.traffic import RequestRecord, TrafficLog\n"
+        "from amux_tui.providers.prices import load_price_table\n"
         "log = TrafficLog()\n"
         "r = log.begin(RequestRecord(route='x', inbound='openai-chat', cost_model='openai/gpt-4o'))\n"
         "r.input_tokens, r.output_tokens = 1000, 1000\n"
         "log.finish(r, status=200)\n"
-        "assert r.cost is None and log.totals().cost is None\n"
-        "assert 'litellm' not in sys.modules\n"
-        "import litellm\n"
+        "assert r.cost is None and log.totals().cost is None  # the table is not read yet: asked again later\n"
+        "load_price_table()\n"
         "assert r.cost and r.cost > 0, r.cost\n"
         "assert log.totals().cost == r.cost\n"
+        "assert 'litellm' not in sys.modules\n"
+        "import litellm\n"
+        "expected = sum(litellm.cost_per_token(model='openai/gpt-4o', prompt_tokens=1000, completion_tokens=1000))\n"
+        "assert abs(r.cost - expected) < 1e-12, (r.cost, expected)\n"
     )
     env_code = "import os; os.environ['LITELLM_LOCAL_MODEL_COST_MAP'] = 'True'\n" + code
     result = subprocess.run([sys.executable, "-c", env_code], capture_output=True, text=True, timeout=120)

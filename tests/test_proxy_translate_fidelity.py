@@ -292,21 +292,22 @@ async def test_a_gateways_chat_usage_is_not_counted_twice(client: str) -> None:
 
 
 def test_the_cost_prices_cached_prompt_tokens_at_the_cache_rates() -> None:
-    import sys
-
-    from amux_tui.proxy.traffic import RequestRecord, litellm_cost_if_loaded
+    from amux_tui.providers.prices import Priced, load_price_table
+    from amux_tui.proxy.traffic import RequestRecord
 
     asked = []
     record = RequestRecord("POST /v1/messages", "anthropic-messages", cost_model="anthropic/claude-sonnet-4-5",
                            input_tokens=4312, output_tokens=5, cache_read_tokens=4000, cache_write_tokens=300,
-                           cost_function=lambda *args, **kwargs: asked.append((args, kwargs)) or 0.5)
+                           cost_function=lambda record: asked.append(record) or Priced(0.5))
     record.in_flight = False
-    assert record.cost == 0.5
-    assert asked == [(("anthropic/claude-sonnet-4-5", 4312, 5), {"cache_read": 4000, "cache_write": 300})]
-    if "litellm" in sys.modules:  # the real price table, when another test loaded LiteLLM
-        full = litellm_cost_if_loaded("anthropic/claude-sonnet-4-5", 4312, 5)
-        cached = litellm_cost_if_loaded("anthropic/claude-sonnet-4-5", 4312, 5, cache_read=4000, cache_write=300)
-        assert full is not None and cached is not None and cached < full / 3
+    assert record.cost == 0.5 and asked == [record]
+    load_price_table()  # the real price table (a data file; LiteLLM is not imported)
+    full = RequestRecord("POST /v1/messages", "anthropic-messages", cost_model="anthropic/claude-sonnet-4-5",
+                         input_tokens=4312, output_tokens=5)
+    cached = RequestRecord("POST /v1/messages", "anthropic-messages", cost_model="anthropic/claude-sonnet-4-5",
+                           input_tokens=4312, output_tokens=5, cache_read_tokens=4000, cache_write_tokens=300)
+    full.in_flight = cached.in_flight = False
+    assert full.cost is not None and cached.cost is not None and cached.cost < full.cost / 3
 
 
 # --- item 12: Gemini schemas without bare nullable branches ---------------------------------------------

@@ -39,7 +39,7 @@ def test_litellm_is_not_imported_by_the_dashboard(tmp_path: Path):
 def test_first_paint_hook_writes_a_timestamp(tmp_path: Path):
     """The hook bench/dashboard.py relies on: AMUX_FIRST_PAINT_FILE gets the time of the first frame
     (painted before pydantic is imported: providers.json is read just after it), then the time the
-    providers are listed, and the app exits."""
+    providers are listed, then the time the session records are read, and the app exits."""
     config = tmp_path / "providers.json"
     config.write_text(json.dumps({"version": 1, "providers": {
         "local": {"type": "openai", "api_base": "http://127.0.0.1:9/v1", "models": ["m"]}}}))
@@ -49,7 +49,7 @@ def test_first_paint_hook_writes_a_timestamp(tmp_path: Path):
             f" first_paint_file={str(marker)!r}))\napp.run(headless=True, size=(80, 24))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    (painted, *first), (listed, *second) = (line.split() for line in marker.read_text().splitlines())
-    first, second = (dict(field.split("=") for field in fields) for fields in (first, second))
-    assert (first["litellm"], first["pydantic"], second["providers"]) == ("False", "False", "1")
-    assert float(listed) >= float(painted) > 0 and float(second["cpu"]) >= float(first["cpu"]) > 0
+    (painted, *first), (listed, *second), (recorded, *third) = (line.split() for line in marker.read_text().splitlines())
+    first, second, third = (dict(field.split("=") for field in fields) for fields in (first, second, third))
+    assert (first["litellm"], first["pydantic"], second["providers"], third["records"]) == ("False", "False", "1", "0")
+    assert float(recorded) >= float(listed) >= float(painted) > 0 and float(second["cpu"]) >= float(first["cpu"]) > 0

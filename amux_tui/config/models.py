@@ -23,6 +23,19 @@ _BARE_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
 ProviderName = Annotated[str, StringConstraints(pattern=PROVIDER_NAME_PATTERN)]
 
 
+class PricingConfig(BaseModel):
+    """What this provider charges, in USD per million tokens. Used for cost instead of LiteLLM's price
+    table (and for models the table does not know, e.g. a local or private deployment)."""
+
+    model_config = ConfigDict(extra="forbid", title="Pricing")
+
+    input: float = Field(ge=0, description="USD per million input (prompt) tokens.", examples=[3.0])
+    output: float = Field(ge=0, description="USD per million output (completion) tokens.", examples=[15.0])
+    cached: float | None = Field(
+        default=None, ge=0,
+        description="USD per million cached input tokens (cache reads). Omitted: the input price.", examples=[0.3])
+
+
 class ProviderConfig(BaseModel):
     """One model provider: where it lives, how to authenticate, which wire API it speaks."""
 
@@ -60,6 +73,10 @@ class ProviderConfig(BaseModel):
     small_model: str | None = Field(
         default=None,
         description="A cheaper model for a harness's background tasks (e.g. Claude Code's haiku alias).",
+    )
+    pricing: PricingConfig | None = Field(
+        default=None,
+        description="Prices for cost figures (USD per million tokens); overrides LiteLLM's price table.",
     )
     params: dict[str, Any] = Field(
         default_factory=dict,

@@ -97,31 +97,58 @@ async def launch(args: argparse.Namespace) -> int:
             print(plan.problems[0].render(), file=sys.stderr)
             return plan.problems[0].exit_code
         return 0
+    from ..records import launch_hooks
+
+    worktree = getattr(args, "existing_worktree", None)  # a resumed session goes on in its worktree
+    if getattr(args, "worktree_from_dirty", False) and getattr(args, "worktree", None) is None:
+        args.worktree = ""  # --worktree-from-dirty alone means a worktree with a generated name
+    if getattr(args, "worktree", None) is not None:
+        worktree = await launch_hooks.make_worktree(os.getcwd(), args.worktree or None, adapter.name,
+                                                    from_dirty=args.worktree_from_dirty)
+        options["cwd"] = str(launch_hooks.start_dir(worktree, os.getcwd()))
     # The proxy takes its port now and serves once the harness is spawned: importing aiohttp
     # (~170 ms) overlaps the harness's own start-up, and nothing asks the proxy before that.
     server = await open_proxy() if decision.route == "proxy" else None
     plan: LaunchPlan | None = None
+    recorder = None
+    totals: asyncio.Task | None = None
+    exit_code: int | None = None
     try:
         plan = await _prepare_offering_pull(adapter, provider, model, server, options)
         plan.notes[:0] = notes
-        _announce(plan)
+        recorder = await launch_hooks.begin(plan, proxy_mode=args.proxy_mode, worktree=worktree)
+        _announce(plan, worktree)
         from .runner import run_plan
 
         started = time.time()
-        code = await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None)
-        _print_resume_hint(plan, adapter, args, started)
-        return code
+        totals = asyncio.create_task(launch_hooks.keep_totals(recorder, plan, server))
+        exit_code = await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None,
+                                   on_spawn=lambda pid: launch_hooks.spawned(recorder, pid))
+        _print_resume_hint(plan, adapter, args, started, recorded=recorder is not None and worktree is not None)
+        return exit_code
     finally:
+        if totals is not None:
+            totals.cancel()
         if plan is not None:
+            await launch_hooks.end(recorder, plan, exit_code, server)
             await cleanup_launch(plan, server)
+        elif worktree is not None and getattr(args, "existing_worktree", None) is None:
+            # nothing ran in the new worktree: leave no worktree or branch behind
+            await launch_hooks.drop_worktree(worktree)
         if server is not None:
             await server.stop()
 
 
-def _print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float) -> None:
-    """The harness's own resume hint points outside amux's home for it: print the one that works."""
+def _print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float, *,
+                       recorded: bool = False) -> None:
+    """The harness's own resume hint points outside amux's home for it: print the one that works.
+    A recorded session in its own worktree resumes there through its record (a plain `amux launch`
+    from the user's directory would start outside the worktree)."""
     from .resume_hint import resume_command
 
+    if recorded and adapter.CAN_RESUME and adapter.RESUME_BY_ID and plan.home is not None:
+        print(f"amux: to resume this session: amux sessions resume {plan.session_id}", file=sys.stderr)
+        return
     command = resume_command(plan, can_resume=adapter.CAN_RESUME, by_id=adapter.RESUME_BY_ID,
                              proxy_mode=args.proxy_mode, since=started - 1, config=getattr(args, "config", None))
     if command:
@@ -182,13 +209,15 @@ def _can_ask() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def _announce(plan: LaunchPlan) -> None:
+def _announce(plan: LaunchPlan, worktree: Any = None) -> None:
     """One line on stderr before the harness takes the terminal (plus any notes)."""
     if os.environ.get("AMUX_QUIET"):
         return
     where = f" at {plan.redact(plan.endpoint_url)}" if plan.endpoint_url else ""
     model = plan.model or "its own default model"
     print(f"amux: {plan.harness} -> {plan.provider.name}/{model} ({plan.route}{where})", file=sys.stderr)
+    print(f"amux: session {plan.session_id}" + (f" in worktree {worktree.path} (branch {worktree.branch})"
+                                                 if worktree is not None else ""), file=sys.stderr)
     for note in plan.notes:
         print(f"amux: note: {note}", file=sys.stderr)
 

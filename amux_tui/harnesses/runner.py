@@ -104,7 +104,8 @@ def exit_code_of(returncode: int) -> int:
 
 
 async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = None,
-                   reap_adopted: bool = True, after_spawn: Callable[[], Awaitable[None]] | None = None) -> int:
+                   reap_adopted: bool = True, after_spawn: Callable[[], Awaitable[None]] | None = None,
+                   on_spawn: Callable[[int], Awaitable[None]] | None = None) -> int:
     """Run the harness in this terminal until it exits; return its exit code.
 
     SIGINT/SIGTERM/SIGHUP sent to amux end the harness's process group (SIGINT first asks it
@@ -113,7 +114,7 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
 
     ``after_spawn`` runs once the harness is started, while it boots (``amux launch`` starts
     serving its proxy there). If it raises, the harness's process group is ended and a
-    `LaunchError` says why.
+    `LaunchError` says why. ``on_spawn(pid)`` learns the harness's pid (its process group) first.
     """
     loop = asyncio.get_running_loop()
     subreaper = processes.become_subreaper() if reap_adopted else False
@@ -149,6 +150,8 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
         loop.add_signal_handler(signal.SIGCHLD, terminal.on_child_changed)
         handled.append(signal.SIGCHLD)
     try:
+        if on_spawn is not None:
+            await on_spawn(process.pid)
         if after_spawn is not None:
             await _after_spawn(after_spawn, process)
         returncode = await process.wait()

@@ -16,6 +16,7 @@ from ..config.errors import ConfigError, ConfigProblem
 from ..config.overrides import deep_merge
 from .litellm_names import KNOWN_LITELLM_PROVIDERS
 from .presets import PRESETS, Preset, preset_for
+from .prices import ModelPrice
 from .resolved import ResolvedProvider, mask_url, without_userinfo
 
 if TYPE_CHECKING:  # the config models (pydantic) load with the config, not with this module
@@ -207,8 +208,15 @@ def resolve_configured(name: str, entry: ProviderConfig, env: Mapping[str, str])
         name=name, type=entry.type, api_base=api_base, api_formats=formats, api_key=api_key or None,
         key_env=key_env, key_problem=key_problem, models=tuple(entry.models), default_model=entry.default_model,
         small_model=entry.small_model, params=params, litellm_prefix=preset.litellm_prefix if preset else entry.type,
-        local=bool(preset and preset.local), source="config", notes=notes,
+        local=bool(preset and preset.local), source="config", notes=notes, pricing=_pricing(name, entry),
     )
+
+
+def _pricing(name: str, entry: ProviderConfig) -> ModelPrice | None:
+    if entry.pricing is None:
+        return None
+    price = entry.pricing
+    return ModelPrice.per_million(price.input, price.output, price.cached, source=f"providers.json: {name}.pricing")
 
 
 def _from_preset(preset: Preset, env: Mapping[str, str], *, source: str) -> ResolvedProvider:

@@ -41,6 +41,8 @@ class ResolvedProvider:
     small_model: str | None = None
     params: dict[str, Any] = field(default_factory=dict, repr=False)
     litellm_prefix: str | None = None
+    pricing: Any = None
+    """The provider's own prices (a `prices.ModelPrice`) from providers.json, or None."""
     local: bool = False
     source: ProviderSource = "config"
     notes: tuple[str, ...] = ()

@@ -116,7 +116,7 @@ async def forward(request: web.Request, inbound: str, *, url_model: str | None =
     async def work() -> web.StreamResponse:
         raw, body, model = await read_model_request(request, session, record, inbound, url_model)
         provider = session.provider
-        record.cost_model = provider.litellm_model(model)
+        record.cost_model, record.pricing = provider.litellm_model(model), provider.pricing
         if provider.speaks(inbound):
             # The upstream judges the body; streaming only matters for the record (and Gemini's URL).
             record.stream = url_stream or body.get("stream") is True

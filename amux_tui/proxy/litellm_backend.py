@@ -116,7 +116,7 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
                                body: dict[str, Any], model: str, stream: bool) -> web.StreamResponse:
     litellm = await load_litellm()
     record.upstream = "litellm"
-    record.cost_model = session.provider.litellm_model(model)
+    record.cost_model, record.pricing = session.provider.litellm_model(model), session.provider.pricing
     report = protocols.TranslationReport()
     record.dropped = report.dropped
     if inbound == "openai-chat":

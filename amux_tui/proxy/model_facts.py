@@ -3,8 +3,8 @@
 Two sources, neither of them a harness:
 
 * LiteLLM's bundled model table (``model_prices_and_context_window_backup.json`` inside the
-  installed ``litellm`` package), read as a data file: importing LiteLLM costs seconds, the file
-  is parsed once (~20 ms, off the event loop) and kept;
+  installed ``litellm`` package), read as a data file by `providers.model_table` (once per
+  process, off the event loop, shared with the prices; LiteLLM itself is never imported);
 * a small table of provider rules the model table does not spell out (`PROVIDER_RULES`).
 
 `options_for` turns both into options; `decide` is the pure part, tested rule by rule.
@@ -12,20 +12,12 @@ Two sources, neither of them a harness:
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import importlib.util
-import json
-import logging
 import re
-from pathlib import Path
 from typing import Any
 
+from ..providers.model_table import load_in_thread, load_shared_table
 from .protocols.options import DEFAULT_OPTIONS, TranslateOptions
-
-log = logging.getLogger("amux_tui.proxy")
-
-MODEL_TABLE_FILE = "model_prices_and_context_window_backup.json"
 
 PROVIDER_RULES: dict[str, str] = {
     "anthropic-4.5": "Claude Sonnet/Haiku 4.5, Opus 4.1 and later take temperature or top_p, not both "
@@ -45,30 +37,14 @@ _OPENAI_TARGETS = ("openai-chat", "openai-responses")
 _TAKES_STOP = re.compile(r"(?:^|/)(?:o1|o3-mini)(?:-|$)")  # the reasoning models that still take `stop`
 
 
-@functools.cache
 def model_table() -> dict[str, Any]:
-    """LiteLLM's model table, or {} when LiteLLM (or its file) is not installed. Blocking: call it
-    through `load_model_table` from the event loop."""
-    try:
-        spec = importlib.util.find_spec("litellm")  # finds the package without importing it
-    except (ImportError, ValueError):
-        return {}
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / MODEL_TABLE_FILE
-        try:
-            table = json.loads(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            log.debug("no LiteLLM model table at %s: %s", path, exc)
-            continue
-        if isinstance(table, dict):
-            return table
-    return {}
+    """LiteLLM's model table (`providers.model_table`, shared with the prices), or {} when LiteLLM
+    (or its file) is not installed. Blocking the first time: from the event loop, `load_model_table`."""
+    return load_shared_table().entries
 
 
 async def load_model_table() -> dict[str, Any]:
-    if model_table.cache_info().currsize:
-        return model_table()
-    return await asyncio.to_thread(model_table)
+    return (await load_in_thread()).entries
 
 
 def model_info(model: str, litellm_name: str | None = None) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ before `start` waits in the socket's backlog instead of failing.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Mapping
@@ -80,6 +81,7 @@ class ProxyServer:
         self._app: web.Application | None = None
         self._socket: socket.socket | None = None
         self._runner: web.AppRunner | None = None
+        self._prices_loading: Any = None
         self.fast_lane: FastLane | None = None
         """The lane relaying passthrough and same-protocol requests (`fastlane`), once started."""
 
@@ -162,6 +164,10 @@ class ProxyServer:
             await runner.cleanup()
             raise
         self._runner = runner
+        # Costs need LiteLLM's price table (a 1 MB data file): read it in a worker thread, off the loop.
+        from ..providers.prices import load_price_table
+
+        self._prices_loading = asyncio.get_running_loop().run_in_executor(None, load_price_table)
 
     async def stop(self) -> None:
         """Stop serving (in-flight requests get `SHUTDOWN_GRACE`), close the upstream pool, flush logs."""

@@ -5,8 +5,8 @@ callbacks (called when a request starts and when it ends, never per chunk) and a
 `JsonLinesSink`. Recording must stay off the hot path: bodies are kept by reference while a
 request runs and cut to `CAPTURE_LIMIT` when it ends; only the newest `BODIES_KEPT` finished
 records keep their bodies at all (500 agent requests of a few MB each would otherwise pin
-gigabytes). Cost is computed only when someone reads it, and only if LiteLLM is already
-imported (a price lookup never imports it).
+gigabytes). Cost is computed only when someone reads it, once LiteLLM's price table was read
+(`providers.prices`; a data file, LiteLLM is never imported for it) or from the provider's pricing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import itertools
 import json
 import logging
 import re
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..providers.prices import Priced, request_cost
 from ..url_masking import mask_url
 
 log = logging.getLogger(__name__)
@@ -114,25 +114,16 @@ def _text(data: bytes | None) -> str:
     return "" if not data else data[:CAPTURE_LIMIT].decode("utf-8", "replace")
 
 
-CostFunction = Callable[..., "float | None"]
-"""(model, input tokens, output tokens, cache_read=, cache_write=) -> USD or None."""
+CostFunction = Callable[["RequestRecord"], Priced]
 
 
-def litellm_cost_if_loaded(model: str, input_tokens: int, output_tokens: int, cache_read: int = 0,
-                           cache_write: int = 0) -> float | None:
-    """USD for the tokens from LiteLLM's price table, or None (unknown model, or LiteLLM not imported).
-    ``input_tokens`` counts cached ones too; the cache counts price them at the cache rates."""
-    litellm = sys.modules.get("litellm")
-    if litellm is None:
-        return None
-    try:
-        prompt, completion = litellm.cost_per_token(model=model, prompt_tokens=input_tokens,
-                                                    completion_tokens=output_tokens,
-                                                    cache_read_input_tokens=cache_read,
-                                                    cache_creation_input_tokens=cache_write)
-    except Exception:  # noqa: BLE001 - an unpriced model is normal
-        return None
-    return float(prompt) + float(completion)
+def price_of(record: RequestRecord) -> Priced:
+    """The record's cost: the provider's own pricing, else LiteLLM's price table (read as a data file,
+    never by importing LiteLLM) by the model the upstream reported, then the one asked for. Cache
+    reads and writes, counted in ``input_tokens``, are priced at their own rates."""
+    return request_cost((record.reported_model, record.cost_model, record.model), record.input_tokens,
+                        record.output_tokens, record.cache_read_tokens, record.pricing,
+                        cache_write_tokens=record.cache_write_tokens)
 
 
 @dataclass(eq=False)
@@ -162,6 +153,12 @@ class RequestRecord:
     """Of ``input_tokens``, written to it (Anthropic; priced higher)."""
     cost_model: str | None = None
     """The model name a price lookup uses (LiteLLM's ``provider/model``)."""
+    reported_model: str | None = None
+    """The model the upstream's answer names (priced first)."""
+    pricing: Any = field(default=None, repr=False)
+    """The provider's own prices (`providers.prices.ModelPrice`), which win over the table."""
+    cost_note: str | None = None
+    """Why ``cost`` is unknown, once it was looked up."""
     error: str | None = None
     in_flight: bool = True
     dropped: list[str] = field(default_factory=list)
@@ -174,7 +171,7 @@ class RequestRecord:
     _t0: float = field(default_factory=time.perf_counter, repr=False)
     _cost: float | None = field(default=None, repr=False)
     _cost_done: bool = field(default=False, repr=False)
-    cost_function: CostFunction = field(default=litellm_cost_if_loaded, repr=False)
+    cost_function: CostFunction = field(default=price_of, repr=False)
 
     bodies_released: bool = False
     """True once the bodies were dropped to bound memory (the summary stays)."""
@@ -199,13 +196,8 @@ class RequestRecord:
     def cost(self) -> float | None:
         """USD, where the price table knows the model; computed on first read after the request ended."""
         if not self._cost_done and not self.in_flight:
-            if self.cost_model and (self.input_tokens or self.output_tokens):
-                cache = {"cache_read": self.cache_read_tokens or 0, "cache_write": self.cache_write_tokens or 0}
-                self._cost = self.cost_function(self.cost_model, self.input_tokens or 0, self.output_tokens or 0,
-                                                **{k: v for k, v in cache.items() if v})
-                self._cost_done = self._cost is not None or "litellm" in sys.modules
-            else:
-                self._cost_done = True
+            priced = self.cost_function(self)
+            self._cost, self.cost_note, self._cost_done = priced.cost, priced.reason, priced.ready
         return self._cost
 
     def inbound_text(self) -> str:
@@ -225,7 +217,9 @@ class RequestRecord:
             "upstream": self.upstream, "model": self.model, "requested_model": self.requested_model,
             "stream": self.stream, "status": self.status, "ttfb_ms": _round(self.ttfb_ms),
             "duration_ms": _round(self.duration_ms), "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens, "cost": self.cost, "error": self.error,
+            "output_tokens": self.output_tokens, "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens, "cost": self.cost,
+            "cost_note": self.cost_note, "reported_model": self.reported_model, "error": self.error,
             "in_flight": self.in_flight, "dropped": list(self.dropped), "upstream_url": self.upstream_url,
             "response_bytes": self.response.total,
         }
@@ -246,6 +240,9 @@ class TrafficTotals:
     output_tokens: int
     cost: float | None
     last_latency_ms: float | None
+    cached_tokens: int = 0
+    cost_note: str | None = None
+    """Why some requests have no cost (the latest reason), or None when every one was priced."""
 
 
 Observer = Callable[[RequestRecord], None]
@@ -262,7 +259,8 @@ class TrafficLog:
         self._observers: list[Observer] = []
         self.sink = sink
         self.in_flight = 0
-        self._requests = self._errors = self._input_tokens = self._output_tokens = 0
+        self._requests = self._errors = self._input_tokens = self._output_tokens = self._cached_tokens = 0
+        self._cost_note: str | None = None
         self._last_latency_ms: float | None = None
         self._cost: float | None = None
         self._uncosted: deque[RequestRecord] = deque(maxlen=capacity)  # ended, price not looked up yet
@@ -298,6 +296,7 @@ class TrafficLog:
             self._errors += 1
         self._input_tokens += record.input_tokens or 0
         self._output_tokens += record.output_tokens or 0
+        self._cached_tokens += record.cache_read_tokens or 0
         self._last_latency_ms = record.duration_ms
         self._uncosted.append(record)
         record.cap_bodies()
@@ -317,9 +316,11 @@ class TrafficLog:
                 waiting.append(record)
             elif cost is not None:
                 self._cost = (self._cost or 0.0) + cost
+            elif record.cost_note and (record.input_tokens or record.output_tokens):
+                self._cost_note = record.cost_note
         self._uncosted = waiting
         return TrafficTotals(self._requests, self.in_flight, self._errors, self._input_tokens, self._output_tokens,
-                             self._cost, self._last_latency_ms)
+                             self._cost, self._last_latency_ms, self._cached_tokens, self._cost_note)
 
     def _notify(self, record: RequestRecord) -> None:
         for observer in list(self._observers):

@@ -24,7 +24,7 @@ from .sessions import Session
 from .state import HTTP
 from .traffic import RequestRecord, redact_url
 from .upstream import protocol_request_headers, read_capped, send_upstream, timeout_for, upstream_url
-from .usage import cache_from_object, usage_from_object
+from .usage import cache_from_object, model_from_object, usage_from_object
 
 MAX_ERROR_BODY = 1024 * 1024
 SSE_HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
@@ -166,3 +166,4 @@ def _usage_from_translator(record: RequestRecord, translator: Any) -> None:
 def _usage_from_body(record: RequestRecord, answer: dict[str, Any]) -> None:
     record.input_tokens, record.output_tokens = usage_from_object(answer)
     record.cache_read_tokens, record.cache_write_tokens = cache_from_object(answer)
+    record.reported_model = model_from_object(answer)

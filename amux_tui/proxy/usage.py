@@ -56,19 +56,32 @@ def usage_from_object(event: Any) -> tuple[int | None, int | None]:
 
 def cache_from_object(event: Any) -> tuple[int | None, int | None]:
     """(prompt tokens read from the provider's cache, written to it) from one answer or event of any
-    of the four APIs; None where the event does not say."""
+    of the four APIs; None where the event does not say. Both are counted in the input too."""
     if not isinstance(event, dict):
         return None, None
     for holder in (event, event.get("message"), event.get("response")):
         usage = holder.get("usage") or holder.get("usageMetadata") if isinstance(holder, dict) else None
         if isinstance(usage, dict):
-            read = _first_int(usage, ("cache_read_input_tokens", "cachedContentTokenCount"))
+            # Anthropic, Gemini, DeepSeek (whose prompt_tokens include its cache hits)
+            read = _first_int(usage, ("cache_read_input_tokens", "cachedContentTokenCount", "prompt_cache_hit_tokens"))
             for key in ("prompt_tokens_details", "input_tokens_details"):  # OpenAI's two spellings
                 details = usage.get(key)
                 if read is None and isinstance(details, dict):
                     read = _first_int(details, ("cached_tokens",))
             return read, _first_int(usage, ("cache_creation_input_tokens",))
     return None, None
+
+
+def model_from_object(event: Any) -> str | None:
+    """The model an answer or event names (``model``, ``message.model``, ``response.model``, ``modelVersion``)."""
+    if not isinstance(event, dict):
+        return None
+    for holder in (event, event.get("message"), event.get("response")):
+        if isinstance(holder, dict):
+            value = holder.get("model") or holder.get("modelVersion")
+            if isinstance(value, str) and value:
+                return value
+    return None
 
 
 def _input(usage: dict[str, Any]) -> int | None:
@@ -105,33 +118,42 @@ def _first_int(usage: dict[str, Any], keys: tuple[str, ...]) -> int | None:
     return None
 
 
-def cache_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None]:
-    """(cache read, cache write) prompt tokens from a JSON body or SSE events; later events win."""
-    if not data or b"sage" not in data:
-        return None, None
+def details_from_answer(data: bytes, *, sse: bool) -> tuple[int | None, int | None, str | None]:
+    """(cache read, cache write prompt tokens, the model named) from a JSON body or SSE events;
+    later events win."""
+    if not data:
+        return None, None, None
+    events: list[Any] = []
     if not sse:
         try:
-            return cache_from_object(json.loads(data))
+            events = [json.loads(data)]
         except (ValueError, RecursionError):
-            return None, None
-    read = write = None
-    for line in data.splitlines():
-        if line.startswith(b"data:") and b"sage" in line:
-            try:
-                found_read, found_write = cache_from_object(json.loads(line[5:]))
-            except (ValueError, RecursionError):
-                continue
-            read = found_read if found_read is not None else read
-            write = found_write if found_write is not None else write
-    return read, write
+            return None, None, None
+    else:
+        for line in data.splitlines():
+            if line.startswith(b"data:") and (b"sage" in line or b"odel" in line):
+                try:
+                    events.append(json.loads(line[5:]))
+                except (ValueError, RecursionError):
+                    continue
+    read = write = model = None
+    for event in events:
+        found_read, found_write = cache_from_object(event)
+        read = found_read if found_read is not None else read
+        write = found_write if found_write is not None else write
+        model = model_from_object(event) or model
+    return read, write, model
 
 
 def record_usage(record: RequestRecord, is_sse: bool) -> None:
-    """Fill the record's token counts from its captured answer (head and tail), where it names them."""
+    """Fill the record's token counts (and the model the upstream names) from its captured answer
+    (head and tail), where it names them."""
     capture = record.response
     data = capture.data() + (b"\n" + capture.tail() if capture.truncated else b"")
     tokens_in, tokens_out = usage_from_answer(data, sse=is_sse)
     record.input_tokens = tokens_in if tokens_in is not None else record.input_tokens
     record.output_tokens = tokens_out if tokens_out is not None else record.output_tokens
+    read, write, model = details_from_answer(data, sse=is_sse)
     if tokens_in is not None:
-        record.cache_read_tokens, record.cache_write_tokens = cache_from_answer(data, sse=is_sse)
+        record.cache_read_tokens, record.cache_write_tokens = read, write
+    record.reported_model = model or record.reported_model

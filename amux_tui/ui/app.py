@@ -28,6 +28,8 @@ from .screens.main import MainScreen
 from .widgets.providers.providers_pane import ProvidersPane
 
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+TOTALS_INTERVAL = 2.0
+"""Seconds between writes of the running proxied sessions' totals into their records."""
 
 
 class AmuxApp(App[int]):
@@ -41,7 +43,7 @@ class AmuxApp(App[int]):
         Binding("f3", "broadcast", "Broadcast", priority=True),
         Binding("f4", "toggle_split", "Split", priority=True),
         Binding("f6", "toggle_dark", "Theme", priority=True),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
     ]
 
     def __init__(self, options: DashboardOptions | None = None):
@@ -56,6 +58,8 @@ class AmuxApp(App[int]):
         self.sessions = SessionManager(self.harness_catalog.env)
         self.ollama = OllamaControl(self.options.env)
         self.theme = DARK_THEME
+        self.earlier_sessions: list = []
+        """Ended sessions from the session database (earlier runs included), newest first."""
 
     def reload_providers(self) -> CatalogLoad:
         """Re-read providers.json (a small local file) into ``registry``; detected servers come later."""
@@ -91,6 +95,8 @@ class AmuxApp(App[int]):
     async def _providers_listed(self) -> None:
         if self.options.first_paint_file:
             self._stamp(f"providers={len(self.registry)}", mode="a")
+            await self._load_records()
+            self._stamp(f"records={len(self.earlier_sessions)}", mode="a")
             self.exit(0)
             return
         pane = self._providers_pane()
@@ -100,6 +106,18 @@ class AmuxApp(App[int]):
         # of the collector's way, or every full collection walks it again (~0.1 s pauses while streaming).
         gc.freeze()
         self.run_worker(self.harness_catalog.harnesses(), group="harness-inventory")
+        self.run_worker(self._load_records(), group="session-records")
+
+    async def _load_records(self) -> None:
+        """Sessions of a dead amux become `lost` (their processes ended); earlier ones are listed."""
+        self.earlier_sessions = await self.sessions.records.startup()
+        if not self.options.first_paint_file:
+            self.set_interval(TOTALS_INTERVAL, lambda: self.run_worker(
+                self.sessions.record_totals(), group="record-totals", exclusive=True))
+        try:
+            self._main_screen().earlier_sessions_changed(self.earlier_sessions)
+        except LookupError:
+            pass
 
     def _providers_pane(self) -> ProvidersPane | None:
         try:
@@ -131,6 +149,20 @@ class AmuxApp(App[int]):
 
     def action_toggle_split(self) -> None:
         self._main_screen().toggle_split()
+
+    def action_request_quit(self) -> None:
+        """Quit; with sessions still running, ask first (end them, or cancel)."""
+        live = self.sessions.live_sessions()
+        if not live:
+            self.run_worker(self.action_quit(), exclusive=True, group="quit")
+            return
+        from .screens.confirm import ConfirmScreen
+
+        names = ", ".join(s.label for s in live[:4]) + (" ..." if len(live) > 4 else "")
+        question = (f"{len(live)} session{'s are' if len(live) > 1 else ' is'} still running ({names}). "
+                    "Quitting ends them.")
+        self.push_screen(ConfirmScreen(question, yes="End them and quit", no="Cancel", title="Quit amux"),
+                         lambda yes: yes and self.run_worker(self.action_quit(), exclusive=True, group="quit"))
 
     async def action_quit(self) -> None:
         await self.shutdown_sessions()

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 FIRST_PAINT_ENV = "AMUX_FIRST_PAINT_FILE"
 """When set to a path, the app writes ``<time.time()> cpu=<ms> litellm=<bool> pydantic=<bool>``
 there after its first frame (cpu: the process's CPU time so far), adds ``<time.time()> cpu=<ms>
-providers=<count>`` once the providers table shows providers.json's rows, and exits
+providers=<count>`` once the providers table shows providers.json's rows, then ``... records=<count>``
+once the session records were read (earlier sessions listed, lost ones marked), and exits
 (bench/dashboard.py measures start-up with it)."""
 
 

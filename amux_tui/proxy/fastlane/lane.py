@@ -150,6 +150,7 @@ class FastLane:
         session, route = target.session, target.route
         if route is None:
             record.upstream, record.model = "passthrough", session.model
+            record.cost_model, record.pricing = session.provider.litellm_model(session.model), session.provider.pricing
             record.request_body = record.upstream_body = body or None
             url, headers, data = target.url, passthrough_headers(session.provider, head.headers), body
         else:
@@ -158,6 +159,7 @@ class FastLane:
             model = choose_model(session, record, route.inbound, parsed, route.url_model)
             if route.action is None:
                 record.cost_model = session.provider.litellm_model(model)
+                record.pricing = session.provider.pricing
                 record.stream = route.url_stream or parsed.get("stream") is True
             url, headers, data = same_protocol_request(
                 session, record, inbound=route.inbound, raw=body, body=parsed, model=model, stream=record.stream,

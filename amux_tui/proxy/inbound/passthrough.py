@@ -27,6 +27,7 @@ async def passthrough(request: web.Request) -> web.StreamResponse:
     record = new_record(request, provider.primary_format or "unknown")
     record.upstream = "passthrough"
     record.model = session.model
+    record.cost_model, record.pricing = provider.litellm_model(session.model), provider.pricing
 
     async def work() -> web.StreamResponse:
         body = await request.read() if request.body_exists else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,14 @@ class LaunchChoice:
     """Arguments for the harness (for ``shell``: the command to run instead of $SHELL)."""
     always_proxy: bool = False
     """Go through amux's proxy even when a direct route exists (to see the traffic)."""
+    worktree: bool = False
+    """Run in a new git worktree of the dashboard's directory (branch ``amux/<harness>-<random>``)."""
+    resume: str | None = None
+    """The harness's own session id to resume (a recorded session)."""
+    cwd: str | None = None
+    """Where to run (None: the dashboard's directory)."""
+    existing_worktree: Any = None
+    """The worktree a resumed session goes on in."""
 
     @property
     def proxy_mode(self) -> str:
@@ -77,6 +86,10 @@ class SessionStatus:
     last_latency_ms: float | None = None
     exit_status: int | None = None
     running: bool = True
+    cost_note: str | None = None
+    """Why the cost is unknown (`$—`), shown as the status line's tooltip."""
+    all_cost: float | None = None
+    """What every session of this dashboard cost so far, when more than one has a known cost."""
 
 
 @dataclass(eq=False)
@@ -105,7 +118,24 @@ class LiveSession:
     exit_status: int | None = None
     running: bool = True
     closer: Callable[[], Awaitable[None]] | None = None
+    recorder: Any = None
+    """Its record in the session database (None when not recorded)."""
+    worktree: Any = None
+    """Its git worktree (`worktrees.worktree.Worktree`), or None when it runs in the dashboard's directory."""
     started_at: float = field(default_factory=time.time)
+    """Wall clock (the harness's session files are found by their times)."""
+    started_clock: float = field(default_factory=time.monotonic)
+    ended_clock: float | None = None
+    """`time.monotonic` at the start and the end, for the elapsed time."""
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended_clock or time.monotonic()) - self.started_clock
+
+    @property
+    def record_id(self) -> str:
+        """amux's id for the session (the one `amux sessions` shows)."""
+        return self.plan.session_id if self.plan is not None else (self.recorder.record.id if self.recorder else "")
 
     @property
     def id(self) -> str:
@@ -125,14 +155,18 @@ class LiveSession:
         return bool(self.terminal_busy)
 
     def resume_command(self) -> str | None:
-        """The `amux launch ... --resume ID` that continues this session from a terminal (the harness's
-        own hint looks outside amux's home for it); None when the harness's own hint is right."""
+        """The `amux launch ... --resume ID` (in its own worktree: `amux sessions resume ID`) that continues
+        this session from a terminal (the harness's own hint looks outside amux's home for it); None
+        when the harness's own hint is right."""
         from ...harnesses.registry import get_adapter
         from ...harnesses.resume_hint import resume_command
 
         if self.plan is None:
             return None
         adapter = get_adapter(self.harness)
+        if self.worktree is not None and self.recorder is not None and adapter.CAN_RESUME and adapter.RESUME_BY_ID \
+                and self.plan.home is not None:
+            return f"amux sessions resume {self.record_id}"  # in its worktree, through its record
         return resume_command(self.plan, can_resume=adapter.CAN_RESUME, by_id=adapter.RESUME_BY_ID,
                               proxy_mode="always" if self.route == "proxy" else "never", since=self.started_at - 1)
 
@@ -146,6 +180,7 @@ class LiveSession:
             cost=totals.cost if totals else None,
             last_latency_ms=totals.last_latency_ms if totals else None,
             exit_status=self.exit_status, running=self.running,
+            cost_note=getattr(totals, "cost_note", None) if totals else None,
         )
 
 
@@ -160,6 +195,9 @@ class SessionManager:
         self._starting: Any = None
         self._sessions: dict[str, LiveSession] = {}
         self._numbers = itertools.count(1)
+        from .records import DashboardRecords
+
+        self.records = DashboardRecords(self.env)
 
     # --- planning -------------------------------------------------------------------------------
 
@@ -185,10 +223,24 @@ class SessionManager:
         from ...harnesses.launch import prepare_launch
 
         choice = preview.choice
+        worktree = await self._make_worktree(choice) if choice.worktree else choice.existing_worktree
+        if choice.worktree and worktree is not None:
+            from ...worktrees.worktree import matching_dir
+
+            cwd = str(matching_dir(worktree, self.cwd or os.getcwd()))
+        else:
+            cwd = choice.cwd or self.cwd
         proxy = await self.bound_proxy() if preview.route == "proxy" else None
-        plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
-                                    proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
-                                    cwd=self.cwd, label=choice.harness)
+        try:
+            plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
+                                        proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
+                                        cwd=cwd, label=choice.harness, resume=choice.resume)
+        except BaseException:
+            if worktree is not None and choice.worktree:  # nothing ran in the new worktree
+                from ...worktrees.worktree import remove_worktree
+
+                await asyncio.to_thread(remove_worktree, worktree)
+            raise
         traffic = None
         if plan.proxy_session_id and proxy is not None:
             proxy_session = proxy.session(plan.proxy_session_id)
@@ -196,9 +248,37 @@ class SessionManager:
         session = LiveSession(choice.harness, choice.provider.name, choice.model, plan.route, list(plan.argv),
                               plan.full_env(self.env), str(plan.cwd), plan=plan, traffic=traffic,
                               proxy_session_id=plan.proxy_session_id, proxy_server=proxy,
-                              number=next(self._numbers))
+                              number=next(self._numbers), worktree=worktree)
+        session.recorder = await self.records.started(plan, proxy_mode=choice.proxy_mode, worktree=worktree,
+                                                      label=session.label)
         self._sessions[session.id] = session
         return session
+
+    async def _make_worktree(self, choice: LaunchChoice):
+        """A new worktree of the dashboard's directory; LaunchError saying why when there is none."""
+        from ...harnesses.errors import LaunchError
+        from ...worktrees.git import GitError
+        from ...worktrees.worktree import create_worktree, new_name
+
+        try:
+            return await asyncio.to_thread(create_worktree, self.cwd or os.getcwd(), new_name(choice.harness),
+                                           env=self.env)
+        except GitError as exc:
+            raise LaunchError(str(exc), fix="untick \"own worktree\" to run in this directory") from None
+
+    async def spawned(self, session: LiveSession, pid: int) -> None:
+        """Its harness runs as process group ``pid`` (recorded, so a crash of amux can end it later)."""
+        await self.records.spawned(session.recorder, pid)
+
+    async def record_totals(self) -> None:
+        """The running proxied sessions' totals into their records (so `amux sessions` shows them live)."""
+        for session in self.live_sessions():
+            await self.records.totals(session.recorder, session.traffic)
+
+    async def record_exit(self, session: LiveSession, exit_status: int | None, *, ended_by_amux: bool = False) -> None:
+        """Its end in the session database: state, exit code, totals, the harness's own session id."""
+        await self.records.ended(session.recorder, session.plan, exit_status, session.traffic,
+                                 ended_by_amux=ended_by_amux)
 
     async def bound_proxy(self):
         """The shared proxy, bound on first use (no aiohttp yet): sessions can be registered with it.
@@ -255,6 +335,12 @@ class SessionManager:
                 with contextlib.suppress(Exception):  # keep ending the others
                     await session.closer()
 
+    def all_cost(self) -> float | None:
+        """The summed known cost of this dashboard's sessions (None unless two or more have one)."""
+        costs = [s.status().cost for s in self._sessions.values() if s.traffic is not None]
+        known = [cost for cost in costs if cost is not None]
+        return sum(known) if len(known) >= 2 else None
+
     def get(self, session_id: str) -> LiveSession | None:
         return self._sessions.get(session_id)
 
@@ -267,10 +353,13 @@ class SessionManager:
     def mark_exited(self, session: LiveSession, exit_status: int | None) -> None:
         session.running = False
         session.exit_status = exit_status
+        if session.ended_clock is None:
+            session.ended_clock = time.monotonic()
 
     async def forget(self, session: LiveSession) -> None:
         """The session's tab closed: revoke its proxy token and remove its session files."""
         self._sessions.pop(session.id, None)
+        await self.record_exit(session, session.exit_status, ended_by_amux=True)
         await self._clean(session)
 
     async def _clean(self, session: LiveSession) -> None:
@@ -283,12 +372,14 @@ class SessionManager:
     async def close_all(self) -> None:
         """End every session's process group, then the proxy. Safe to call twice."""
         for session in list(self._sessions.values()):
+            ended_by_amux = session.running
             if session.closer is not None:
                 try:
                     await session.closer()
                 except Exception:  # noqa: BLE001 - keep closing the others
                     pass
             session.running = False
+            await self.record_exit(session, session.exit_status, ended_by_amux=ended_by_amux)
             await self._clean(session)
         if self.proxy is not None:
             proxy, self.proxy = self.proxy, None

@@ -25,6 +25,8 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
         super().__init__()
         self._want = {"provider": provider, "model": model, "harness": harness}
         self._preview: LaunchPreview | None = None
+        self.repository_checked = False
+        """True once "own worktree" shows whether the directory is a git repository with commits."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="launch-box") as box:
@@ -43,6 +45,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
                 yield Label("Arguments")
                 yield Input(placeholder="extra harness arguments (for shell: the command to run)", id="launch-args")
                 yield Check("always proxy", id="launch-always-proxy")
+                yield Check("own worktree", id="launch-worktree", value=False, disabled=True)
             yield Static("", id="launch-route")
             with Horizontal(id="launch-buttons"):
                 yield Button("Launch (ctrl+l)", id="launch", variant="primary", disabled=True)
@@ -51,6 +54,24 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
     def on_mount(self) -> None:
         self._fill_providers()
         self._fill_harnesses()
+        self._check_repository()
+
+    @work(exclusive=True, group="launch-repository")
+    async def _check_repository(self) -> None:
+        """Tick "own worktree" when the directory is a git repository with commits (git runs in a thread)."""
+        import asyncio
+        import os
+
+        from ...worktrees.git import has_commits
+
+        box = self.query_one("#launch-worktree", Checkbox)
+        directory = self.app.sessions.cwd or os.getcwd()
+        usable = await asyncio.to_thread(has_commits, directory)
+        box.disabled = not usable
+        box.value = usable
+        box.tooltip = ("run in a new git worktree (branch amux/...), reviewed and merged from its Changes view (F5)"
+                       if usable else f"{directory} is not a git repository with commits")
+        self.repository_checked = True
 
     # --- lists ----------------------------------------------------------------------------------
 
@@ -145,7 +166,8 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             button.disabled = True
             return
         always = self.query_one("#launch-always-proxy", Checkbox).value
-        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always))
+        worktree = self.query_one("#launch-worktree", Checkbox).value
+        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always, worktree))
         if self._preview.ok:
             text = f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}"
             if self._preview.route == "proxy":
@@ -159,6 +181,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
 
     @on(Input.Changed, "#launch-args")
     @on(Checkbox.Changed, "#launch-always-proxy")
+    @on(Checkbox.Changed, "#launch-worktree")
     def _args_changed(self) -> None:
         self._update_preview()
 

@@ -21,8 +21,9 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.providers.model_picker import ModelPicker
 from ..widgets.providers.providers_pane import ProvidersPane
 from ..widgets.tab_bar import TabBar
+from . import review
 
-FIXED_TABS = ("providers", "harnesses", "ollama")
+FIXED_TABS = ("providers", "harnesses", "ollama", "earlier")
 MAX_SPLIT = 4
 
 
@@ -33,15 +34,20 @@ class MainScreen(Screen):
         Binding("ctrl+pagedown,ctrl+right", "next_tab", "Tab/pane", key_display="^←/^→", priority=True),
         Binding("ctrl+pageup,ctrl+left", "previous_tab", "Previous tab/pane", show=False, priority=True),
         Binding("f8", "close_tab", "Close tab", priority=True),
+        Binding("f5", "changes", "Changes", show=False, priority=True),
+        Binding("f9", "compare", "Compare", show=False, priority=True),
     ]
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._split: list[str] = []
+        self.broadcast_ids: list[str] = []
+        """The sessions the last prompt was broadcast to (what Compare shows)."""
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")  # ⭘ (Textual's default) is missing from many terminal fonts
-        yield TabBar([("providers", "Providers"), ("harnesses", "Harnesses"), ("ollama", "Ollama")],
+        yield TabBar([("providers", "Providers"), ("harnesses", "Harnesses"), ("ollama", "Ollama"),
+                      ("earlier", "Sessions")],
                      active="providers", id="tab-bar")
         with ContentSwitcher(id="tabs", initial="providers"):
             with Vertical(id="providers", classes="tab-pane"):
@@ -49,6 +55,7 @@ class MainScreen(Screen):
             # Built on first visit, so the first frame only pays for the Providers tab.
             yield Vertical(id="harnesses", classes="tab-pane")
             yield Vertical(id="ollama", classes="tab-pane")
+            yield Vertical(id="earlier", classes="tab-pane")
         yield KeyBar()
 
     @property
@@ -98,11 +105,13 @@ class MainScreen(Screen):
 
     def _broadcast_sent(self, session_ids: list[str] | None, was_focused: Widget | None = None) -> None:
         if session_ids and len(session_ids) >= 2:
+            self.broadcast_ids = list(session_ids)
             # The split keeps the person where they were (F7, F8 act on the focused session).
             home = next((p for p in session_ids if was_focused is not None and self._pane_of(was_focused) == p), None)
             self.show_split(session_ids, focus=home)
             if home is not None and was_focused is not None:
                 self.call_after_refresh(self._refocus, was_focused)
+            self.notify("F9 compares them side by side (state, tokens, cost, files changed).", title="Sent")
 
     def _refocus(self, widget: Widget) -> None:
         if widget.is_mounted and widget.focusable:
@@ -114,6 +123,28 @@ class MainScreen(Screen):
         while node is not None and node.parent is not self.tabs:
             node = node.parent
         return node.id if node is not None else None
+
+    # --- review: compare, changes, earlier sessions (screens/review.py) -------------------------
+
+    def action_compare(self) -> None:
+        review.open_compare(self)
+
+    def action_changes(self) -> None:
+        review.open_active_changes(self)
+
+    def open_changes(self, session) -> None:
+        review.open_changes(self, session)
+
+    def open_record_changes(self, record) -> None:
+        review.open_record_changes(self, record)
+
+    @work(group="session-resume")
+    async def resume_record(self, record) -> None:
+        """Relaunch a recorded session with its harness's own resume, in a new tab."""
+        await review.resume_record(self, record)
+
+    def earlier_sessions_changed(self, records: list) -> None:
+        review.show_earlier(self, records)
 
     # --- session tabs ---------------------------------------------------------------------------
 
@@ -144,6 +175,16 @@ class MainScreen(Screen):
             await self.app.sessions.serve_proxy(session)
         except Exception as exc:
             self.notify(_error_text(exc), title="Proxy failed", severity="error", timeout=15, markup=False)
+
+    @work(group="session-records")
+    async def record_session(self, session, *, pid: int | None = None, exit_code: int | None = None) -> None:
+        """Its process group once spawned, or its end (a screen worker: the pane may go meanwhile)."""
+        if pid is not None:
+            await self.app.sessions.spawned(session, pid)
+            return
+        await self.app.sessions.record_exit(session, exit_code)
+        self.app.earlier_sessions = await self.app.sessions.records.earlier()
+        self.earlier_sessions_changed(self.app.earlier_sessions)
 
     @work(group="session-close")
     async def close_session(self, session) -> None:
@@ -248,6 +289,10 @@ class MainScreen(Screen):
             from ..widgets.ollama.ollama_pane import OllamaPane
 
             return OllamaPane(id="ollama-pane")
+        if pane_id == "earlier":
+            from ..widgets.sessions.earlier_pane import EarlierSessionsPane
+
+            return EarlierSessionsPane(id="earlier-pane")
         return None
 
     def activate(self, pane_id: str) -> None:

@@ -60,6 +60,13 @@ class TrafficDetailScreen(ModalScreen[None]):
             tokens = f"tokens {record.input_tokens or 0} in / {record.output_tokens or 0} out"
             yield Static(show(f"{status}  {timing}  {tokens}  model {record.model or '?'}"), id="detail-summary",
                          markup=False)
+            if not record.in_flight and (record.input_tokens or record.output_tokens):
+                cost = record.cost
+                cached = "".join(f", {count} of them {what}" for count, what in (
+                    (record.cache_read_tokens, "read from the cache"), (record.cache_write_tokens, "written to it"))
+                    if count)
+                text = f"${cost:.6f}" if cost is not None else f"$— ({record.cost_note or 'unknown'})"
+                yield Static(show(f"cost {text}{cached}"), id="detail-cost", markup=False)
             if record.error:
                 yield Static(show(f"error: {record.error}"), id="detail-error", markup=False)
             if record.dropped:

@@ -34,7 +34,7 @@ class KeyBar(Widget, can_focus=False):
 
     ALLOW_SELECT = False
     RANKS = {"launch": 0, "broadcast": 1, "toggle_split": 2, "leave_terminal": 3, "toggle_traffic": 4,
-             "close_tab": 6, "quit": 7, "next_tab": 8, "toggle_dark": 9}
+             "close_tab": 6, "quit": 7, "request_quit": 7, "next_tab": 8, "toggle_dark": 9}
     """Which keys stay when the bar is narrow (lower first); the focused area's own keys rank 5."""
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
     DEFAULT_CSS = """

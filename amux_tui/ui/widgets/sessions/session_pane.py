@@ -6,6 +6,8 @@ exit) to the `LiveSession` and asks before closing a session that is still runni
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -53,7 +55,10 @@ class SessionPane(Vertical):
             self.terminal.focus()
 
     def refresh_status(self) -> None:
-        self.query_one(StatusLine).show(self.session.status())
+        status = self.session.status()
+        if status.route == "proxy":
+            status = dataclasses.replace(status, all_cost=self.app.sessions.all_cost())
+        self.query_one(StatusLine).show(status)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # Only the status line changes class: restyling one leaf, not the terminal and the table.
@@ -96,10 +101,14 @@ class SessionPane(Vertical):
     def _started(self, event: TerminalView.Started) -> None:
         if self.session.route == "proxy":
             self.screen.serve_proxy(self.session)  # bound, not serving yet: the harness did not wait for it
+        pty = event.terminal_view.terminal.session
+        if pty is not None and pty.pid:
+            self.screen.record_session(self.session, pid=pty.pid)
 
     @on(TerminalView.Exited)
     def _exited(self, event: TerminalView.Exited) -> None:
         self.app.sessions.mark_exited(self.session, event.exit_code)
+        self.screen.record_session(self.session, exit_code=event.exit_code)
         self.refresh_status()
         message = f"{self.session.label} exited with status {event.exit_code}"
         resume = self.session.resume_command()

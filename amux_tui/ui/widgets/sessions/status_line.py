@@ -32,12 +32,14 @@ def status_parts(status: SessionStatus, latency_text: Callable[[float | None], s
         parts.append(f"{compact_count(status.input_tokens)} in / {compact_count(status.output_tokens)} out")
         parts.append(latency_text(status.last_latency_ms))
         parts.append("$—" if status.cost is None else f"${status.cost:.4f}")
+        if status.all_cost is not None:
+            parts.append(f"all ${status.all_cost:.4f}")
     return parts
 
 
 def status_text(status: SessionStatus, latency_text: Callable[[float | None], str], width: int | None = None) -> str:
     """The parts joined by " · "; with a ``width``, only the leading parts that fit (a narrow split pane
-    drops cost, latency, tokens rather than wrapping "55 ms" over two lines)."""
+    drops the all-session cost, cost, latency, tokens rather than wrapping "55 ms" over two lines)."""
     parts = status_parts(status, latency_text)
     if width is None:
         return " · ".join(parts)
@@ -69,6 +71,7 @@ class StatusLine(Static):
         if status == self._last:
             return
         self._last = status
+        self.tooltip = f"cost unknown: {status.cost_note}" if status.cost is None and status.cost_note else None
         self._render_fitting()
 
     def on_resize(self, event: events.Resize) -> None:

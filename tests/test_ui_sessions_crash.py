@@ -1,0 +1,73 @@
+"""kill -9 of the dashboard (a real `amux` process in a real PTY) with a session running: the next
+dashboard start marks the session `lost` and ends what it left running; nothing stays behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import uuid
+from pathlib import Path
+
+import ptyprocess
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fixtures.ui.drive import wait_until  # noqa: E402
+from test_ui_signals import COLUMNS, CTRL_L, F2, ROWS, Terminal, marked_processes  # noqa: E402
+from upstreams import UpstreamServer  # noqa: E402
+
+from amux_tui.records.store import SessionStore  # noqa: E402
+from amux_tui.ui.app import AmuxApp  # noqa: E402
+from amux_tui.ui.options import DashboardOptions  # noqa: E402
+
+
+async def test_kill_9_of_the_dashboard_leaves_a_lost_record_and_no_process_after_the_next_start(tmp_path):
+    mark = uuid.uuid4().hex
+    async with UpstreamServer("openai-chat", api_key=None, models=["m"]) as upstream:
+        config = tmp_path / "providers.json"
+        config.write_text(json.dumps({"version": 1, "default_provider": "local", "providers": {
+            "local": {"type": "vllm", "api_base": upstream.base_url, "models": ["m"], "default_model": "m"}}}))
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "AMUX_STATE_DIR": str(tmp_path / "state"),
+               "XDG_CONFIG_HOME": str(tmp_path / "config"), "TERM": "xterm-256color", "SHELL": "/bin/sh",
+               "TEST_MARK": mark}
+        child = ptyprocess.PtyProcess.spawn([sys.executable, "-m", "amux_tui.cli", "--config", str(config)],
+                                            env=env, cwd=str(tmp_path), dimensions=(ROWS, COLUMNS))
+        terminal = Terminal(child)
+        store = SessionStore(tmp_path / "state" / "sessions.db")
+        try:
+            await terminal.wait_for(lambda: "local *" in terminal.text, "the providers table")
+            child.write(F2)
+            await terminal.wait_for(lambda: "runs direct" in terminal.text, "the launch dialog's route")
+            child.write(CTRL_L)
+            await terminal.wait_for(lambda: "1:shell" in terminal.text and any(
+                line.strip() in ("$", "#") for line in terminal.screen.display), "the shell's prompt")
+            # A job that outlives its shell (it ignores the hang-up the shell gets when the PTY closes).
+            child.write(b"nohup sleep 300 >/dev/null 2>&1 &\r")
+            await terminal.wait_for(lambda: any(argv.startswith("sleep 300") for argv in marked_processes(mark).values()),
+                                    "the background sleep")
+            await terminal.wait_for(lambda: [r.pgid for r in store.running()] not in ([], [None]), "the record")
+            os.kill(child.pid, signal.SIGKILL)
+            await asyncio.wait_for(terminal.closed.wait(), 30)
+            await asyncio.sleep(0.3)
+            survivors = [pid for pid, argv in marked_processes(mark).items() if argv.startswith("sleep 300")]
+            assert survivors, "the job should outlive the killed dashboard (else this test proves nothing)"
+            [record] = store.running()
+
+            app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False))
+            async with app.run_test(size=(COLUMNS, ROWS)) as pilot:
+                await wait_until(pilot, lambda: app.earlier_sessions, what="the records")
+                assert [(r.id, r.state) for r in app.earlier_sessions] == [(record.id, "lost")]
+            for _ in range(100):
+                if not marked_processes(mark):
+                    break
+                await asyncio.sleep(0.05)
+            assert not marked_processes(mark), "left behind after the restart"
+            assert store.get(record.id).state == "lost"
+        finally:
+            if child.isalive():
+                child.terminate(force=True)
+            for pid in marked_processes(mark):
+                os.kill(pid, signal.SIGKILL)
