@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resume the last (or the given) session, for harnesses that can")
     p.add_argument("--dry-run", action="store_true",
                    help="print the launch plan as JSON (secrets masked) and exit with the code the launch would")
+    p.add_argument("--trust", action="store_true",
+                   help="trust this folder (remembered in amux's state): its workspace-trust prompt is pre-accepted")
     p.set_defaults(harness_args=[])
 
     p = sub.add_parser("harnesses", parents=[common], help="list supported harnesses and what is installed")

@@ -88,7 +88,9 @@ async def launch(args: argparse.Namespace) -> int:
     model, model_note = await choose_model(adapter, provider, decision.route, model)
     notes += [model_note] if model_note else []
     options: dict[str, Any] = {"proxy_mode": args.proxy_mode, "harness_args": list(args.harness_args or []),
-                               "resume": args.resume}
+                               "resume": args.resume, "trust_cwd": getattr(args, "trust", False)}
+    if options["trust_cwd"] and not args.dry_run:
+        _trust_cwd()
     if args.dry_run:
         plan = await prepare_launch(adapter, provider, model, dry_run=True, strict=False, **options)
         plan.notes[:0] = notes
@@ -116,6 +118,18 @@ async def launch(args: argparse.Namespace) -> int:
             await cleanup_launch(plan, server)
         if server is not None:
             await server.stop()
+
+
+def _trust_cwd() -> None:
+    from .trust import trust, trust_file
+
+    try:
+        folder = trust(os.getcwd())
+    except OSError as exc:
+        raise LaunchError(f"cannot record the folder as trusted: {exc}", fix="check that amux's state directory is "
+                          "writable (AMUX_STATE_DIR or XDG_STATE_HOME)", exit_code=EXIT_FAILURE) from None
+    print(f"amux: trusted {folder} (and the folders below it) in {trust_file()}: harnesses' workspace-trust "
+          "prompts are pre-accepted there", file=sys.stderr)
 
 
 def _print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float) -> None:
