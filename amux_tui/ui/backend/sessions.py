@@ -40,6 +40,8 @@ class LaunchChoice:
     """Arguments for the harness (for ``shell``: the command to run instead of $SHELL)."""
     always_proxy: bool = False
     """Go through amux's proxy even when a direct route exists (to see the traffic)."""
+    trust_folder: bool = False
+    """Trust the session's folder in amux (remembered): the harness's workspace-trust prompt is pre-accepted."""
 
     @property
     def proxy_mode(self) -> str:
@@ -163,6 +165,12 @@ class SessionManager:
 
     # --- planning -------------------------------------------------------------------------------
 
+    async def folder_trusted(self) -> bool:
+        """Whether the sessions' folder is trusted in amux (read off the loop: a state file)."""
+        from ...harnesses.trust import is_trusted
+
+        return await asyncio.to_thread(is_trusted, self.cwd or ".", self.env)
+
     def preview(self, choice: LaunchChoice) -> LaunchPreview:
         """How this launch would run, from the harnesses room's route decision (no I/O, no process)."""
         from ...harnesses.errors import LaunchError
@@ -186,9 +194,13 @@ class SessionManager:
 
         choice = preview.choice
         proxy = await self.bound_proxy() if preview.route == "proxy" else None
+        if choice.trust_folder:
+            from ...harnesses.trust import trust
+
+            await asyncio.to_thread(trust, self.cwd or ".", self.env)
         plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
                                     proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
-                                    cwd=self.cwd, label=choice.harness)
+                                    cwd=self.cwd, label=choice.harness, trust_cwd=choice.trust_folder)
         traffic = None
         if plan.proxy_session_id and proxy is not None:
             proxy_session = proxy.session(plan.proxy_session_id)

@@ -43,6 +43,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
                 yield Label("Arguments")
                 yield Input(placeholder="extra harness arguments (for shell: the command to run)", id="launch-args")
                 yield Check("always proxy", id="launch-always-proxy")
+                yield Check("Trust this folder", id="launch-trust")
             yield Static("", id="launch-route")
             with Horizontal(id="launch-buttons"):
                 yield Button("Launch (ctrl+l)", id="launch", variant="primary", disabled=True)
@@ -51,6 +52,14 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
     def on_mount(self) -> None:
         self._fill_providers()
         self._fill_harnesses()
+        self._fill_trust()
+
+    @work(exclusive=True, group="launch-trust")
+    async def _fill_trust(self) -> None:
+        # Checked when amux already trusts the folder; otherwise the harness asks, unless the user ticks it
+        # (never unticked here: the user may have ticked it while the state file was read).
+        if await self.app.sessions.folder_trusted():
+            self.query_one("#launch-trust", Checkbox).value = True
 
     # --- lists ----------------------------------------------------------------------------------
 
@@ -145,9 +154,12 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             button.disabled = True
             return
         always = self.query_one("#launch-always-proxy", Checkbox).value
-        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always))
+        trusted = self.query_one("#launch-trust", Checkbox).value
+        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always, trusted))
         if self._preview.ok:
             text = f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}"
+            if not trusted:
+                text += "\nthe harness asks whether to trust this folder (its hooks, MCP servers, settings)"
             if self._preview.route == "proxy":
                 # Said here, once: launching is the consent (no second question after ctrl+l).
                 text += ("\n[$warning]through amux's proxy[/] on 127.0.0.1, with a token for this session; "
@@ -159,6 +171,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
 
     @on(Input.Changed, "#launch-args")
     @on(Checkbox.Changed, "#launch-always-proxy")
+    @on(Checkbox.Changed, "#launch-trust")
     def _args_changed(self) -> None:
         self._update_preview()
 
