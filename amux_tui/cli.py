@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run in a new git worktree on branch amux/NAME (default name: harness-random) from HEAD")
     p.add_argument("--worktree-from-dirty", action="store_true",
                    help="with --worktree: copy this checkout's uncommitted changes into the new worktree")
+    p.add_argument("--trust", action="store_true",
+                   help="trust this folder (remembered in amux's state): its workspace-trust prompt is pre-accepted")
     p.set_defaults(harness_args=[])
 
     from .records.arguments import add_sessions_parser

@@ -116,8 +116,11 @@ class Run:
 
 
 async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch_args: str,
-                   harness_args: list[str], timeout: float = RUN_TIMEOUT, binary: str | None = None) -> Run:
-    """``amux launch HARNESS LAUNCH_ARGS -- HARNESS_ARGS`` in a fresh home under ``tmp_path``."""
+                   harness_args: list[str], timeout: float = RUN_TIMEOUT, binary: str | None = None,
+                   trust: bool = True) -> Run:
+    """``amux launch HARNESS LAUNCH_ARGS -- HARNESS_ARGS`` in a fresh home under ``tmp_path``; with
+    ``trust`` (``--trust``) the work folder's workspace-trust prompt is pre-accepted, as these runs
+    test routes, not trust (a headless Gemini CLI refuses to run in an untrusted folder)."""
     binary = binary or require_binary(harness)
     work = tmp_path / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -125,7 +128,8 @@ async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch
     mark = uuid.uuid4().hex
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "amux_tui.cli", "launch", harness, *launch_args, "--", *harness_args,
+        sys.executable, "-m", "amux_tui.cli", "launch", harness, *launch_args, *(["--trust"] if trust else []), "--",
+        *harness_args,
         env=fresh_home_env(tmp_path, binary, mark), cwd=work, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
     chunks: list[bytes] = []

@@ -123,7 +123,7 @@ async def test_interactive_first_run_has_no_blocking_prompt_and_leaves_nothing_b
                "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config"),
                "AMUX_CONFIG": str(tmp_path / "providers.json"), "AMUX_HARNESS_BIN": str(Path(binary).parent),
                "PYTHONPATH": str(ROOT), "TEST_MARK": mark, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-        child = ptyprocess.PtyProcess.spawn([sys.executable, "-m", "amux_tui.cli", "launch", harness, "--with-proxy"],
+        child = ptyprocess.PtyProcess.spawn([sys.executable, "-m", "amux_tui.cli", "launch", harness, "--with-proxy", "--trust"],
                                             env=env, cwd=str(work), dimensions=(40, 120))
         screen = bytearray()
         loop = asyncio.get_running_loop()

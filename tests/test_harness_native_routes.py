@@ -132,7 +132,7 @@ async def test_claude_native_with_a_key_skips_first_run_only_when_never_onboarde
     (seed,) = plan.files
     assert seed.content["hasCompletedOnboarding"] is True
     assert seed.content["customApiKeyResponses"]["approved"] == [KEY[-20:]]
-    assert seed.content["projects"][str(tmp_path.resolve())]["hasTrustDialogAccepted"] is True
+    assert "hasTrustDialogAccepted" not in seed.content["projects"][str(tmp_path.resolve())]  # not trusted in amux
 
     (tmp_path / "home" / ".claude.json").write_text(json.dumps({"hasCompletedOnboarding": True}))
     plan = await prepare_launch("claude", gateway("anthropic"), "m", preflight=False, env=isolated, dry_run=True)
@@ -188,7 +188,7 @@ async def test_gemini_native_with_a_key_and_a_base_url_answers_in_a_fresh_home(t
     binary = require_binary("gemini")
     async with UpstreamServer("gemini", [Reply(text="native gemini answer")], api_key=KEY) as up:
         env = fresh_env(tmp_path, native_config(up, "gemini"), binary)
-        code, out, err = await amux("launch", "gemini", "--provider", "gw", "--", "-p", "say hi",
+        code, out, err = await amux("launch", "gemini", "--provider", "gw", "--trust", "--", "-p", "say hi",
                                     env=env, cwd=tmp_path)
     assert code == 0, err  # before: exit 41, "Invalid auth method selected."
     assert "native gemini answer" in out
@@ -234,7 +234,7 @@ async def test_interactive_native_session_with_a_key_needs_no_first_run_setup(ha
     binary = require_binary(harness)
     async with UpstreamServer(protocol, [Reply(text="native-tui-answer")], api_key=KEY) as up:
         env = fresh_env(tmp_path, native_config(up, type_), binary)
-        argv = [sys.executable, "-m", "amux_tui.cli", "launch", harness, "--provider", "gw"]
+        argv = [sys.executable, "-m", "amux_tui.cli", "launch", harness, "--provider", "gw", "--trust"]
         output = await pty_session(argv, env, tmp_path, b"native-tui-answer", "say hi")
         asked = [request for request in up.requests if request.method == "POST"]
     # before: Claude Code stopped at onboarding, Codex at "Sign in" (and sent no key)

@@ -42,8 +42,8 @@ async def test_a_real_harness_resumes_its_own_session_with_the_first_turns_conte
         env = harness_env(tmp_path, upstream, harness, fmt)
         work = tmp_path / "work"
         work.mkdir()
-        code, out, err = await amux("launch", harness, *options, "--", "-p", "Remember the word PINEAPPLE-51.",
-                                    env=env, cwd=work, timeout=150)
+        code, out, err = await amux("launch", harness, *options, "--trust", "--", "-p",
+                                    "Remember the word PINEAPPLE-51.", env=env, cwd=work, timeout=150)
         assert code == 0, err
         [first] = await sessions_json(env, work)
         home = Path(first["harness_home"])

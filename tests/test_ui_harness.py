@@ -62,6 +62,8 @@ async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
                              30, "the harness inventory")
             main.open_launcher("local", "fixture-model", "claude")
             await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
+            app.screen.query_one("#launch-trust").value = True  # past Claude Code's trust dialog (see test_ui_trust)
+            await wait_until(pilot, lambda: app.screen._preview.choice.trust_folder, 10, "the choice to trust")
             assert "proxy" in str(app.screen.query_one("#launch-route").render())  # Claude speaks Anthropic only
             await pilot.press("ctrl+l")
             await wait_until(pilot, lambda: main.session_pane_ids(), 30, "the session tab")
@@ -111,6 +113,8 @@ async def test_after_claude_code_exits_the_tab_says_how_to_resume_it_with_amux(t
                              30, "the harness inventory")
             main.open_launcher("local", "fixture-model", "claude")
             await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
+            app.screen.query_one("#launch-trust").value = True  # past Claude Code's trust dialog (see test_ui_trust)
+            await wait_until(pilot, lambda: app.screen._preview.choice.trust_folder, 10, "the choice to trust")
             await pilot.press("ctrl+l")
             await wait_until(pilot, lambda: main.session_pane_ids(), 30, "the session tab")
             pane = main.session_pane(main.session_pane_ids()[0])

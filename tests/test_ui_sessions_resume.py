@@ -71,7 +71,8 @@ async def test_a_real_session_resumes_after_the_dashboard_restarted(harness, fmt
             main = first._main_screen()
             await wait_until(pilot, lambda: first.harness_catalog.known, timeout=60, what="the harness inventory")
             await wait_until(pilot, lambda: first.registry.get("up") is not None, what="providers")
-            main.launch(first.sessions.preview(LaunchChoice(harness, first.registry.get("up"), "fixture-model")))
+            main.launch(first.sessions.preview(LaunchChoice(harness, first.registry.get("up"), "fixture-model",
+                                                            trust_folder=True)))
             await wait_until(pilot, lambda: main.session_pane_ids(), what="the session tab")
             pane = main.session_pane(main.session_pane_ids()[0])
             await wait_until(pilot, lambda: READY[harness] in screen(pane), timeout=90, what="the harness prompt")

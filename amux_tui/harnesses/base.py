@@ -49,6 +49,9 @@ class Endpoint:
     via_proxy: bool = False
     all_formats: Mapping[ApiFormat, str] = field(default_factory=dict)
     """Every format reachable at this endpoint -> its URL (the proxy serves all four); for `shell`."""
+    cwd_trusted: bool = False
+    """The user trusts the session's folder in amux (`trust`): only then may the adapter pre-accept
+    the harness's workspace-trust prompt; otherwise the harness asks as it normally does."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class NativeTarget:
     """amux's own home for this harness: used only where the harness needs setup the user's own
     config may lack (Gemini CLI's auth type, Claude Code's onboarding); never the user's config dir."""
     cwd: Path | None = None
+    cwd_trusted: bool = False
+    """As `Endpoint.cwd_trusted`: pre-accept the workspace-trust prompt only when True."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,9 @@ class SessionSetup:
     """Native route: the URL the harness was pointed at (None: its own default host for the provider)."""
     uses_home: bool = False
     """Native route: the session runs in amux's harness home (`NativeTarget.home`)."""
+    trust_preaccepted: bool | None = None
+    """The harness's workspace-trust prompt for the cwd: pre-accepted (True), left to the harness
+    (False), or not amux's business (None: no such prompt, or the user's own config decides)."""
 
 
 class HarnessAdapter(ABC):

@@ -53,11 +53,11 @@ class ClaudeCode(HarnessAdapter):
         if endpoint.via_proxy:
             # The proxy takes a bearer token: no "use this API key?" prompt on first run.
             key_env = {"ANTHROPIC_AUTH_TOKEN": endpoint.token}
-            seed = _home_seed(cwd, None)
+            seed = _home_seed(cwd, None, endpoint.cwd_trusted)
         else:
             # Anthropic-compatible endpoints expect x-api-key.
             key_env = {"ANTHROPIC_API_KEY": endpoint.token}
-            seed = _home_seed(cwd, endpoint.token)
+            seed = _home_seed(cwd, endpoint.token, endpoint.cwd_trusted)
         env = {
             "CLAUDE_CONFIG_DIR": str(home),
             "ANTHROPIC_BASE_URL": endpoint.base_url,
@@ -82,7 +82,7 @@ class ClaudeCode(HarnessAdapter):
         return SessionSetup(
             env=env, unset_env=tuple(dict.fromkeys(unset)),
             files=[FileSeed(home / ".claude.json", seed, "merge-json")],
-            secret_env=frozenset(key_env),
+            secret_env=frozenset(key_env), trust_preaccepted=endpoint.cwd_trusted,
         )
 
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
@@ -124,8 +124,10 @@ class ClaudeCode(HarnessAdapter):
             env["ANTHROPIC_API_KEY"] = provider.api_key
             env["CLAUDE_CONFIG_DIR"] = str(target.home)
             setup.files.append(FileSeed(target.home / ".claude.json",
-                                        _home_seed(target.cwd or Path.cwd(), provider.api_key), "merge-json"))
+                                        _home_seed(target.cwd or Path.cwd(), provider.api_key, target.cwd_trusted),
+                                        "merge-json"))
             setup.uses_home = True
+            setup.trust_preaccepted = target.cwd_trusted
             setup.notes.append(f"Claude Code is not set up in your own config (no onboarding done): this session "
                                f"uses amux's Claude home {target.home}, past onboarding, with this key approved")
         elif provider.type == "anthropic" and provider.api_key and provider.api_key[-20:] not in _approved(state):
@@ -133,13 +135,14 @@ class ClaudeCode(HarnessAdapter):
         return setup
 
 
-def _home_seed(cwd: Path, api_key: str | None) -> dict:
-    """amux's Claude home past the first-run prompts: onboarding, trusting ``cwd`` and (Claude Code
-    asks once per key, remembering its last 20 characters) using ``api_key``."""
-    seed: dict = {
-        "hasCompletedOnboarding": True,
-        "projects": {str(cwd): {"hasTrustDialogAccepted": True, "hasCompletedProjectOnboarding": True}},
-    }
+def _home_seed(cwd: Path, api_key: str | None, trusted: bool) -> dict:
+    """amux's Claude home past the first-run prompts: onboarding, trusting ``cwd`` (only when the
+    user trusts it in amux: the dialog guards the folder's own hooks and MCP servers) and (Claude
+    Code asks once per key, remembering its last 20 characters) using ``api_key``."""
+    project: dict = {"hasCompletedProjectOnboarding": True}
+    if trusted:
+        project["hasTrustDialogAccepted"] = True
+    seed: dict = {"hasCompletedOnboarding": True, "projects": {str(cwd): project}}
     if api_key:
         seed["customApiKeyResponses"] = {"approved": [api_key[-20:]]}
     return seed

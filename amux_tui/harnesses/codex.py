@@ -60,11 +60,12 @@ class Codex(HarnessAdapter):
         args = provider_entry(PROVIDER_ID, "amux", endpoint.base_url)
         args += ["-m", endpoint.model]
         args += _knobs(endpoint.context_window, endpoint.reasoning_effort)
-        # Trust the working directory in amux's own Codex home: no trust prompt for a proxied session.
-        args += override("projects", {str(cwd): {"trust_level": "trusted"}})
+        if endpoint.cwd_trusted:
+            # Trusted in amux: no trust prompt. Otherwise Codex asks, as the folder's own config is at stake.
+            args += override("projects", {str(cwd): {"trust_level": "trusted"}})
         args += override("check_for_update_on_startup", False)
         return SessionSetup(env={"CODEX_HOME": str(home), KEY_ENV: endpoint.token}, args=args,
-                            secret_env=frozenset({KEY_ENV}))
+                            secret_env=frozenset({KEY_ENV}), trust_preaccepted=endpoint.cwd_trusted)
 
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
         return format_gap(provider, "openai-responses", self.label) if provider.type == "openai" else []

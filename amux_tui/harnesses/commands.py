@@ -88,7 +88,9 @@ async def launch(args: argparse.Namespace) -> int:
     model, model_note = await choose_model(adapter, provider, decision.route, model)
     notes += [model_note] if model_note else []
     options: dict[str, Any] = {"proxy_mode": args.proxy_mode, "harness_args": list(args.harness_args or []),
-                               "resume": args.resume}
+                               "resume": args.resume, "trust_cwd": getattr(args, "trust", False)}
+    if options["trust_cwd"] and not args.dry_run:
+        _trust_cwd()
     if args.dry_run:
         plan = await prepare_launch(adapter, provider, model, dry_run=True, strict=False, **options)
         plan.notes[:0] = notes
@@ -106,6 +108,11 @@ async def launch(args: argparse.Namespace) -> int:
         worktree = await launch_hooks.make_worktree(os.getcwd(), args.worktree or None, adapter.name,
                                                     from_dirty=args.worktree_from_dirty)
         options["cwd"] = str(launch_hooks.start_dir(worktree, os.getcwd()))
+    if worktree is not None and not options["trust_cwd"]:
+        from .trust import is_trusted
+
+        # A worktree holds the same repository (hooks, MCP servers, settings) as the folder it came from.
+        options["trust_cwd"] = await asyncio.to_thread(is_trusted, os.getcwd())
     # The proxy takes its port now and serves once the harness is spawned: importing aiohttp
     # (~170 ms) overlaps the harness's own start-up, and nothing asks the proxy before that.
     server = await open_proxy() if decision.route == "proxy" else None
@@ -137,6 +144,18 @@ async def launch(args: argparse.Namespace) -> int:
             await launch_hooks.drop_worktree(worktree)
         if server is not None:
             await server.stop()
+
+
+def _trust_cwd() -> None:
+    from .trust import trust, trust_file
+
+    try:
+        folder = trust(os.getcwd())
+    except OSError as exc:
+        raise LaunchError(f"cannot record the folder as trusted: {exc}", fix="check that amux's state directory is "
+                          "writable (AMUX_STATE_DIR or XDG_STATE_HOME)", exit_code=EXIT_FAILURE) from None
+    print(f"amux: trusted {folder} (and the folders below it) in {trust_file()}: harnesses' workspace-trust "
+          "prompts are pre-accepted there", file=sys.stderr)
 
 
 def _print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float, *,

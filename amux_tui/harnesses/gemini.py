@@ -28,6 +28,8 @@ _CONFLICTING_ENV = ("GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI
 # Gemini CLI treats a set CI variable as "no terminal": its TUI exits with "No input provided via
 # stdin" even in a real PTY. amux's sessions are interactive unless given -p, which doesn't care.
 _NON_INTERACTIVE_ENV = ("CI",)
+TRUST_ENV = "GEMINI_CLI_TRUST_WORKSPACE"
+"""Pre-accepts Gemini CLI's folder trust: set only for a folder the user trusts in amux."""
 
 
 def compression_threshold(context_window: int) -> float:
@@ -66,12 +68,13 @@ class GeminiCli(HarnessAdapter):
             "GEMINI_CLI_HOME": str(home),
             "GEMINI_API_KEY": endpoint.token,
             "GOOGLE_GEMINI_BASE_URL": endpoint.base_url,
-            "GEMINI_CLI_TRUST_WORKSPACE": "true",
         }
+        if endpoint.cwd_trusted:
+            env[TRUST_ENV] = "true"
         return SessionSetup(
             env=env, unset_env=_CONFLICTING_ENV + _NON_INTERACTIVE_ENV, args=["-m", endpoint.model],
             files=[FileSeed(home / ".gemini" / "settings.json", settings, "merge-json")],
-            secret_env=frozenset({"GEMINI_API_KEY"}),
+            secret_env=frozenset({"GEMINI_API_KEY"}), trust_preaccepted=endpoint.cwd_trusted,
         )
 
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
@@ -106,7 +109,9 @@ class GeminiCli(HarnessAdapter):
             if wants_key:
                 env["GEMINI_API_KEY"] = provider.api_key or ""
             env["GEMINI_CLI_HOME"] = str(target.home)
-            env["GEMINI_CLI_TRUST_WORKSPACE"] = "true"
+            if target.cwd_trusted:
+                env[TRUST_ENV] = "true"
+            setup.trust_preaccepted = target.cwd_trusted
             setup.unset_env = _CONFLICTING_ENV + _NON_INTERACTIVE_ENV if wants_key else _NON_INTERACTIVE_ENV
             setup.files.append(FileSeed(target.home / ".gemini" / "settings.json", _home_settings(auth), "merge-json"))
             setup.uses_home = True

@@ -24,6 +24,7 @@ from .locations import (
 from .preflight import PreflightReport, run_preflight
 from .registry import get_adapter
 from .resolve import SESSION_MARKER, LaunchPlan, ProxyMode, RouteDecision, decide_route, resume_arguments
+from .trust import is_trusted
 
 if TYPE_CHECKING:
     from ..proxy.server import ProxyServer
@@ -50,6 +51,7 @@ async def prepare_launch(
     strict: bool = True,
     dry_run: bool = False,
     label: str | None = None,
+    trust_cwd: bool = False,
 ) -> LaunchPlan:
     """Resolve the route, run preflight, register a proxy session when the route needs one, and
     write the session's files. Raises `LaunchError` (with ``exit_code`` and ``fix``).
@@ -57,10 +59,13 @@ async def prepare_launch(
     ``strict=False`` keeps preflight problems as plan notes (and in ``plan.problems``) instead of
     raising (previews, ``--dry-run``). ``dry_run`` writes nothing and registers nothing: URLs and
     tokens are placeholders. ``model`` None: the harness's own default (`harness_picks_model`).
+    The harness's workspace-trust prompt is pre-accepted only when ``trust_cwd`` or the folder is
+    trusted in amux (`trust.is_trusted`); recording the trust is the caller's (`trust.trust`).
     """
     adapter = harness if isinstance(harness, HarnessAdapter) else get_adapter(harness)
     inherited = dict(os.environ if env is None else env)
     workdir = Path(cwd or os.getcwd()).resolve()
+    cwd_trusted = trust_cwd or await asyncio.to_thread(is_trusted, workdir, inherited)
     decision = decide_route(adapter, provider, proxy_mode)
     if model is None and not harness_picks_model(adapter, provider, decision.route):
         raise LaunchError(f"no model for {adapter.label} on {provider.name}: on the {decision.route} route amux must "
@@ -90,7 +95,8 @@ async def prepare_launch(
         # Off the loop: an adapter may read the user's own harness settings (never writes them).
         setup = await asyncio.to_thread(adapter.native_setup, NativeTarget(
             provider, model, inherited, session_dir, small_model=small,
-            context_window=report.facts.context_window, reasoning_effort=effort, home=home, cwd=workdir))
+            context_window=report.facts.context_window, reasoning_effort=effort, home=home, cwd=workdir,
+            cwd_trusted=cwd_trusted))
         if not setup.uses_home:
             home = None
     else:
@@ -112,7 +118,7 @@ async def prepare_launch(
             base_url, decision.api_format, token, model, small_model=small,
             context_window=report.facts.context_window, max_output_tokens=report.facts.max_output_tokens,
             reasoning_effort=effort, supports_tools=report.facts.supports_tools,
-            via_proxy=decision.route == "proxy", all_formats=all_formats)
+            via_proxy=decision.route == "proxy", all_formats=all_formats, cwd_trusted=cwd_trusted)
         setup = adapter.endpoint_setup(endpoint, home=home, session_dir=session_dir, cwd=workdir)
 
     plan = _assemble(adapter, provider, model, decision, setup, extra, user_args, inherited, workdir,
@@ -154,10 +160,18 @@ def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str | 
         harness=adapter.name, provider=provider, model=model, route=decision.route, reason=decision.reason,
         argv=argv, env=env, unset_env=setup.unset_env, files=list(setup.files),
         session_dir=session_dir if uses_session_dir else None, home=home, proxy_needed=decision.proxy_needed,
-        notes=[*report.notes, *setup.notes], api_format=decision.api_format,
+        notes=[*report.notes, *setup.notes, *_trust_note(adapter, setup, cwd)], api_format=decision.api_format,
         endpoint_url=endpoint.base_url if endpoint else (setup.base_url or provider.api_base), cwd=cwd,
         session_id=session_id,
-        secret_env=setup.secret_env, secret_values=secret_values, facts=facts)
+        secret_env=setup.secret_env, secret_values=secret_values, facts=facts,
+        trust_preaccepted=setup.trust_preaccepted)
+
+
+def _trust_note(adapter: HarnessAdapter, setup: SessionSetup, cwd: Path) -> list[str]:
+    if setup.trust_preaccepted is not False:
+        return []
+    return [f"{adapter.label} asks whether to trust {cwd} (its hooks, MCP servers and settings): "
+            "amux pre-accepts that only for folders trusted with `amux launch --trust`"]
 
 
 def materialize(plan: LaunchPlan) -> None:

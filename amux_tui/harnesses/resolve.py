@@ -132,6 +132,9 @@ class LaunchPlan:
     facts: dict[str, Any] = field(default_factory=dict)
     """What preflight learned: binary, context window, tool support, provider status."""
     problems: list[LaunchError] = field(default_factory=list, repr=False)
+    trust_preaccepted: bool | None = None
+    """The harness's workspace-trust prompt: pre-accepted (the cwd is trusted in amux), left to the
+    harness (False), or none that amux touches (None)."""
     """Preflight problems kept instead of raised (previews, ``--dry-run``): the first decides the exit code."""
 
     def full_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -172,6 +175,7 @@ class LaunchPlan:
             "session_dir": str(self.session_dir) if self.session_dir else None,
             "home": str(self.home) if self.home else None,
             "cwd": str(self.cwd),
+            "workspace_trust": {True: "pre-accepted", False: "harness asks"}.get(self.trust_preaccepted),
             "session_id": self.session_id,
             "facts": self.facts,
             "notes": list(self.notes),

@@ -49,6 +49,8 @@ class LaunchChoice:
     """Where to run (None: the dashboard's directory)."""
     existing_worktree: Any = None
     """The worktree a resumed session goes on in."""
+    trust_folder: bool = False
+    """Trust the session's folder in amux (remembered): the harness's workspace-trust prompt is pre-accepted."""
 
     @property
     def proxy_mode(self) -> str:
@@ -201,6 +203,12 @@ class SessionManager:
 
     # --- planning -------------------------------------------------------------------------------
 
+    async def folder_trusted(self) -> bool:
+        """Whether the sessions' folder is trusted in amux (read off the loop: a state file)."""
+        from ...harnesses.trust import is_trusted
+
+        return await asyncio.to_thread(is_trusted, self.cwd or ".", self.env)
+
     def preview(self, choice: LaunchChoice) -> LaunchPreview:
         """How this launch would run, from the harnesses room's route decision (no I/O, no process)."""
         from ...harnesses.errors import LaunchError
@@ -231,10 +239,16 @@ class SessionManager:
         else:
             cwd = choice.cwd or self.cwd
         proxy = await self.bound_proxy() if preview.route == "proxy" else None
+        if choice.trust_folder:
+            from ...harnesses.trust import trust
+
+            await asyncio.to_thread(trust, self.cwd or ".", self.env)
+        # A worktree holds the same repository as the folder it came from: trusted if that folder is.
+        trust_cwd = choice.trust_folder or (worktree is not None and await self.folder_trusted())
         try:
             plan = await prepare_launch(choice.harness, choice.provider, choice.model, proxy_mode=choice.proxy_mode,
                                         proxy_server=proxy, harness_args=choice.harness_args, env=self.env,
-                                        cwd=cwd, label=choice.harness, resume=choice.resume)
+                                        cwd=cwd, label=choice.harness, resume=choice.resume, trust_cwd=trust_cwd)
         except BaseException:
             if worktree is not None and choice.worktree:  # nothing ran in the new worktree
                 from ...worktrees.worktree import remove_worktree

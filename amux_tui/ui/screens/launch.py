@@ -46,6 +46,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
                 yield Input(placeholder="extra harness arguments (for shell: the command to run)", id="launch-args")
                 yield Check("always proxy", id="launch-always-proxy")
                 yield Check("own worktree", id="launch-worktree", value=False, disabled=True)
+                yield Check("trust this folder", id="launch-trust")
             yield Static("", id="launch-route")
             with Horizontal(id="launch-buttons"):
                 yield Button("Launch (ctrl+l)", id="launch", variant="primary", disabled=True)
@@ -55,6 +56,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
         self._fill_providers()
         self._fill_harnesses()
         self._check_repository()
+        self._fill_trust()
 
     @work(exclusive=True, group="launch-repository")
     async def _check_repository(self) -> None:
@@ -72,6 +74,13 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
         box.tooltip = ("run in a new git worktree (branch amux/...), reviewed and merged from its Changes view (F5)"
                        if usable else f"{directory} is not a git repository with commits")
         self.repository_checked = True
+
+    @work(exclusive=True, group="launch-trust")
+    async def _fill_trust(self) -> None:
+        # Checked when amux already trusts the folder; otherwise the harness asks, unless the user ticks it
+        # (never unticked here: the user may have ticked it while the state file was read).
+        if await self.app.sessions.folder_trusted():
+            self.query_one("#launch-trust", Checkbox).value = True
 
     # --- lists ----------------------------------------------------------------------------------
 
@@ -167,9 +176,13 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
             return
         always = self.query_one("#launch-always-proxy", Checkbox).value
         worktree = self.query_one("#launch-worktree", Checkbox).value
-        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always, worktree))
+        trusted = self.query_one("#launch-trust", Checkbox).value
+        self._preview = self.app.sessions.preview(LaunchChoice(harness, provider, model, args, always, worktree,
+                                                               trust_folder=trusted))
         if self._preview.ok:
             text = f"[b]{harness}[/] with {provider.name}/{model}\nruns {self._preview.explanation}"
+            if not trusted:
+                text += "\nthe harness asks whether to trust this folder (its hooks, MCP servers, settings)"
             if self._preview.route == "proxy":
                 # Said here, once: launching is the consent (no second question after ctrl+l).
                 text += ("\n[$warning]through amux's proxy[/] on 127.0.0.1, with a token for this session; "
@@ -182,6 +195,7 @@ class LaunchScreen(ModalScreen[LaunchPreview | None]):
     @on(Input.Changed, "#launch-args")
     @on(Checkbox.Changed, "#launch-always-proxy")
     @on(Checkbox.Changed, "#launch-worktree")
+    @on(Checkbox.Changed, "#launch-trust")
     def _args_changed(self) -> None:
         self._update_preview()
 
