@@ -58,7 +58,8 @@ def test_a_line_keeps_the_message_and_drops_credentials():
     from amux_tui.proxy.serverlog import redact_line
 
     line = redact_line("400, message:\n  Invalid header value char:\n\n    b'Authorization: Bearer amux-ab12-XYZsecret\\x01'"
-                       " x-api-key: sk-live-123 https://user:pw@host/v1?key=k1&x=1")
+                       " x-api-key: sk-live-123 https://user:pw@host/v1?key=k1&x=1"
+                       " https://u:at@tail@host/v1?apikey=k2&X-Amz-Signature=k3&client_secret=k4")
     assert "\n" not in line and "Invalid header value char" in line
-    for secret in ("XYZsecret", "sk-live-123", "user:pw", "k1"):
+    for secret in ("XYZsecret", "sk-live-123", "user:pw", "k1", "at@tail", "k2", "k3", "k4"):
         assert secret not in line

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..url_masking import mask_url
+
 SERVER_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal", "aiohttp.client",
                   "asyncio", "amux_tui.proxy")
 MAX_BYTES = 1024 * 1024
@@ -32,8 +34,8 @@ _CREDENTIALS = [
                 r"(\s*[:=]\s*)[^\s'\"\\]+"), r"\1\2[redacted]"),
     (re.compile(r"\bamux-[A-Za-z0-9_-]{6,}"), "amux-[redacted]"),
     (re.compile(r"(?i)([?&](?:key|api_key|api-key|token|access_token|sig|signature)=)[^&\s'\"]*"), r"\1[redacted]"),
-    (re.compile(r"(://)[^/@\s'\"]+@"), r"\1[redacted]@"),
 ]
+"""With `mask_url` after them: user-info up to the last '@', and every secret-looking query value."""
 _QUOTED_BYTES = re.compile(r"\bb(['\"]).*?\1")
 
 _lock = threading.Lock()
@@ -60,6 +62,7 @@ def redact_line(text: str) -> str:
     text = _QUOTED_BYTES.sub("<bytes>", text)
     for pattern, replacement in _CREDENTIALS:
         text = pattern.sub(replacement, text)
+    text = mask_url(text, "[redacted]")
     text = " ".join(text.split())
     return text if len(text) <= MAX_LINE else text[:MAX_LINE] + "…"
 
