@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -163,9 +164,17 @@ def _inside_base(tail: str) -> list[str]:
                 raise ProxyError(400, "the passthrough path climbs above the provider's api_base with '..': "
                                       "send paths under it", "invalid_request_error")
             parts.pop()
+        elif _DISGUISED_DOTS.search(part):
+            raise ProxyError(400, "the passthrough path has a disguised '..' or '.' segment ('..;', '..\\'): "
+                                  "send plain paths under the provider's api_base", "invalid_request_error")
         else:
             parts.append(part)
     return parts
+
+
+_DISGUISED_DOTS = re.compile(r"(?:^|\\)\.{1,2}(?:[;\\]|$)")
+"""A dot segment some upstream servers still resolve: ``..;x`` (matrix parameters: Tomcat, Spring) or
+between backslashes (IIS, some gateways read ``\\`` as ``/``). Relayed, it would climb past api_base."""
 
 
 def timeout_for(params: Mapping[str, Any]) -> aiohttp.ClientTimeout:
