@@ -36,7 +36,8 @@ _CREDENTIALS = [
     (re.compile(r"(?i)([?&](?:key|api_key|api-key|token|access_token|sig|signature)=)[^&\s'\"]*"), r"\1[redacted]"),
 ]
 """With `mask_url` after them: user-info up to the last '@', and every secret-looking query value."""
-_QUOTED_BYTES = re.compile(r"\bb(['\"]).*?\1")
+_QUOTED_BYTES = re.compile(r"\bb(['\"])(?:\\.|(?!\1).)*\1")
+"""A bytes repr, its escaped quotes included (``b'..\\'..'`` when the bytes hold both kinds of quote)."""
 
 _lock = threading.Lock()
 _listener: logging.handlers.QueueListener | None = None
