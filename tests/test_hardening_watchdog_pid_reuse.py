@@ -30,3 +30,24 @@ def test_a_reused_pid_names_a_group_the_watchdog_leaves_alone():
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_the_watchdog_leaves_with_amux_after_a_normal_exit():
+    # A process that runs a PTY session to its end and exits normally, as the dashboard does.
+    script = (
+        "import asyncio, sys\n"
+        "from amux_tui import watchdog\n"
+        "from amux_tui.terminal.pty_session import PtySession\n"
+        "async def main():\n"
+        "    session = PtySession(['sh', '-c', 'exit 0'])\n"
+        "    session.start()\n"
+        "    await asyncio.wait_for(session.wait(), 15)\n"
+        "    await session.close()\n"
+        "    print(watchdog.own_pid(), flush=True)\n"
+        "asyncio.run(main())\n")
+    run = subprocess.run([sys.executable, "-c", script], env={**os.environ, "PYTHONPATH": str(REPO)},
+                         capture_output=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    pid = int(run.stdout.split()[-1])
+    info = processes.read_process(pid)
+    assert info is None or info.zombie, "the watchdog outlived a normal exit"
