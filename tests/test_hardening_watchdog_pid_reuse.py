@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from amux_tui import processes
@@ -49,5 +50,7 @@ def test_the_watchdog_leaves_with_amux_after_a_normal_exit():
                          capture_output=True, timeout=60)
     assert run.returncode == 0, run.stderr
     pid = int(run.stdout.split()[-1])
-    info = processes.read_process(pid)
+    deadline = time.monotonic() + 10  # amux waits 2 s for it; a loaded machine may need longer
+    while (info := processes.read_process(pid)) is not None and not info.zombie and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert info is None or info.zombie, "the watchdog outlived a normal exit"
