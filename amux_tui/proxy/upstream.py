@@ -18,6 +18,7 @@ from multidict import CIMultiDict
 from .. import __version__
 from ..providers.resolved import ResolvedProvider
 from .errors import ProxyError, is_redirect, redirect_failure
+from .protocols.sse import size_text
 from .traffic import redact_url
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -235,7 +236,7 @@ async def read_capped(response: aiohttp.ClientResponse, shown_url: str) -> bytes
 
 
 def _too_large(shown_url: str, limit: int) -> ProxyError:
-    return ProxyError(502, f"the upstream {shown_url} answered with more than {limit // (1024 * 1024)} MiB; amux "
+    return ProxyError(502, f"the upstream {shown_url} answered with more than {size_text(limit)}; amux "
                            "stopped reading it (raise AMUX_PROXY_MAX_BODY if that is expected)")
 
 
