@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import resource
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -228,6 +229,15 @@ def become_subreaper() -> bool:
 
 _PR_SET_PDEATHSIG = 1
 _prctl = None
+_children_fd_limit: tuple[int, int] | None = None
+
+
+def remember_fd_limit() -> None:
+    """Just before amux raises its own soft descriptor limit (the proxy does): the limit its children
+    get back in `die_with_parent` (a harness and its tools must not inherit a soft limit of a million:
+    programs that close every possible descriptor, or use select(), go slow or break)."""
+    global _children_fd_limit
+    _children_fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
 def prepare_die_with_parent() -> None:
@@ -243,7 +253,13 @@ def prepare_die_with_parent() -> None:
 def die_with_parent(parent: int) -> None:
     """In a forked child before exec: the kernel sends it SIGTERM when ``parent`` dies, even by
     SIGKILL (the watchdog, `amux_tui.watchdog`, ends whatever ignores it or left the session). If the
-    parent is already gone, exit at once."""
+    parent is already gone, exit at once. The descriptor limit amux was started with is restored."""
+    if _children_fd_limit is not None:
+        try:
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (_children_fd_limit[0], hard))
+        except (ValueError, OSError):
+            pass
     if _prctl:
         _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     if os.getppid() != parent:

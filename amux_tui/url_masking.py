@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s?#'\"]*@")
+# Up to the authority's *last* '@' (greedy, never past '/', '?' or '#'): a password may hold a raw '@',
+# and aiohttp and `config.urls` take the host from after the last one.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s?#'\"]*@")
 _SECRET_QUERY = re.compile(r"(?i)([?&][^=&#\s'\"]*(?:key|token|secret|passw|pwd|sig|auth|credential|session)"
                            r"[^=&#\s'\"]*=)[^&#\s'\"]*")
 

@@ -151,13 +151,20 @@ def serve(tty: str | None) -> int:
 
 def members_of(root: int, root_start: int, marker: bytes | None) -> dict[int, processes.ProcessInfo]:
     """What is left of a session amux no longer looks after: its group and session (never a process
-    older than the session's first one: its pid may be reused) and every process with its marker."""
+    older than the session's first one, nor one as new as a process that reused its pid) and every
+    process with its marker."""
     own, uid = os.getpid(), os.getuid()
     found = {}
-    for info in processes.all_processes().values():
+    everything = processes.all_processes()
+    # If the pid now names a later process, ids equal to it after that process started are its own
+    # group or session, not the session's: only members older than it can be the session's.
+    now = everything.get(root)
+    reused_at = now.start_time if now is not None and now.start_time != root_start else None
+    for info in everything.values():
         if info.pid == own or info.zombie:
             continue
-        in_group = (info.pgid == root or info.sid == root) and info.start_time >= root_start
+        in_group = ((info.pgid == root or info.sid == root) and info.start_time >= root_start
+                    and (reused_at is None or info.start_time < reused_at))
         if in_group or (marker is not None and processes.has_marker(info.pid, marker)
                         and os.stat(f"/proc/{info.pid}").st_uid == uid):
             found[info.pid] = info

@@ -49,3 +49,18 @@ async def test_a_well_formed_variable_still_works(tmp_path):
     assert run.code == 0, run.stderr
     fx = next(entry for entry in run.json()["providers"] if entry["name"] == "fx")
     assert fx["api_base"] == "http://127.0.0.1:9/v1"
+
+
+@pytest.mark.parametrize("value,problem", [
+    ("http://127.0.0.1:abc/v1", "port"),
+    ("http://127.0.0.1:99999/v1", "port"),
+    ("http://[::1/v1", "not a URL"),
+    ("http://:8080/v1", "must name a host"),
+])
+@pytest.mark.parametrize("command", [["providers"], ["launch", "shell", "--provider", "fx", "--model", "m", "--dry-run"]])
+async def test_an_api_base_with_a_bad_port_or_host_is_a_config_error_not_a_traceback(tmp_path, value, problem, command):
+    path = write_config(tmp_path, value)
+    run = await run_amux(*command, env=isolated_env(tmp_path, AMUX_STATE_DIR=str(tmp_path / "s")), timeout=30)
+    assert run.code == 2, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr and path in run.stderr and "providers.fx.api_base" in run.stderr
+    assert problem in run.stderr, run.stderr

@@ -48,3 +48,21 @@ async def test_paths_that_stay_inside_api_base_are_relayed(path, reaches):
                 writer.write(raw_request("GET", path, list(auth_headers("openai-chat", session.token).items()), None))
                 await next_answer(reader)
     assert [request.path for request in up.requests] == [reaches]
+
+
+@pytest.mark.parametrize("path", [
+    "/fx/..;/..;/team-b/v1/models",  # Tomcat and Spring read '..;' as '..'
+    "/fx/..;x=1/..;x=1/team-b/v1/models",
+    "/fx/..%5c..%5cteam-b/v1/models",  # IIS and some gateways read '\' as '/'
+    "/fx/v1%5C..%5C..%5C..%5Cteam-b/v1/models",
+])
+async def test_a_disguised_dot_segment_is_a_400_and_never_sent(path):
+    async with UpstreamServer("openai-chat") as up:
+        provider = up.provider("fx", api_base=up.root_url + "/team-a/v1")
+        async with proxy_for(provider) as (server, session):
+            async with raw_connection(server) as (reader, writer):
+                writer.write(raw_request("GET", path, list(auth_headers("openai-chat", session.token).items()), None))
+                answer = await next_answer(reader)
+    assert answer.status == 400, answer.body
+    assert error_shape_ok("openai-chat", json.loads(answer.body), 400)
+    assert not up.requests

@@ -58,7 +58,26 @@ def test_a_line_keeps_the_message_and_drops_credentials():
     from amux_tui.proxy.serverlog import redact_line
 
     line = redact_line("400, message:\n  Invalid header value char:\n\n    b'Authorization: Bearer amux-ab12-XYZsecret\\x01'"
-                       " x-api-key: sk-live-123 https://user:pw@host/v1?key=k1&x=1")
+                       " x-api-key: sk-live-123 https://user:pw@host/v1?key=k1&x=1"
+                       " https://u:at@tail@host/v1?apikey=k2&X-Amz-Signature=k3&client_secret=k4")
     assert "\n" not in line and "Invalid header value char" in line
-    for secret in ("XYZsecret", "sk-live-123", "user:pw", "k1"):
+    for secret in ("XYZsecret", "sk-live-123", "user:pw", "k1", "at@tail", "k2", "k3", "k4"):
         assert secret not in line
+
+
+async def test_a_malformed_header_holding_both_kinds_of_quote_leaves_nothing_of_it_in_the_log(tmp_path):
+    # Python shows such bytes as b'..\'..': the escaped quote must not end what is dropped.
+    secret = "CDEFGHsecret42"
+    async with UpstreamServer("openai-chat") as up, cli_proxy(tmp_path, up.base_url, up.api_key) as proxy:
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        writer.write(f"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: Bearer {proxy.token}\x01'\"{secret}\r\nContent-Length: 2\r\n\r\n{{}}".encode())
+        answer = await asyncio.wait_for(read_http_answer(reader), WAIT)
+        writer.close()
+        assert answer is not None and answer.status == 400
+        async with asyncio.timeout(WAIT):
+            while not proxy.server_log.exists() or not proxy.server_log.read_text().strip():
+                await asyncio.sleep(0.05)
+        code, stderr = await proxy.stop()
+    assert code == 0
+    assert secret not in proxy.server_log.read_text() and secret not in stderr.decode()

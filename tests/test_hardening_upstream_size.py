@@ -81,3 +81,15 @@ def test_an_event_under_the_limit_arrives_whole_from_tiny_chunks():
     with pytest.raises(SSEEventTooLarge):
         for index in range(0, len(data), 7):
             small.feed(data[index:index + 7])
+
+
+async def test_a_limit_under_a_mebibyte_is_named_as_it_was_set(tmp_path):
+    # "more than 0 MiB" told the user nothing: a limit that is not whole MiB is shown in KiB or bytes.
+    answer = http_answer(200, big_chat_json(64 * 1024), headers=[("Content-Type", "application/json")])
+    async with RawUpstream(lambda request: RawReply(answer, close=True)) as up, \
+            cli_proxy(tmp_path, up.origin + "/v1", "k", env_extra={"AMUX_PROXY_MAX_BODY": "32KiB"}) as proxy:
+        status, raw = await _ask(proxy, stream=False)
+        await proxy.stop()
+    assert status == 502, raw[:200]
+    message = json.loads(raw)["error"]["message"]
+    assert "more than 32 KiB" in message and "0 MiB" not in message, message

@@ -93,3 +93,15 @@ async def test_user_info_and_an_api_key_send_the_key_instead_of_a_500(tmp_path):
     run = await run_amux("providers", env=isolated_env(tmp_path))
     assert "drops the user-info" in run.stdout and "http://127.0.0.1:" in run.stdout
     assert_masked(run.stdout)
+
+
+async def test_a_password_with_a_raw_at_sign_is_masked_whole(tmp_path):
+    # The host is what follows the *last* '@' of the authority (aiohttp and api_base_problem read it so):
+    # masking up to the first '@' showed the password's tail.
+    write_config(tmp_path, f"https://user:hunter@{PASSWORD}@127.0.0.1:{refused_port()}/gw")
+    env = isolated_env(tmp_path, AMUX_STATE_DIR=str(tmp_path / "state"), ANTHROPIC_API_KEY="")
+    listing = await run_amux("providers", "--json", env=env)
+    assert listing.code == 0, listing.stderr
+    fx = next(entry for entry in listing.json()["providers"] if entry["name"] == "fx")
+    assert fx["api_base"].startswith("https://****@127.0.0.1:"), fx["api_base"]
+    assert_masked(listing.stdout + listing.stderr)

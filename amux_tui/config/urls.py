@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -18,4 +19,12 @@ def api_base_problem(value: str) -> str | None:
         return "must name a host"
     if any(ch.isspace() or not ch.isprintable() for ch in value):
         return "is not a URL: it must not contain spaces"
+    # A bad port or bracket passed the checks above and was a traceback later (httpx, aiohttp).
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError when the port is not a number in 0-65535
+    except ValueError:
+        return "is not a URL: its port must be a number from 1 to 65535 (and an IPv6 host in [brackets])"
+    if not parts.hostname:
+        return "must name a host"
     return None

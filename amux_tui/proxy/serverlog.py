@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from ..url_masking import mask_url
+
 SERVER_LOGGERS = ("aiohttp.server", "aiohttp.web", "aiohttp.access", "aiohttp.internal", "aiohttp.client",
                   "asyncio", "amux_tui.proxy")
 MAX_BYTES = 1024 * 1024
@@ -32,9 +34,10 @@ _CREDENTIALS = [
                 r"(\s*[:=]\s*)[^\s'\"\\]+"), r"\1\2[redacted]"),
     (re.compile(r"\bamux-[A-Za-z0-9_-]{6,}"), "amux-[redacted]"),
     (re.compile(r"(?i)([?&](?:key|api_key|api-key|token|access_token|sig|signature)=)[^&\s'\"]*"), r"\1[redacted]"),
-    (re.compile(r"(://)[^/@\s'\"]+@"), r"\1[redacted]@"),
 ]
-_QUOTED_BYTES = re.compile(r"\bb(['\"]).*?\1")
+"""With `mask_url` after them: user-info up to the last '@', and every secret-looking query value."""
+_QUOTED_BYTES = re.compile(r"\bb(['\"])(?:\\.|(?!\1).)*\1")
+"""A bytes repr, its escaped quotes included (``b'..\\'..'`` when the bytes hold both kinds of quote)."""
 
 _lock = threading.Lock()
 _listener: logging.handlers.QueueListener | None = None
@@ -60,6 +63,7 @@ def redact_line(text: str) -> str:
     text = _QUOTED_BYTES.sub("<bytes>", text)
     for pattern, replacement in _CREDENTIALS:
         text = pattern.sub(replacement, text)
+    text = mask_url(text, "[redacted]")
     text = " ".join(text.split())
     return text if len(text) <= MAX_LINE else text[:MAX_LINE] + "…"
 

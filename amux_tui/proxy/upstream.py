@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from multidict import CIMultiDict
 from .. import __version__
 from ..providers.resolved import ResolvedProvider
 from .errors import ProxyError, is_redirect, redirect_failure
+from .protocols.sse import size_text
 from .traffic import redact_url
 
 ANTHROPIC_VERSION = "2023-06-01"
@@ -163,9 +165,17 @@ def _inside_base(tail: str) -> list[str]:
                 raise ProxyError(400, "the passthrough path climbs above the provider's api_base with '..': "
                                       "send paths under it", "invalid_request_error")
             parts.pop()
+        elif _DISGUISED_DOTS.search(part):
+            raise ProxyError(400, "the passthrough path has a disguised '..' or '.' segment ('..;', '..\\'): "
+                                  "send plain paths under the provider's api_base", "invalid_request_error")
         else:
             parts.append(part)
     return parts
+
+
+_DISGUISED_DOTS = re.compile(r"(?:^|\\)\.{1,2}(?:[;\\]|$)")
+"""A dot segment some upstream servers still resolve: ``..;x`` (matrix parameters: Tomcat, Spring) or
+between backslashes (IIS, some gateways read ``\\`` as ``/``). Relayed, it would climb past api_base."""
 
 
 def timeout_for(params: Mapping[str, Any]) -> aiohttp.ClientTimeout:
@@ -226,7 +236,7 @@ async def read_capped(response: aiohttp.ClientResponse, shown_url: str) -> bytes
 
 
 def _too_large(shown_url: str, limit: int) -> ProxyError:
-    return ProxyError(502, f"the upstream {shown_url} answered with more than {limit // (1024 * 1024)} MiB; amux "
+    return ProxyError(502, f"the upstream {shown_url} answered with more than {size_text(limit)}; amux "
                            "stopped reading it (raise AMUX_PROXY_MAX_BODY if that is expected)")
 
 

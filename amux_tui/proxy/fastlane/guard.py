@@ -17,6 +17,8 @@ from __future__ import annotations
 import resource
 from typing import TYPE_CHECKING
 
+from ... import processes
+
 if TYPE_CHECKING:
     from .front import FrontConnection
 
@@ -32,10 +34,12 @@ FD_LIMIT_CAP = 1 << 20
 
 def raise_fd_limit() -> int:
     """Raise the soft RLIMIT_NOFILE to the hard limit (the default soft 1024 is a few hundred idle
-    keep-alive connections away); returns the soft limit now in force."""
+    keep-alive connections away); returns the soft limit now in force. The sessions amux starts get
+    the old one back (`processes.remember_fd_limit`)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = FD_LIMIT_CAP if hard == resource.RLIM_INFINITY else hard
     if soft != resource.RLIM_INFINITY and soft < target:
+        processes.remember_fd_limit()
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
             soft = target

@@ -27,11 +27,19 @@ MAX_EVENT_BYTES = 16 * 1024 * 1024
 from ``AMUX_PROXY_MAX_EVENT`` (`proxy.limits`). One endless ``data:`` line must not take the memory."""
 
 
+def size_text(size: int) -> str:
+    """``16 MiB``, ``32 KiB`` or ``1000 bytes``: a limit as it was most likely set."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
+
+
 class SSEEventTooLarge(TranslationError):
     """An event grew past the parser's limit: the stream is ended with the client's error event."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(502, f"the upstream sent a single stream event larger than {limit // (1024 * 1024)} MiB; "
+        super().__init__(502, f"the upstream sent a single stream event larger than {size_text(limit)}; "
                               "amux stopped reading it (raise AMUX_PROXY_MAX_EVENT if that is expected)",
                          "api_error")
 
