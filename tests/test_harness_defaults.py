@@ -143,3 +143,14 @@ async def test_no_model_and_a_provider_that_does_not_answer_is_the_providers_pro
     env = config_env(tmp_path, {"providers": {"down": vllm(dead)}})
     run = await run_amux("launch", "shell", "--provider", "down", "--dry-run", env=env)
     assert run.code == 1 and "its model list cannot be read" in run.stderr and "--model" in run.stderr
+
+
+async def test_an_org_slash_model_name_without_provider_still_picks_the_first_healthy_provider(tmp_path):
+    dead = f"http://127.0.0.1:{refused_port()}/v1"
+    async with UpstreamServer("openai-chat", api_key=KEY, models=("acme-lab/big-model-8b",)) as up:
+        env = config_env(tmp_path, {"providers": {"down": vllm(dead), "up": vllm(up.base_url)}})
+        run = await run_amux("launch", "shell", "--model", "acme-lab/big-model-8b", "--dry-run", env=env)
+    assert run.code == 0, run.stderr
+    plan = run.json()
+    assert plan["provider"]["name"] == "up" and plan["model"] == "acme-lab/big-model-8b"
+    assert any("skipped down: unreachable" in note for note in plan["notes"])
