@@ -105,3 +105,17 @@ async def test_a_password_with_a_raw_at_sign_is_masked_whole(tmp_path):
     fx = next(entry for entry in listing.json()["providers"] if entry["name"] == "fx")
     assert fx["api_base"].startswith("https://****@127.0.0.1:"), fx["api_base"]
     assert_masked(listing.stdout + listing.stderr)
+
+
+async def test_a_dry_run_masks_secret_headers_a_harness_carries(tmp_path):
+    # OpenCode's native route carries extra_headers in OPENCODE_CONFIG_CONTENT, which --dry-run shows
+    header = "Bearer hdr-secret-0123456789abcdef"
+    (tmp_path / "config" / "amux").mkdir(parents=True)
+    (tmp_path / "config" / "amux" / "providers.json").write_text(json.dumps({"providers": {"gw": {
+        "type": "anthropic", "api_base": f"http://127.0.0.1:{refused_port()}/v1", "api_key": KEY,
+        "default_model": "m", "params": {"extra_headers": {"Authorization": header, "X-Title": "amux"}}}}}))
+    env = isolated_env(tmp_path, AMUX_STATE_DIR=str(tmp_path / "state"))
+    plan = await run_amux("launch", "opencode", "--provider", "gw", "--dry-run", env=env)
+    assert plan.json()["route"] == "native"
+    assert "hdr-secret" not in plan.stdout + plan.stderr and KEY not in plan.stdout + plan.stderr
+    assert '\\"X-Title\\": \\"amux\\"' in plan.stdout  # a header that is no secret stays readable

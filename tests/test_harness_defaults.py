@@ -86,19 +86,25 @@ async def test_no_model_to_pick_lists_what_the_provider_offers():
 
 
 @pytest.mark.parametrize("problem,args,code", [
-    ("unknown model", ["--model", "no-such-model"], 2),
-    ("provider down", ["--provider", "down"], 1),
+    ("unknown model", ["shell", "--model", "no-such-model"], 2),
+    ("provider down", ["shell", "--provider", "down"], 1),
+    ("missing key", ["shell", "--provider", "nokey"], 2),
+    ("missing binary", ["opencode", "--provider", "up"], 1),
+    ("unknown provider", ["shell", "--provider", "nope"], 2),
+    ("proxy needed", ["claude", "--provider", "up"], 2),
 ])
 async def test_dry_run_exits_with_the_code_of_the_real_launch(tmp_path, problem, args, code):
     dead = f"http://127.0.0.1:{refused_port()}/v1"
     async with UpstreamServer("openai-chat", api_key=KEY) as up:
         env = config_env(tmp_path, {"default_provider": "up", "providers": {
-            "up": vllm(up.base_url, default_model="fixture-model"), "down": vllm(dead, default_model="m")}})
-        dry = await run_amux("launch", "shell", *args, "--dry-run", env=env)
-        real = await run_amux("launch", "shell", *args, "--", "true", env=env)
-    assert dry.code == real.code == code, (problem, dry.stderr, real.stderr)
-    assert json.loads(dry.stdout)["route"] == "direct"  # the plan is still shown
-    assert dry.stderr.strip().splitlines()[0] == real.stderr.strip().splitlines()[0]
+            "up": vllm(up.base_url, default_model="fixture-model"), "down": vllm(dead, default_model="m"),
+            "nokey": {"type": "openai", "api_base": up.base_url, "api_format": "openai-chat",
+                      "default_model": "fixture-model"}}},
+                         AMUX_HARNESS_BIN=os.devnull, PATH="/usr/bin:/bin")
+        dry = await run_amux("launch", *args, "--dry-run", env=env)
+        real = await run_amux("launch", *args, "--", "true", env=env)
+    assert dry.code == real.code == code, (problem, dry.code, dry.stderr, real.code, real.stderr)
+    assert dry.stderr.strip().splitlines()[-1] == real.stderr.strip().splitlines()[-1]
 
 
 async def test_dry_run_shows_the_base_url_of_every_route(tmp_path):
@@ -137,3 +143,14 @@ async def test_no_model_and_a_provider_that_does_not_answer_is_the_providers_pro
     env = config_env(tmp_path, {"providers": {"down": vllm(dead)}})
     run = await run_amux("launch", "shell", "--provider", "down", "--dry-run", env=env)
     assert run.code == 1 and "its model list cannot be read" in run.stderr and "--model" in run.stderr
+
+
+async def test_an_org_slash_model_name_without_provider_still_picks_the_first_healthy_provider(tmp_path):
+    dead = f"http://127.0.0.1:{refused_port()}/v1"
+    async with UpstreamServer("openai-chat", api_key=KEY, models=("acme-lab/big-model-8b",)) as up:
+        env = config_env(tmp_path, {"providers": {"down": vllm(dead), "up": vllm(up.base_url)}})
+        run = await run_amux("launch", "shell", "--model", "acme-lab/big-model-8b", "--dry-run", env=env)
+    assert run.code == 0, run.stderr
+    plan = run.json()
+    assert plan["provider"]["name"] == "up" and plan["model"] == "acme-lab/big-model-8b"
+    assert any("skipped down: unreachable" in note for note in plan["notes"])

@@ -180,3 +180,21 @@ async def test_session_dirs_of_dead_owners_are_swept(isolated):
     second = await prepare_launch("qwen", prov, "m", preflight=False, env=isolated)
     assert not first.session_dir.exists() and second.session_dir.exists()
     await cleanup_launch(second)
+
+
+@pytest.mark.parametrize("harness", [name for name, adapter in ADAPTERS.items() if adapter.protocols])
+def test_extra_headers_a_harness_cannot_send_make_the_route_the_proxy(harness):
+    """Only amux's proxy (and OpenCode's own providers) send a provider's extra_headers: a native or
+    direct launch without them would reach a gateway that needs them without, silently."""
+    adapter = get_adapter(harness)
+    params = {"extra_headers": {"X-Team": "ml"}}
+    for type_ in sorted(adapter.native_providers) or ["vllm"]:
+        gateway = provider(type_, adapter.protocols[:1], params=params)
+        decision = decide_route(adapter, gateway, "if-needed")
+        if decision.route == "native":
+            assert adapter.native_headers, (type_, decision.reason)
+            continue
+        assert decision.route == "proxy" and "extra_headers X-Team" in decision.reason, (type_, decision.reason)
+        with pytest.raises(LaunchError, match="extra_headers X-Team"):
+            decide_route(adapter, gateway)
+    assert decide_route(adapter, provider("vllm", adapter.protocols[:1]), "if-needed").route != "proxy"

@@ -126,6 +126,9 @@ class HarnessAdapter(ABC):
     own_default_model: ClassVar[frozenset[str]] = frozenset()
     """Native provider types for which the harness picks a model itself when none is given (at the
     provider's own host); for the others amux must name one."""
+    native_headers: ClassVar[bool] = False
+    """The native route sends the provider's ``extra_headers``; else they make the route the proxy
+    (the direct route has no way to send them either)."""
 
     CAN_RESUME: ClassVar[bool] = False
     RESUME_BY_ID: ClassVar[bool] = False

@@ -42,7 +42,8 @@ async def select_launch(args: argparse.Namespace,
     params = parse_provider_args(getattr(args, "provider_arg", None) or [])
     notes: list[str] = []
     name = args.provider
-    if name is None and not (args.model and "/" in args.model) and not registry.default_provider:
+    # "org/model" without a provider prefix is a model name: the provider is still picked by health.
+    if name is None and not registry.default_provider and registry.model_prefix(args.model) is None:
         try:
             pick = await pick_provider(registry, prefer=lambda provider: _without_proxy(adapter, provider))
         except NoHealthyProvider as exc:

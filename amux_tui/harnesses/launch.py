@@ -154,7 +154,8 @@ def _assemble(adapter: HarnessAdapter, provider: ResolvedProvider, model: str | 
         argv[0] = found  # the full path: $AMUX_HARNESS_BIN may not be on PATH
     env = {**setup.env, SESSION_MARKER: session_id}
     uses_session_dir = any(_inside(seed.path, session_dir) for seed in setup.files)
-    secret_values = tuple(v for v in (endpoint.token if endpoint else None, provider.api_key) if v)
+    secret_values = tuple(v for v in (endpoint.token if endpoint else None, provider.api_key,
+                                      *_secret_params(provider.params)) if v)
     facts: dict[str, Any] = report.to_public_dict()
     return LaunchPlan(
         harness=adapter.name, provider=provider, model=model, route=decision.route, reason=decision.reason,
@@ -191,6 +192,22 @@ async def cleanup_launch(plan: LaunchPlan, proxy_server: ProxyServer | None = No
         proxy_server.unregister_session(plan.proxy_session_id)
         plan.proxy_session_id = None
     remove_session_dir(plan.session_dir)
+
+
+_SECRET_WORDS = ("key", "secret", "token", "password", "credential", "authorization", "cookie")
+
+
+def _secret_params(params: Mapping[str, Any]) -> list[str]:
+    """Values of provider params named like secrets (an Authorization header in extra_headers...): an
+    adapter may carry them into the harness's config (OpenCode's headers), which the plan shows masked.
+    Values under 8 characters are left: masking one would mask it wherever it occurs in the plan."""
+    found: list[str] = []
+    for name, value in params.items():
+        if isinstance(value, Mapping):
+            found += _secret_params(value)
+        elif isinstance(value, str) and len(value) >= 8 and any(word in str(name).lower() for word in _SECRET_WORDS):
+            found.append(value)
+    return found
 
 
 def _reasoning_effort(provider: ResolvedProvider) -> str | None:

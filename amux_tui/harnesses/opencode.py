@@ -58,6 +58,7 @@ class OpenCode(HarnessAdapter):
     install = InstallSpec("npm", "opencode-ai", "npm install -g opencode-ai", "https://opencode.ai/docs")
     protocols = ("openai-chat", "anthropic-messages", "openai-responses")
     native_providers = frozenset(_NATIVE)
+    native_headers = True  # options.headers of its provider entry
     CAN_RESUME = True
     RESUME_BY_ID = True
     resume_usage = "opencode --continue | opencode --session ID"

@@ -65,22 +65,32 @@ def decide_route(adapter: HarnessAdapter, provider: ResolvedProvider, proxy_mode
         return RouteDecision("proxy", adapter.protocols[0], f"--with-proxy: through amux's proxy, speaking "
                              f"{adapter.protocols[0]} to it", proxy_needed=False)
     forced = ""
+    headers = _extra_header_names(provider)
     if provider.type in adapter.native_providers:
         gaps = adapter.native_gaps(provider)
+        if headers and not adapter.native_headers:
+            gaps.append(f"extra_headers {headers}")
         if not gaps:
             return RouteDecision("native", None, f"{adapter.label} reaches {provider.type} by itself "
                                  "(your own login, key and config)", proxy_needed=False)
         forced = (f"not native: {adapter.label}'s own {provider.type} support cannot carry "
                   f"{'; '.join(gaps)}. ")
     fmt = direct_format(adapter, provider)
-    if fmt is not None:
+    if fmt is not None and not headers:
         return RouteDecision("direct", fmt, f"{forced}{adapter.label} speaks {fmt}, which {provider.name} serves "
                              f"at {provider.api_base}: no proxy needed", proxy_needed=False)
-    why = why_proxy(adapter, provider)
+    why = (f"{adapter.label} cannot send its extra_headers {headers} to an endpoint itself, amux's proxy does"
+           if fmt is not None else why_proxy(adapter, provider))
     if proxy_mode == "never":
         raise LaunchError(f"{forced}{adapter.label} cannot reach {provider.name} without amux's translation proxy: "
                           f"{why}", fix=PROXY_FLAG_HINT)
     return RouteDecision("proxy", adapter.protocols[0], f"{forced}proxy needed: {why}", proxy_needed=True)
+
+
+def _extra_header_names(provider: ResolvedProvider) -> str:
+    """The names of the provider's ``params.extra_headers`` ("" for none): only amux's proxy sends them."""
+    headers = provider.params.get("extra_headers")
+    return ", ".join(sorted(map(str, headers))) if isinstance(headers, dict) and headers else ""
 
 
 def resume_arguments(adapter: HarnessAdapter, resume: str | None) -> list[str]:

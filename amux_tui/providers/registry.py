@@ -97,6 +97,19 @@ class ProviderRegistry:
             return ResolvedProvider(name=name, type=name, api_base=None, api_formats=(), litellm_prefix=name, source="dynamic")
         raise SelectionError(_unknown(name, self.names() + list(PRESETS)))
 
+    def model_prefix(self, model: str | None) -> str | None:
+        """The provider that ``prefix/model`` names (a configured name, a preset, any LiteLLM provider), else
+        None: "org/model" is then a model name for the chosen provider (vLLM, OpenRouter). SelectionError for
+        a near miss of a name amux knows ("opnrouter/..."), or when there is no provider to hand it to."""
+        if not model or "/" not in model:
+            return None
+        prefix = model.split("/", 1)[0]
+        if prefix in self._providers or preset_for(prefix) or _is_litellm_provider(prefix):
+            return prefix
+        if (not self._providers and not self.default_provider) or _close_names(prefix, self.names() + list(PRESETS)):
+            raise SelectionError(_unknown(prefix, self.names() + list(PRESETS)))
+        return None
+
     def select(self, provider: str | None, model: str | None, *, params: Mapping[str, Any] | None = None,
                env: Mapping[str, str] | None = None, require_model: bool = True) -> tuple[ResolvedProvider, Any]:
         """Resolve what the user asked for into a provider and a model name for it.
@@ -106,14 +119,8 @@ class ProviderRegistry:
         are merged over the provider's own. ``require_model=False`` returns the model as given (None
         when not given): `amux launch` chooses one itself (`providers.defaults`).
         """
-        if provider is None and model and "/" in model:
-            prefix, rest = model.split("/", 1)
-            if prefix in self._providers or preset_for(prefix) or _is_litellm_provider(prefix):
-                provider, model = prefix, rest
-            elif (not self._providers and not self.default_provider) or _close_names(prefix, self.names() + list(PRESETS)):
-                # Nothing to hand the whole name to, or a near miss of a name amux knows ("opnrouter/..."):
-                # say so. Otherwise "org/model" is a model name for the default provider (vLLM, OpenRouter).
-                raise SelectionError(_unknown(prefix, self.names() + list(PRESETS)))
+        if provider is None and model and (prefix := self.model_prefix(model)) is not None:
+            provider, model = prefix, model.split("/", 1)[1]
         if provider is None:
             provider = self.default_provider or (self.names()[0] if len(self) else None)
         if provider is None:
