@@ -24,9 +24,9 @@ COMMANDS = {
     "schema": "amux_tui.cli:cmd_schema",
     "doctor": "amux_tui.doctor:cmd_doctor",
     "proxy": "amux_tui.proxy.command:cmd_proxy",
-    "launch": "amux_tui.harnesses.commands:cmd_launch",
+    "launch": "amux_tui.launch_command:cmd_launch",
     "harnesses": "amux_tui.harnesses.commands:cmd_harnesses",
-    "sessions": "amux_tui.records.commands:cmd_sessions",
+    "sessions": "amux_tui.launch_command:cmd_sessions",
 }
 
 

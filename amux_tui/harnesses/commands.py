@@ -1,4 +1,5 @@
-"""`amux launch` and `amux harnesses`."""
+"""`amux harnesses`, and the parts of `amux launch` that are the harnesses' (choosing provider and model,
+the proxy it runs through, what it prints); the command itself is `amux_tui.launch_command`."""
 
 from __future__ import annotations
 
@@ -8,26 +9,16 @@ import json
 import os
 import shutil
 import sys
-import time
 from typing import TYPE_CHECKING, Any
 
 from .base import HarnessAdapter
 from .errors import EXIT_FAILURE, EXIT_USAGE, LaunchError
-from .launch import cleanup_launch, harness_picks_model, prepare_launch
-from .registry import get_adapter
-from .resolve import LaunchPlan, decide_route, resume_arguments
+from .launch import harness_picks_model, prepare_launch
+from .resolve import LaunchPlan, decide_route
 
 if TYPE_CHECKING:
     from ..providers.resolved import ResolvedProvider
     from ..proxy.server import ProxyServer
-
-
-def cmd_launch(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(launch(args))
-    except LaunchError as exc:
-        print(exc.render(), file=sys.stderr)
-        return exc.exit_code
 
 
 async def select_launch(args: argparse.Namespace,
@@ -81,73 +72,7 @@ async def choose_model(adapter: HarnessAdapter, provider: ResolvedProvider, rout
     return None, f"no --model given: {adapter.label} uses its own default model for {provider.type}"
 
 
-async def launch(args: argparse.Namespace) -> int:
-    adapter = get_adapter(args.harness)
-    provider, model, notes = await select_launch(args, adapter)
-    decision = decide_route(adapter, provider, args.proxy_mode)  # stops early when a proxy is needed
-    resume_arguments(adapter, args.resume)
-    model, model_note = await choose_model(adapter, provider, decision.route, model)
-    notes += [model_note] if model_note else []
-    options: dict[str, Any] = {"proxy_mode": args.proxy_mode, "harness_args": list(args.harness_args or []),
-                               "resume": args.resume, "trust_cwd": getattr(args, "trust", False)}
-    if options["trust_cwd"] and not args.dry_run:
-        _trust_cwd()
-    if args.dry_run:
-        plan = await prepare_launch(adapter, provider, model, dry_run=True, strict=False, **options)
-        plan.notes[:0] = notes
-        print(json.dumps(plan.to_public_dict(), indent=2))
-        if plan.problems:  # the same problem stops the real launch, with the same code
-            print(plan.problems[0].render(), file=sys.stderr)
-            return plan.problems[0].exit_code
-        return 0
-    from ..records import launch_hooks
-
-    worktree = getattr(args, "existing_worktree", None)  # a resumed session goes on in its worktree
-    if getattr(args, "worktree_from_dirty", False) and getattr(args, "worktree", None) is None:
-        args.worktree = ""  # --worktree-from-dirty alone means a worktree with a generated name
-    if getattr(args, "worktree", None) is not None:
-        worktree = await launch_hooks.make_worktree(os.getcwd(), args.worktree or None, adapter.name,
-                                                    from_dirty=args.worktree_from_dirty)
-        options["cwd"] = str(launch_hooks.start_dir(worktree, os.getcwd()))
-    if worktree is not None and not options["trust_cwd"]:
-        from .trust import is_trusted
-
-        # A worktree holds the same repository (hooks, MCP servers, settings) as the folder it came from.
-        options["trust_cwd"] = await asyncio.to_thread(is_trusted, os.getcwd())
-    # The proxy takes its port now and serves once the harness is spawned: importing aiohttp
-    # (~170 ms) overlaps the harness's own start-up, and nothing asks the proxy before that.
-    server = await open_proxy() if decision.route == "proxy" else None
-    plan: LaunchPlan | None = None
-    recorder = None
-    totals: asyncio.Task | None = None
-    exit_code: int | None = None
-    try:
-        plan = await _prepare_offering_pull(adapter, provider, model, server, options)
-        plan.notes[:0] = notes
-        recorder = await launch_hooks.begin(plan, proxy_mode=args.proxy_mode, worktree=worktree)
-        _announce(plan, worktree)
-        from .runner import run_plan
-
-        started = time.time()
-        totals = asyncio.create_task(launch_hooks.keep_totals(recorder, plan, server))
-        exit_code = await run_plan(plan, after_spawn=(lambda: serve_proxy(server)) if server is not None else None,
-                                   on_spawn=lambda pid: launch_hooks.spawned(recorder, pid))
-        _print_resume_hint(plan, adapter, args, started, recorded=recorder is not None and worktree is not None)
-        return exit_code
-    finally:
-        if totals is not None:
-            totals.cancel()
-        if plan is not None:
-            await launch_hooks.end(recorder, plan, exit_code, server)
-            await cleanup_launch(plan, server)
-        elif worktree is not None and getattr(args, "existing_worktree", None) is None:
-            # nothing ran in the new worktree: leave no worktree or branch behind
-            await launch_hooks.drop_worktree(worktree)
-        if server is not None:
-            await server.stop()
-
-
-def _trust_cwd() -> None:
+def trust_cwd_now() -> None:
     from .trust import trust, trust_file
 
     try:
@@ -159,7 +84,7 @@ def _trust_cwd() -> None:
           "prompts are pre-accepted there", file=sys.stderr)
 
 
-def _print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float, *,
+def print_resume_hint(plan: LaunchPlan, adapter, args: argparse.Namespace, started: float, *,
                        recorded: bool = False) -> None:
     """The harness's own resume hint points outside amux's home for it: print the one that works.
     A recorded session in its own worktree resumes there through its record (a plain `amux launch`
@@ -207,7 +132,7 @@ async def serve_proxy(server: ProxyServer) -> None:
                           fix=fix, exit_code=EXIT_FAILURE) from None
 
 
-async def _prepare_offering_pull(adapter, provider, model, server, options) -> LaunchPlan:  # noqa: ANN001
+async def prepare_offering_pull(adapter, provider, model, server, options) -> LaunchPlan:  # noqa: ANN001
     try:
         return await prepare_launch(adapter, provider, model, proxy_server=server, **options)
     except LaunchError as exc:
@@ -229,7 +154,7 @@ def _can_ask() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def _announce(plan: LaunchPlan, worktree: Any = None) -> None:
+def announce(plan: LaunchPlan, worktree: Any = None) -> None:
     """One line on stderr before the harness takes the terminal (plus any notes)."""
     if os.environ.get("AMUX_QUIET"):
         return

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .store import RecordsError, SessionRecord, SessionStore
@@ -13,7 +14,12 @@ from .store import RecordsError, SessionRecord, SessionStore
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 
-def cmd_sessions(args: argparse.Namespace) -> int:
+Launcher = Callable[[argparse.Namespace], int]
+"""Runs ``amux launch`` with the given arguments and returns its exit code (`launch_command.cmd_launch`)."""
+
+
+def cmd_sessions(args: argparse.Namespace, *, launch: Launcher) -> int:
+    """``launch``: what ``resume`` relaunches with (given by the command above this room)."""
     from ..worktrees.git import GitError
 
     store = SessionStore.default()
@@ -22,7 +28,9 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         if action is None:
             return list_sessions(store, as_json=args.json, include_all=args.all)
         record = store.find(args.id)
-        return {"diff": show_diff, "merge": merge, "discard": discard, "resume": resume}[action](store, record, args)
+        if action == "resume":
+            return resume(store, record, args, launch)
+        return {"diff": show_diff, "merge": merge, "discard": discard}[action](store, record, args)
     except (RecordsError, GitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
@@ -165,7 +173,7 @@ def _refuse_while_running(store: SessionStore, record: SessionRecord, what: str)
         raise RecordsError(f"session {record.id} is still running: end it first, then {what} it")
 
 
-def resume(store: SessionStore, record: SessionRecord, args: argparse.Namespace) -> int:
+def resume(store: SessionStore, record: SessionRecord, args: argparse.Namespace, launch: Launcher) -> int:
     from .resuming import resume_session
 
-    return resume_session(store, record, args)
+    return resume_session(store, record, args, launch)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .store import RecordsError, SessionRecord, SessionStore
@@ -55,7 +56,9 @@ def _worktree(record: SessionRecord) -> Any:
     return worktree_of(record)
 
 
-def resume_session(store: SessionStore, record: SessionRecord, args: argparse.Namespace) -> int:
+def resume_session(store: SessionStore, record: SessionRecord, args: argparse.Namespace,
+                   launch: Callable[[argparse.Namespace], int]) -> int:
+    """Relaunch ``record`` with ``launch`` (`amux launch`) in its own directory."""
     from .liveness import mark_lost_sessions
 
     mark_lost_sessions(store)
@@ -63,8 +66,6 @@ def resume_session(store: SessionStore, record: SessionRecord, args: argparse.Na
     problem = resume_problem(record)
     if problem:
         raise RecordsError(f"cannot resume {record.id}: {problem}")
-    from ..harnesses.commands import cmd_launch
-
     os.chdir(record.cwd)  # the harness finds its session by directory
     print(f"amux: resuming {record.harness} session {record.harness_session_id} (amux {record.id})", file=sys.stderr)
-    return cmd_launch(resume_arguments(record, getattr(args, "config", None), getattr(args, "harness_args", None)))
+    return launch(resume_arguments(record, getattr(args, "config", None), getattr(args, "harness_args", None)))
