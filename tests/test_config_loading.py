@@ -128,3 +128,11 @@ def test_unreadable_named_files_are_config_errors(tmp_path, make):
         load_config(path)
     assert caught.value.source == str(path)
     assert caught.value.problems[0].fix
+
+
+def test_an_empty_type_says_it_must_not_be_empty_and_what_to_write():
+    with pytest.raises(ConfigError) as caught:
+        parse_config('{"version": 1, "providers": {"gw": {"type": ""}}}', source="x.json")
+    [problem] = caught.value.problems
+    assert (problem.json_path, problem.message) == ("providers.gw.type", "must not be empty")
+    assert "openrouter" in problem.fix  # not pydantic's "String should have at least 1 character"

@@ -92,6 +92,8 @@ def _problem_from(error: Any) -> ConfigProblem | None:
     if len(loc) == 2 and loc[0] == "providers" and kind in ("model_type", "dict_type"):
         return ConfigProblem(path, f"a provider must be a JSON object, not a JSON {json_type(value)}",
                              'write it as {"type": "openai", ...}')
+    if kind == "string_too_short" and value == "":
+        return ConfigProblem(path, "must not be empty", _FIXES.get(field, f"see the {field} entry in providers.schema.json"))
     message = error["msg"].removeprefix("Value error, ")
     if kind.endswith("_type") or kind in ("int_from_float", "int_parsing"):
         message += f" (found a JSON {json_type(value)})"
