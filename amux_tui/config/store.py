@@ -14,17 +14,16 @@ Used by the dashboard's provider form and by ``amux providers add/remove``. Ever
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..files import locked
 from .env import referenced_vars
 from .errors import ConfigError
 from .loader import parse_config
@@ -151,7 +150,7 @@ class ConfigStore:
     def _edit(self, edit: Callable[[Document], Document], *, overwrite_broken: bool) -> SaveResult:
         target = self.target
         target.parent.mkdir(parents=True, exist_ok=True)
-        with self._locked(target):
+        with locked(target.with_name(f".{target.name}.lock")):
             stored = self.read()  # re-read under the lock: another writer may have saved meanwhile
             if stored.config is None and stored.exists and not overwrite_broken:
                 raise BrokenConfigFile(self.path, stored.problem or "unreadable")
@@ -178,18 +177,6 @@ class ConfigStore:
         if not self.path.exists():
             return {"version": 1, "providers": {}}
         return json.loads(self.path.read_text(encoding="utf-8"))
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _locked(target: Path) -> Iterator[None]:
-        # A separate lock file: the config itself is replaced by each write, so a lock on it would be lost.
-        lock_path = target.with_name(f".{target.name}.lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def _write_atomically(self, target: Path, text: str, *, secret: bool, old_secret: bool = False) -> bool:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

@@ -18,22 +18,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..files import replace_atomically, state_root
 from .base import FileSeed
 
 OWNER_FILE = ".owner"
 BIN_ENV = "AMUX_HARNESS_BIN"
 """Extra directories (``os.pathsep``-separated) searched for harness binaries before ``PATH``."""
-
-
-def state_root(env: Mapping[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("AMUX_STATE_DIR"):
-        return Path(env["AMUX_STATE_DIR"])
-    if env.get("XDG_STATE_HOME"):
-        return Path(env["XDG_STATE_HOME"]) / "amux"
-    from platformdirs import user_state_path
-
-    return user_state_path("amux", appauthor=False)
 
 
 def harness_home(harness: str, env: Mapping[str, str] | None = None) -> Path:
@@ -105,11 +95,7 @@ def write_seed(seed: FileSeed) -> None:
         content = json.dumps(merge_json(current, seed.content if isinstance(seed.content, dict) else {}), indent=2)
     else:
         content = seed.content if isinstance(seed.content, str) else json.dumps(seed.content, indent=2)
-    tmp = seed.path.with_name(f".{seed.path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.replace(tmp, seed.path)
+    replace_atomically(seed.path, content)
 
 
 def merge_json(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

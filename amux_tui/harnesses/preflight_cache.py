@@ -10,12 +10,12 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..files import replace_atomically
 from ..providers.resolved import ResolvedProvider
 
 CACHE_TTL = 600.0
@@ -58,9 +58,7 @@ def store(key: str, data: dict[str, Any], *, path: Path, now: float | None = Non
     entries[key] = {"at": now, "data": data}
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        tmp.write_text(json.dumps(entries), encoding="utf-8")
-        os.replace(tmp, path)
+        replace_atomically(path, json.dumps(entries), mode=0o666)  # hashes only: no secret in it
 
 
 def _read(path: Path) -> dict[str, Any]:

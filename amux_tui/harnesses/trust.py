@@ -10,14 +10,12 @@ followed), so a link into a trusted tree is trusted and a link out of it is not.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import os
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
+from ..files import locked, replace_atomically
 from .locations import state_root
 
 TRUST_FILE = "trust.json"
@@ -49,34 +47,10 @@ def trust(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) ->
     folder = Path(path).resolve()
     target = trust_file(env)
     target.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
-    with _locked(target):
+    with locked(target.with_name(target.name + ".lock")):
         # Re-read under the lock: a concurrent `trust` (another amux) is merged, not overwritten.
         current = trusted_dirs(env)
         if folder not in current:
-            _write_atomically(target, {"trusted_dirs": [str(p) for p in [*current, folder]]})
+            text = json.dumps({"trusted_dirs": [str(p) for p in [*current, folder]]}, indent=2) + "\n"
+            replace_atomically(target, text, fsync=True)
     return folder
-
-
-@contextlib.contextmanager
-def _locked(target: Path) -> Iterator[None]:
-    fd = os.open(target.with_name(target.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
-
-
-def _write_atomically(target: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")  # mkstemp creates it 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..files import replace_atomically
 from .preflight_cache import cache_path
 
 CACHE_FILE = "versions.json"
@@ -73,6 +74,4 @@ def remember_version(binary: str, version: str, env: Mapping[str, str] | None = 
     entries[key] = {"version": version, "checked": time.time()}
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        replace_atomically(path, json.dumps(entries, indent=1), mode=0o666)  # a cache: no secret in it

@@ -45,17 +45,10 @@ _path: Path | None = None
 
 
 def default_log_path(env: dict[str, str] | None = None) -> Path:
-    """Under amux's state directory (the same place `harnesses.locations.state_root` names)."""
-    env = dict(os.environ) if env is None else env
-    if env.get("AMUX_STATE_DIR"):
-        root = Path(env["AMUX_STATE_DIR"])
-    elif env.get("XDG_STATE_HOME"):
-        root = Path(env["XDG_STATE_HOME"]) / "amux"
-    else:
-        from platformdirs import user_state_path
+    """Under amux's state directory (`files.state_root`)."""
+    from ..files import state_root
 
-        root = user_state_path("amux", appauthor=False)
-    return root / "logs" / "proxy.log"
+    return state_root(env) / "logs" / "proxy.log"
 
 
 def redact_line(text: str) -> str:
