@@ -47,7 +47,7 @@ MODEL = "bench-model"
 
 def serve_upstream() -> None:
     """``--serve-upstream``: the fixture server; ``chunks=N`` in a request asks for N distinct chunks."""
-    from upstreams import Reply, UpstreamServer
+    from upstreams import Reply
 
     replies: dict[int, Reply] = {}
 
@@ -58,8 +58,15 @@ def serve_upstream() -> None:
             replies[count] = Reply(pieces=tuple(f"w{i} " for i in range(count)), input_tokens=12, output_tokens=count)
         return replies[count]
 
+    serve_until_term(answer, UPSTREAM_KEY)
+
+
+def serve_until_term(answer, api_key: str) -> None:  # noqa: ANN001 - a fixture server's answer function
+    """Run an OpenAI-chat fixture server answering with ``answer`` until SIGTERM; print its port first."""
+    from upstreams import UpstreamServer
+
     async def main() -> None:
-        server = UpstreamServer("openai-chat", answer, api_key=UPSTREAM_KEY)
+        server = UpstreamServer("openai-chat", answer, api_key=api_key)
         await server.start()
         print(server.port, flush=True)
         stop = asyncio.Event()

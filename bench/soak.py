@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from proxy_overhead import rss_mb, start_process, stop_process  # noqa: E402
+from proxy_overhead import rss_mb, serve_until_term, start_process, stop_process  # noqa: E402
 
 UPSTREAM_KEY = "soak-upstream-key"
 FAULT_TIMEOUT = 5
@@ -48,9 +48,8 @@ FAULT_TIMEOUT = 5
 def serve_upstream() -> None:
     """``--serve-upstream``: the fixture server; ``fault=...`` in a request picks a misbehaviour."""
     import re
-    import signal
 
-    from upstreams import Reply, UpstreamServer
+    from upstreams import Reply
 
     pieces = tuple(f"w{i} " for i in range(40))
     replies = {b"cut": Reply(pieces=pieces, cut_after=5), b"500": Reply.error(500, "scripted upstream failure"),
@@ -61,21 +60,7 @@ def serve_upstream() -> None:
         found = re.search(rb"fault=(\w+)", request.body)
         return replies.get(found.group(1), normal) if found else normal
 
-    async def main() -> None:
-        server = UpstreamServer("openai-chat", answer, api_key=UPSTREAM_KEY)
-        await server.start()
-        print(server.port, flush=True)
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        while not stop.is_set():
-            server.requests.clear()
-            try:
-                await asyncio.wait_for(stop.wait(), 1)
-            except asyncio.TimeoutError:
-                pass
-        await server.stop()
-
-    asyncio.run(main())
+    serve_until_term(answer, UPSTREAM_KEY)
 
 
 def open_fds(pid: int) -> int:
