@@ -4,19 +4,17 @@ dashboard start marks the session `lost` and ends what it left running; nothing 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
 import uuid
 from pathlib import Path
 
-import ptyprocess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixtures.ui.drive import wait_until  # noqa: E402
-from test_ui_signals import COLUMNS, CTRL_L, F2, ROWS, Terminal, marked_processes  # noqa: E402
+from test_ui_signals import COLUMNS, CTRL_L, F2, ROWS, marked_processes, spawn_dashboard  # noqa: E402
 from upstreams import UpstreamServer  # noqa: E402
 
 from amux_tui.records.store import SessionStore  # noqa: E402
@@ -27,15 +25,7 @@ from amux_tui.ui.options import DashboardOptions  # noqa: E402
 async def test_kill_9_of_the_dashboard_leaves_a_lost_record_and_no_process_after_the_next_start(tmp_path):
     mark = uuid.uuid4().hex
     async with UpstreamServer("openai-chat", api_key=None, models=["m"]) as upstream:
-        config = tmp_path / "providers.json"
-        config.write_text(json.dumps({"version": 1, "default_provider": "local", "providers": {
-            "local": {"type": "vllm", "api_base": upstream.base_url, "models": ["m"], "default_model": "m"}}}))
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "AMUX_STATE_DIR": str(tmp_path / "state"),
-               "XDG_CONFIG_HOME": str(tmp_path / "config"), "TERM": "xterm-256color", "SHELL": "/bin/sh",
-               "TEST_MARK": mark}
-        child = ptyprocess.PtyProcess.spawn([sys.executable, "-m", "amux_tui.cli", "--config", str(config)],
-                                            env=env, cwd=str(tmp_path), dimensions=(ROWS, COLUMNS))
-        terminal = Terminal(child)
+        config, env, child, terminal = spawn_dashboard(tmp_path, upstream, mark, AMUX_STATE_DIR=str(tmp_path / "state"))
         store = SessionStore(tmp_path / "state" / "sessions.db")
         try:
             await terminal.wait_for(lambda: "local *" in terminal.text, "the providers table")
@@ -51,9 +41,8 @@ async def test_kill_9_of_the_dashboard_leaves_a_lost_record_and_no_process_after
             await terminal.wait_for(lambda: [r.pgid for r in store.running()] not in ([], [None]), "the record")
             os.kill(child.pid, signal.SIGKILL)
             await asyncio.wait_for(terminal.closed.wait(), 30)
-            await asyncio.sleep(0.3)
-            survivors = [pid for pid, argv in marked_processes(mark).items() if argv.startswith("sleep 300")]
-            assert survivors, "the job should outlive the killed dashboard (else this test proves nothing)"
+            # The watchdog (issue 13) may already be ending the job; whether it or the next start does,
+            # the dead dashboard could not write the session's end: the record still says running.
             [record] = store.running()
 
             app = AmuxApp(DashboardOptions(config_path=str(config), env=env, detect_local=False))

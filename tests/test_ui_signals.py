@@ -81,18 +81,23 @@ class Terminal:
             raise AssertionError(f"timed out waiting for {what}; the screen:\n{self.text}") from None
 
 
+def spawn_dashboard(tmp_path: Path, upstream: UpstreamServer, mark: str, **state_env: str):
+    """A real `amux` dashboard in a real PTY, its one provider the fixture ``upstream``; every process of
+    its sessions carries ``TEST_MARK=mark``. Returns (config path, environment, child, terminal)."""
+    config = tmp_path / "providers.json"
+    config.write_text(json.dumps({"version": 1, "default_provider": "local", "providers": {
+        "local": {"type": "vllm", "api_base": upstream.base_url, "models": ["m"], "default_model": "m"}}}))
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+           "TERM": "xterm-256color", "SHELL": "/bin/sh", "TEST_MARK": mark, **state_env}
+    child = ptyprocess.PtyProcess.spawn([sys.executable, "-m", "amux_tui.cli", "--config", str(config)],
+                                        env=env, cwd=str(tmp_path), dimensions=(ROWS, COLUMNS))
+    return config, env, child, Terminal(child)
+
+
 async def test_sigterm_ends_every_session_process_and_restores_the_terminal(tmp_path):
     mark = uuid.uuid4().hex
     async with UpstreamServer("openai-chat", api_key=None, models=["m"]) as upstream:
-        config = tmp_path / "providers.json"
-        config.write_text(json.dumps({"version": 1, "default_provider": "local", "providers": {
-            "local": {"type": "vllm", "api_base": upstream.base_url, "models": ["m"], "default_model": "m"}}}))
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
-               "XDG_CONFIG_HOME": str(tmp_path / "config"), "TERM": "xterm-256color", "SHELL": "/bin/sh",
-               "TEST_MARK": mark}
-        child = ptyprocess.PtyProcess.spawn([sys.executable, "-m", "amux_tui.cli", "--config", str(config)],
-                                            env=env, cwd=str(tmp_path), dimensions=(ROWS, COLUMNS))
-        terminal = Terminal(child)
+        _, _, child, terminal = spawn_dashboard(tmp_path, upstream, mark, XDG_STATE_HOME=str(tmp_path / "state"))
         try:
             await terminal.wait_for(lambda: "local *" in terminal.text, "the providers table")
             child.write(F2)
