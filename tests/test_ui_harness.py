@@ -38,24 +38,30 @@ def marked_processes(mark: str) -> set[int]:
     return found
 
 
+def dashboard_on(tmp_path: Path, upstream: UpstreamServer, binary: str, **extra_env: str) -> AmuxApp:
+    """A dashboard in a fresh HOME whose one provider is ``upstream`` (key from ``$UP_KEY``), finding the
+    harness ``binary``, its sessions run in ``tmp_path/work``."""
+    config = {"version": 1, "providers": {"local": {
+        "type": "vllm", "api_base": upstream.base_url, "api_key": "${UP_KEY}", "models": ["fixture-model"],
+        "default_model": "fixture-model"}}}
+    (tmp_path / "providers.json").write_text(json.dumps(config))
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
+           "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config"),
+           "AMUX_HARNESS_BIN": str(Path(binary).parent), "UP_KEY": KEY, "TERM": "xterm-256color", **extra_env}
+    app = AmuxApp(DashboardOptions(config_path=str(tmp_path / "providers.json"), env=env, detect_local=False))
+    app.sessions.cwd = str(work)
+    return app
+
+
 @pytest.mark.harness
 async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
     binary = require_binary("claude")
     mark = uuid.uuid4().hex
     async with UpstreamServer("openai-chat", [Reply(text="dashboard-answer-ok")], api_key=KEY) as upstream:
-        config = {"version": 1, "providers": {"local": {
-            "type": "vllm", "api_base": upstream.base_url, "api_key": "${UP_KEY}", "models": ["fixture-model"],
-            "default_model": "fixture-model"}}}
-        (tmp_path / "providers.json").write_text(json.dumps(config))
-        home = tmp_path / "home"
-        work = tmp_path / "work"
-        work.mkdir()
-        env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
-               "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config"),
-               "AMUX_HARNESS_BIN": str(Path(binary).parent), "UP_KEY": KEY, "TEST_MARK": mark,
-               "TERM": "xterm-256color", "COLORTERM": "truecolor"}
-        app = AmuxApp(DashboardOptions(config_path=str(tmp_path / "providers.json"), env=env, detect_local=False))
-        app.sessions.cwd = str(work)
+        app = dashboard_on(tmp_path, upstream, binary, TEST_MARK=mark, COLORTERM="truecolor")
         async with app.run_test(size=(120, 40)) as pilot:
             main = app._main_screen()
             await wait_until(pilot, lambda: any(h.name == "claude" and h.installed for h in app.harness_catalog.known),
@@ -95,18 +101,7 @@ async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
 async def test_after_claude_code_exits_the_tab_says_how_to_resume_it_with_amux(tmp_path):
     binary = require_binary("claude")
     async with UpstreamServer("openai-chat", [Reply(text="resume-answer-ok")], api_key=KEY) as upstream:
-        config = {"version": 1, "providers": {"local": {
-            "type": "vllm", "api_base": upstream.base_url, "api_key": "${UP_KEY}", "models": ["fixture-model"],
-            "default_model": "fixture-model"}}}
-        (tmp_path / "providers.json").write_text(json.dumps(config))
-        home = tmp_path / "home"
-        work = tmp_path / "work"
-        work.mkdir()
-        env = {"PATH": os.environ["PATH"], "HOME": str(home), "XDG_STATE_HOME": str(home / ".local/state"),
-               "XDG_CACHE_HOME": str(home / ".cache"), "XDG_CONFIG_HOME": str(home / ".config"),
-               "AMUX_HARNESS_BIN": str(Path(binary).parent), "UP_KEY": KEY, "TERM": "xterm-256color"}
-        app = AmuxApp(DashboardOptions(config_path=str(tmp_path / "providers.json"), env=env, detect_local=False))
-        app.sessions.cwd = str(work)
+        app = dashboard_on(tmp_path, upstream, binary)
         async with app.run_test(size=(120, 40)) as pilot:
             main = app._main_screen()
             await wait_until(pilot, lambda: any(h.name == "claude" and h.installed for h in app.harness_catalog.known),
@@ -131,5 +126,5 @@ async def test_after_claude_code_exits_the_tab_says_how_to_resume_it_with_amux(t
             command = notices()[0].split("resume it with: ", 1)[1].split()
             assert command[:3] == ["amux", "launch", "claude"] and "--with-proxy" in command
             session_id = command[command.index("--resume") + 1]
-            transcripts = home / ".local/state/amux/homes/claude"
+            transcripts = tmp_path / "home" / ".local/state/amux/homes/claude"
             assert list(transcripts.glob(f"projects/*/{session_id}.jsonl"))
