@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -111,6 +112,46 @@ def test_several_processes_write_at_once_and_every_write_lands(tmp_path):
     rows = SessionStore(path).listing(include_all=True)
     assert len(rows) == 160
     assert all(r.state == "exited" and r.input_tokens == r.requests * 10 for r in rows)
+
+
+def test_a_lock_sqlite_reports_at_once_is_waited_out_not_lost(tmp_path, monkeypatch):
+    """Some locks (a connection opening while the last one checkpoints the WAL away) come back as
+    SQLITE_BUSY at once, busy timeout or not. Zero timeout makes every lock such a one."""
+    from amux_tui.records import store as store_module
+
+    path = tmp_path / "sessions.db"
+    store = SessionStore(path)
+    store.add(record("first"))
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 0)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, holder.execute, ("COMMIT",))
+    release.start()
+    try:
+        store.add(record("second"))
+        store.update("second", state="exited")
+    finally:
+        release.join()
+        holder.close()
+    assert {(r.id, r.state) for r in store.listing(include_all=True)} == {("first", "running"), ("second", "exited")}
+
+
+def test_a_busy_database_on_first_open_is_retried_not_called_unreadable(tmp_path, monkeypatch):
+    from amux_tui.records import store as store_module
+
+    path = tmp_path / "sessions.db"
+    SessionStore(path).add(record("first"))
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 0)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, holder.execute, ("COMMIT",))
+    release.start()
+    try:
+        fresh = SessionStore(path)  # its first call runs the schema check, under the lock
+        assert [r.id for r in fresh.running()] == ["first"]
+    finally:
+        release.join()
+        holder.close()
 
 
 def _alive(pid: int) -> bool:

@@ -34,7 +34,9 @@ async def test_two_sessions_in_worktrees_write_the_same_file_without_colliding(t
     runs = [amux("launch", "shell", "--worktree", name, "--", "sh", "-c",
                  f"echo {name} > result.txt; sleep 0.3; cat result.txt > seen.txt", env=env, cwd=repo)
             for name in ("left", "right")]
-    assert [code for code, _, _ in await asyncio.gather(*runs)] == [0, 0]
+    results = await asyncio.gather(*runs)
+    assert [code for code, _, _ in results] == [0, 0]
+    assert not [err for _, _, err in results if "warning" in err]  # both recorded, or the reason shows here
     records = {r["worktree_branch"]: r for r in await sessions_json(env, repo)}
     assert set(records) == {"amux/left", "amux/right"}
     for name in ("left", "right"):

@@ -9,10 +9,11 @@ The schema is versioned with ``PRAGMA user_version``; `MIGRATIONS` upgrades an o
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +22,8 @@ State = Literal["running", "exited", "killed", "lost"]
 STATES: tuple[State, ...] = ("running", "exited", "killed", "lost")
 DB_NAME = "sessions.db"
 BUSY_TIMEOUT_MS = 10_000
+BUSY_RETRY_SECONDS = 10.0
+"""How long a call is retried when SQLite reports busy at once, without waiting its busy timeout."""
 
 # Each entry upgrades the schema from version i to i + 1; never edit one that shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -68,6 +71,36 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class RecordsError(Exception):
     """The database cannot be used (newer schema, unreadable file); the message says what to do."""
+
+
+def _retried_when_busy(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``method`` again when SQLite says the database is busy or locked.
+
+    The busy timeout covers waiting for a writer, but not every lock: a connection that opens while
+    the last one closes (and checkpoints the WAL away) gets SQLITE_BUSY at once. Every call here is
+    one short statement on a fresh connection, so running it again is safe."""
+
+    @functools.wraps(method)
+    def retried(*args: Any, **kwargs: Any) -> Any:
+        deadline = time.monotonic() + BUSY_RETRY_SECONDS
+        pause = 0.01
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+
+    return retried
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 @dataclass
@@ -171,12 +204,15 @@ class SessionStore:
                 conn.execute("ROLLBACK")
                 raise
         except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _busy(exc):
+                raise  # another amux holds the lock for a moment: the call is retried
             raise RecordsError(f"amux's session database {self.path} cannot be read ({exc}): move it aside "
                                "and amux starts a new one") from None
         self._ready = True
 
     # --- writes -----------------------------------------------------------------------------
 
+    @_retried_when_busy
     def add(self, record: SessionRecord) -> SessionRecord:
         if not record.started:
             record.started = time.time()
@@ -187,6 +223,7 @@ class SessionStore:
             conn.execute(f"INSERT INTO sessions ({names}) VALUES ({marks})", data)
         return record
 
+    @_retried_when_busy
     def update(self, session_id: str, **values: Any) -> None:
         unknown = set(values) - set(_COLUMNS)
         if unknown:
@@ -201,17 +238,20 @@ class SessionStore:
         """The session ended: its state, exit code and end time (plus any final totals)."""
         self.update(session_id, state=state, exit_code=exit_code, ended=time.time(), **totals)
 
+    @_retried_when_busy
     def delete(self, session_id: str) -> None:
         with self.connect() as conn:
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     # --- reads ------------------------------------------------------------------------------
 
+    @_retried_when_busy
     def get(self, session_id: str) -> SessionRecord | None:
         with self.connect() as conn:
             row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
         return _record(row) if row else None
 
+    @_retried_when_busy
     def find(self, prefix: str) -> SessionRecord:
         """The one record whose id starts with ``prefix``; RecordsError when none or several."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -224,11 +264,13 @@ class SessionStore:
             raise RecordsError(f"{prefix!r} names several sessions: give more of its id")
         return _record(rows[0])
 
+    @_retried_when_busy
     def running(self) -> list[SessionRecord]:
         with self.connect() as conn:
             rows = conn.execute("SELECT * FROM sessions WHERE state = 'running' ORDER BY started").fetchall()
         return [_record(row) for row in rows]
 
+    @_retried_when_busy
     def listing(self, *, include_all: bool = False, recent: int = 20) -> list[SessionRecord]:
         """Running sessions first (oldest first), then ended ones, newest first (the last ``recent``
         unless ``include_all``)."""
