@@ -21,6 +21,7 @@ from amux_tui.harnesses.resolve import decide_route
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.registry import resolve_configured
 from harness_runs import KEY, TOOL_PROMPT
+from upstream_cloud import CLOUD_UPSTREAMS, CloudUpstream
 
 MODEL = "fixture-model"
 GATEWAY_TYPE = "vllm"
@@ -61,6 +62,12 @@ class Cell:
     """The auto route is the proxy with the same format, so this run stands for --with-proxy too."""
     unservable: str = ""
     """Why no local fixture can stand in for this provider type (the cell is skipped, saying so)."""
+    model: str = MODEL
+
+    @property
+    def cloud(self) -> type[CloudUpstream] | None:
+        """The fixture of a native cell's cloud provider (Azure, Vertex), whose URLs and auth are its own."""
+        return CLOUD_UPSTREAMS.get(self.provider_type) if self.column == "native" else None
 
     @property
     def id(self) -> str:
@@ -75,9 +82,10 @@ class Cell:
         preset = PRESETS.get(self.provider_type)
         return self.column == "native" and preset is not None and preset.local and not preset.needs_key
 
-    def config(self, api_base: str) -> dict[str, Any]:
+    def config(self, api_base: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The cell's providers.json; ``settings``: what a cloud fixture's entry adds (params)."""
         entry: dict[str, Any] = {"type": self.provider_type, "api_base": api_base,
-                                 "models": [MODEL], "default_model": MODEL}
+                                 "models": [self.model], "default_model": self.model, **(settings or {})}
         if not self.keyless:
             entry["api_key"] = KEY
         if self.column != "native":
@@ -123,13 +131,15 @@ def native_cells() -> list[Cell]:
         for ptype in sorted(adapter.native_providers):
             preset = PRESETS.get(ptype)
             formats = preset.api_formats if preset else ()
-            fmt = formats[0] if formats else "openai-chat"
-            unservable = "" if formats else (
+            cloud = CLOUD_UPSTREAMS.get(ptype)
+            fmt = formats[0] if formats else cloud.wire_for(adapter.protocols) if cloud else "openai-chat"
+            model = (cloud.model_for(fmt) if cloud else None) or MODEL
+            unservable = "" if formats or cloud else (
                 f"{ptype} has no wire format a local fixture serves (signed requests or per-deployment URLs)")
-            probe = Cell(name, fmt, ptype, "native", "answer", "", None)
+            probe = Cell(name, fmt, ptype, "native", "answer", "", None, model=model)
             decision = decide_route(adapter, _resolved(probe.config(PLACEHOLDER_BASE)["providers"]["up"]), "if-needed")
             cells.append(Cell(name, fmt, ptype, "native", "answer", decision.route, decision.api_format,
-                              unservable=unservable))
+                              unservable=unservable, model=model))
     return cells
 
 

@@ -68,9 +68,10 @@ def script_for(cell: Cell):
 
 
 async def run_cell(cell: Cell, tmp_path: Path) -> CellRun:
-    server = LocalServerUpstream if cell.keyless else UpstreamServer
+    server = cell.cloud or (LocalServerUpstream if cell.keyless else UpstreamServer)
     async with server(cell.upstream_format, script_for(cell), api_key=None if cell.keyless else KEY) as upstream:
-        config, binary = cell.config(upstream.base_url), find_binary(binary_name(cell))
+        settings = upstream.provider_settings(tmp_path / "cloud") if cell.cloud else None
+        config, binary = cell.config(upstream.base_url, settings), find_binary(binary_name(cell))
         dry = None if cell.kind == "error" else await dry_run_plan(tmp_path, cell.harness, config, cell.flag,
                                                                    binary=binary)
         run = await run_amux(tmp_path, cell.harness, config, cell.flag, harness_args=cell.harness_args(),
