@@ -35,7 +35,7 @@ AZURE_API_VERSION = "2024-10-21"
 VERTEX_PROJECT = "amux-fixture-project"
 VERTEX_LOCATION = "us-east5"
 VERTEX_ANTHROPIC_VERSION = "vertex-2023-10-16"
-VERTEX_MODELS = {"anthropic-messages": "claude-sonnet-4-5@20250929", "gemini": "gemini-2.5-flash"}
+VERTEX_MODELS = {"anthropic-messages": "claude-sonnet-4-6", "gemini": "gemini-2.5-flash"}
 """The model a Vertex cell uses for each publisher's wire (LiteLLM picks the wire by the model's name)."""
 STS_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 
@@ -180,6 +180,10 @@ class VertexUpstream(CloudUpstream):
             return _google_error(403, f"Permission denied on resource project {match['project']} in "
                                       f"{match['location']} (the fixture serves {self.project}/{self.location})",
                                  "PERMISSION_DENIED")
+        if match["model"] not in (*self.models, "count-tokens"):
+            return _google_error(404, f"Publisher Model `projects/{self.project}/locations/{self.location}/publishers/"
+                                      f"{match['publisher']}/models/{match['model']}` was not found or your project "
+                                      "does not have access to it.", "NOT_FOUND")
         try:
             body = record.json
         except ValueError:

@@ -35,7 +35,7 @@ _NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-chat", "anthropic": "ant
 # Cloud settings LiteLLM reads from the environment: amux param -> variable.
 _PARAM_ENV = {"aws_region_name": "AWS_REGION_NAME", "aws_profile_name": "AWS_PROFILE",
               "vertex_project": "VERTEXAI_PROJECT", "vertex_location": "VERTEXAI_LOCATION",
-              "api_version": "AZURE_API_VERSION"}
+              "api_version": "AZURE_API_VERSION", "vertex_credentials": "VERTEXAI_CREDENTIALS"}
 _QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false", "AIDER_SHOW_RELEASE_NOTES": "false"}
 
 
@@ -98,8 +98,13 @@ class Aider(HarnessAdapter):
             if provider.type == "openai":
                 unset = ("OPENAI_BASE_URL",)  # LiteLLM reads it before OPENAI_API_BASE
         for param, var in _PARAM_ENV.items():
-            if (value := param_value(provider, param)) is not None:
+            value = provider.params.get(param)
+            if isinstance(value, dict):  # vertex_credentials written as an object: LiteLLM takes the JSON text
+                env[var] = json.dumps(value)
+            elif (value := param_value(provider, param)) is not None:
                 env[var] = value
+        if "VERTEXAI_CREDENTIALS" in env:
+            secret.add("VERTEXAI_CREDENTIALS")
         if target.reasoning_effort:
             env["AIDER_REASONING_EFFORT"] = target.reasoning_effort
         files = _metadata(env, target.session_dir, model, provider.litellm_prefix or provider.type,

@@ -9,6 +9,8 @@ arguments and files for amux's own space (see `locations`), and `resolve` applie
 
 from __future__ import annotations
 
+import json
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -210,3 +212,21 @@ def param_value(provider: ResolvedProvider, *names: str) -> str | None:
         if value not in (None, ""):
             return str(value)
     return None
+
+
+GOOGLE_CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+
+
+def google_credentials(provider: ResolvedProvider, session_dir: Path) -> tuple[dict[str, str], list[FileSeed]]:
+    """The provider's ``vertex_credentials`` for a harness whose Google auth library reads Application
+    Default Credentials: a file's path goes in ``GOOGLE_APPLICATION_CREDENTIALS`` as is; the JSON
+    itself (a string or an object in providers.json) goes to an owner-only file of the session,
+    named there. Nothing when the param is unset (the harness finds the user's own ADC)."""
+    value = provider.params.get("vertex_credentials")
+    if value in (None, ""):
+        return {}, []
+    if isinstance(value, str) and not value.lstrip().startswith("{"):
+        return {GOOGLE_CREDENTIALS_ENV: os.path.expanduser(value)}, []
+    path = session_dir / "google-credentials.json"
+    content = value if isinstance(value, str) else json.dumps(value)
+    return {GOOGLE_CREDENTIALS_ENV: str(path)}, [FileSeed(path, content)]

@@ -13,9 +13,9 @@ from pathlib import Path
 from ..providers.resolved import ResolvedProvider
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    key_if_not_inherited, param_value,
+    google_credentials, key_if_not_inherited, param_value,
 )
-from .endpoints import from_provider_base
+from .endpoints import from_provider_base, vertex_root
 
 # Inherited settings that would send a proxied session elsewhere or trigger the "use this key?" prompt.
 _CONFLICTING_ENV = (
@@ -91,6 +91,7 @@ class ClaudeCode(HarnessAdapter):
     def native_setup(self, target: NativeTarget) -> SessionSetup:
         provider = target.provider
         env: dict[str, str] = {}
+        files: list[FileSeed] = []
         base = custom_api_base(provider)
         base_url = None
         if provider.type == "anthropic":
@@ -103,8 +104,10 @@ class ClaudeCode(HarnessAdapter):
                 base_url = env["ANTHROPIC_BEDROCK_BASE_URL"] = base
         elif provider.type == "vertex_ai":
             env["CLAUDE_CODE_USE_VERTEX"] = "1"
-            if base:
-                base_url = env["ANTHROPIC_VERTEX_BASE_URL"] = base
+            credentials, files = google_credentials(provider, target.session_dir)
+            env |= credentials
+            if base:  # its Vertex client appends /projects/... to this
+                base_url = env["ANTHROPIC_VERTEX_BASE_URL"] = vertex_root(base) + "/v1"
         for param, var in (("aws_region_name", "AWS_REGION"), ("aws_profile_name", "AWS_PROFILE"),
                            ("vertex_location", "CLOUD_ML_REGION"), ("vertex_project", "ANTHROPIC_VERTEX_PROJECT_ID")):
             if (value := param_value(provider, param)) is not None:
@@ -114,7 +117,7 @@ class ClaudeCode(HarnessAdapter):
             env["ANTHROPIC_SMALL_FAST_MODEL"] = target.small_model
         if target.reasoning_effort:
             env["CLAUDE_CODE_EFFORT_LEVEL"] = target.reasoning_effort
-        setup = SessionSetup(env=env, args=["--model", target.model] if target.model else [],
+        setup = SessionSetup(env=env, args=["--model", target.model] if target.model else [], files=files,
                              secret_env=frozenset({"ANTHROPIC_API_KEY"}), base_url=base_url)
         state = own_state(target.inherited_env)
         if provider.type == "anthropic" and provider.api_key and state.get("hasCompletedOnboarding") is not True \

@@ -28,6 +28,16 @@ def from_provider_base(api_base: str, api_format: ApiFormat) -> str:
     return base
 
 
+def vertex_root(api_base: str) -> str:
+    """A Vertex AI api_base without its API version: users write the service root
+    (``https://us-east5-aiplatform.googleapis.com``) or, as Anthropic's Vertex docs do, with ``/v1``;
+    each client wants its own shape (Claude Code ``/v1`` included, Gemini CLI's SDK adds its own)."""
+    base = api_base.rstrip("/")
+    for suffix in ("/v1", "/v1beta1"):
+        base = base.removesuffix(suffix)
+    return base
+
+
 def proxy_urls(root: str) -> dict[ApiFormat, str]:
     """Every format the proxy serves on one root."""
     return {fmt: from_proxy_root(root, fmt) for fmt in API_FORMATS}

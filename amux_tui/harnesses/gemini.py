@@ -16,9 +16,9 @@ from pathlib import Path
 from ..providers.resolved import ResolvedProvider
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    key_if_not_inherited, param_value,
+    google_credentials, key_if_not_inherited, param_value,
 )
-from .endpoints import from_provider_base
+from .endpoints import from_provider_base, vertex_root
 
 ASSUMED_TOKEN_LIMIT = 1_048_576
 """What Gemini CLI assumes for any model (``tokenLimit`` in its core); compression is a fraction of it."""
@@ -85,22 +85,25 @@ class GeminiCli(HarnessAdapter):
         env: dict[str, str] = {}
         base = custom_api_base(provider)
         base_url = None
+        files: list[FileSeed] = []
         if provider.type == "vertex_ai":
             auth = "vertex-ai"
             env["GOOGLE_GENAI_USE_VERTEXAI"] = "true"
+            credentials, files = google_credentials(provider, target.session_dir)
+            env |= credentials
             for param, var in (("vertex_project", "GOOGLE_CLOUD_PROJECT"),
                                ("vertex_location", "GOOGLE_CLOUD_LOCATION")):
                 if (value := param_value(provider, param)) is not None:
                     env[var] = value
-            if base:
-                base_url = env["GOOGLE_VERTEX_BASE_URL"] = base
+            if base:  # its SDK appends /v1beta1/projects/... itself
+                base_url = env["GOOGLE_VERTEX_BASE_URL"] = vertex_root(base)
         else:
             auth = "gemini-api-key"
             env |= key_if_not_inherited("GEMINI_API_KEY", provider.api_key, target.inherited_env)
             if base:
                 base_url = env["GOOGLE_GEMINI_BASE_URL"] = from_provider_base(base, "gemini")
         setup = SessionSetup(env=env, unset_env=_NON_INTERACTIVE_ENV, args=["-m", target.model] if target.model else [],
-                             secret_env=frozenset({"GEMINI_API_KEY"}), base_url=base_url)
+                             files=files, secret_env=frozenset({"GEMINI_API_KEY"}), base_url=base_url)
         wants_key = auth == "gemini-api-key" and bool(provider.api_key)
         if target.home and (wants_key or auth == "vertex-ai") and selected_auth(target.inherited_env) != auth:
             # Gemini CLI takes its auth type from its settings only; from the environment it guesses

@@ -15,7 +15,7 @@ from ..config.formats import ApiFormat
 from ..providers.resolved import ResolvedProvider
 from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    key_if_not_inherited, param_value,
+    google_credentials, key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base
 
@@ -134,7 +134,12 @@ class OpenCode(HarnessAdapter):
         env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config), **_QUIET_ENV}
         if key_var:
             env |= key_if_not_inherited(key_var, provider.api_key, target.inherited_env)
-        return SessionSetup(env=env, secret_env=frozenset({key_var} if key_var else ()), base_url=base_url)
+        files = []
+        if provider.type == "vertex_ai":  # @ai-sdk/google-vertex authenticates with google-auth-library
+            credentials, files = google_credentials(provider, target.session_dir)
+            env |= credentials
+        return SessionSetup(env=env, files=files, secret_env=frozenset({key_var} if key_var else ()),
+                            base_url=base_url)
 
 
 def _native_base_url(provider_type: str, base: str) -> str:

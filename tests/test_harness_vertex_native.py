@@ -1,0 +1,74 @@
+"""Vertex AI on the native routes: the provider's Google credentials (``vertex_credentials``) and a
+custom ``api_base`` reach each harness in the shape its own client wants. (The real binaries
+against a local Vertex fixture: `test_harness_routes_e2e.py`, the ``*-vertex_ai-native-*`` cells.)"""
+
+import json
+
+import pytest
+
+from amux_tui.harnesses.launch import prepare_launch
+from amux_tui.providers.presets import PRESETS
+from amux_tui.providers.resolved import ResolvedProvider
+
+ROOT = "http://127.0.0.1:4874"
+PRIVATE = "-----BEGIN PRIVATE KEY-----\\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC-fixture\\n-----END PRIVATE KEY-----\\n"
+SERVICE_ACCOUNT = json.dumps({"type": "service_account", "project_id": "proj-7", "private_key_id": "k1",
+                              "private_key": PRIVATE, "client_email": "amux@proj-7.iam.gserviceaccount.com",
+                              "token_uri": "https://oauth2.googleapis.com/token"})
+
+
+def vertex(api_base: str | None = None, **params) -> ResolvedProvider:
+    preset = PRESETS["vertex_ai"]
+    return ResolvedProvider(name="vx", type="vertex_ai", api_base=api_base, api_formats=(), api_key=None,
+                            litellm_prefix=preset.litellm_prefix,
+                            params={"vertex_project": "proj-7", "vertex_location": "eu-9", **params})
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "SHELL": "/bin/sh"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "home").mkdir()
+    return env
+
+
+@pytest.mark.parametrize("harness,variable", [
+    ("claude", "GOOGLE_APPLICATION_CREDENTIALS"), ("gemini", "GOOGLE_APPLICATION_CREDENTIALS"),
+    ("opencode", "GOOGLE_APPLICATION_CREDENTIALS"), ("aider", "VERTEXAI_CREDENTIALS"),
+])
+async def test_a_credentials_file_reaches_the_harness_auth_library(harness, variable, isolated, tmp_path):
+    path = tmp_path / "sa.json"
+    plan = await prepare_launch(harness, vertex(vertex_credentials=str(path)), "gemini-2.5-pro", preflight=False,
+                                env=isolated, dry_run=True)
+    assert plan.route == "native"
+    assert plan.env[variable] == str(path), f"{harness} drops vertex_credentials on its native Vertex route"
+
+
+@pytest.mark.parametrize("harness", ["claude", "gemini", "opencode"])
+async def test_inline_credentials_go_to_an_owner_only_session_file_never_shown(harness, isolated):
+    plan = await prepare_launch(harness, vertex(vertex_credentials=SERVICE_ACCOUNT), "m", preflight=False,
+                                env=isolated, dry_run=True)
+    (seed,) = [seed for seed in plan.files if seed.path.name == "google-credentials.json"]
+    assert plan.env["GOOGLE_APPLICATION_CREDENTIALS"] == str(seed.path)
+    assert plan.session_dir is not None and seed.path.parent == plan.session_dir  # removed with the session
+    assert json.loads(seed.content)["private_key"] == json.loads(SERVICE_ACCOUNT)["private_key"]
+    assert "BEGIN PRIVATE KEY" not in json.dumps(plan.to_public_dict())
+
+
+async def test_inline_credentials_reach_aider_masked_in_the_plan(isolated):
+    plan = await prepare_launch("aider", vertex(vertex_credentials=json.loads(SERVICE_ACCOUNT)), "gemini-2.5-pro",
+                                preflight=False, env=isolated, dry_run=True)
+    assert json.loads(plan.env["VERTEXAI_CREDENTIALS"])["client_email"] == "amux@proj-7.iam.gserviceaccount.com"
+    assert "BEGIN PRIVATE KEY" not in json.dumps(plan.to_public_dict())
+
+
+@pytest.mark.parametrize("written", [ROOT, ROOT + "/", ROOT + "/v1"])
+@pytest.mark.parametrize("harness,variable,expected", [
+    ("claude", "ANTHROPIC_VERTEX_BASE_URL", ROOT + "/v1"),  # its client appends /projects/...
+    ("gemini", "GOOGLE_VERTEX_BASE_URL", ROOT),  # its SDK appends /v1beta1/projects/...
+])
+async def test_a_vertex_api_base_is_shaped_for_the_harness_client(harness, variable, expected, written, isolated):
+    plan = await prepare_launch(harness, vertex(written), "m", preflight=False, env=isolated, dry_run=True)
+    assert plan.route == "native" and plan.env[variable] == expected and plan.endpoint_url == expected
