@@ -77,10 +77,12 @@ class Cell:
 
     @property
     def keyless(self) -> bool:
-        """A native cell of a local server type that needs no key (Ollama, LM Studio): configured as
-        users do, without one, against a server that asks for none."""
+        """A native cell of a type that needs no key: a local server (Ollama, LM Studio), configured as
+        users do, without one, against a server that asks for none; or a cloud whose credentials its
+        fixture's settings carry instead (Vertex: a Google credentials file)."""
         preset = PRESETS.get(self.provider_type)
-        return self.column == "native" and preset is not None and preset.local and not preset.needs_key
+        return (self.column == "native" and preset is not None and (preset.local or self.cloud is not None)
+                and not preset.needs_key)
 
     def config(self, api_base: str, settings: dict[str, Any] | None = None) -> dict[str, Any]:
         """The cell's providers.json; ``settings``: what a cloud fixture's entry adds (params)."""
