@@ -19,7 +19,7 @@ BLOCKS = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", DOC.re
 CONFIGS = [block for block in BLOCKS if isinstance(block.get("providers"), dict)]
 ENV = {name: "value-0123456789abcdef" for name in (
     "OPENROUTER_API_KEY", "ANTHROPIC_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "HOME",
-    "LITELLM_PROXY_API_KEY")}
+    "LITELLM_PROXY_API_KEY", "AZURE_API_KEY")}
 
 
 def test_the_doc_has_examples():
