@@ -80,11 +80,11 @@ async def test_the_base_url_is_shaped_as_the_harness_client_appends_paths(harnes
 
 
 def test_a_setting_the_adapter_cannot_carry_is_named_with_the_route_it_forced():
-    azure = gateway("azure", "https://team.openai.azure.com", formats=())
-    decision = decide_route(get_adapter("opencode"), azure, "if-needed")
-    assert decision.route == "proxy" and "api_base https://team.openai.azure.com" in decision.reason
+    vertex = gateway("vertex_ai", "https://vertex-gw.example.com", formats=(), api_key=None)
+    decision = decide_route(get_adapter("opencode"), vertex, "if-needed")
+    assert decision.route == "proxy" and "api_base https://vertex-gw.example.com" in decision.reason
     with pytest.raises(LaunchError) as raised:
-        decide_route(get_adapter("opencode"), azure)
+        decide_route(get_adapter("opencode"), vertex)
     assert "not native" in raised.value.message and "api_base" in raised.value.message
 
 

@@ -46,8 +46,13 @@ _NATIVE: dict[str, tuple[str, str | None]] = {
 # appends /models/... to a /v1beta one; the OpenAI-style ones take the versioned base as is.
 _NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-responses", "anthropic": "anthropic-messages",
                                       "gemini": "gemini", "openrouter": "openai-chat", "deepseek": "openai-chat",
-                                      "groq": "openai-chat", "mistral": "openai-chat", "xai": "openai-chat"}
-_BASE_SUFFIX = {"anthropic": "/v1", "gemini": "/v1beta"}
+                                      "groq": "openai-chat", "mistral": "openai-chat", "xai": "openai-chat",
+                                      "azure": "openai-chat"}
+# @ai-sdk/azure with a baseURL of the resource's /openai, told to use Azure's classic deployment URLs
+# ({baseURL}/deployments/{deployment}/chat/completions?api-version=...) as LiteLLM and Aider do,
+# instead of its default v1 Responses route.
+_BASE_SUFFIX = {"anthropic": "/v1", "gemini": "/v1beta", "azure": "/openai"}
+_AZURE_OPTIONS = {"useDeploymentBasedUrls": True, "useCompletionUrls": True}
 _QUIET_ENV = {"OPENCODE_DISABLE_AUTOUPDATE": "1"}
 
 
@@ -112,6 +117,10 @@ class OpenCode(HarnessAdapter):
         base_url = _native_base_url(provider.type, base) if base else None
         if base_url:
             options["baseURL"] = base_url
+            if provider.type == "azure":
+                options |= _AZURE_OPTIONS
+                if (version := param_value(provider, "api_version")) is not None:
+                    options["apiVersion"] = version
         for option, names in (("region", ("aws_region_name",)), ("project", ("vertex_project",)),
                               ("location", ("vertex_location",))):
             if (value := param_value(provider, *names)) is not None:
@@ -145,6 +154,8 @@ class OpenCode(HarnessAdapter):
 def _native_base_url(provider_type: str, base: str) -> str:
     if provider_type not in _BASE_SUFFIX:
         return base
+    if provider_type == "azure":
+        return base.rstrip("/").removesuffix("/openai") + "/openai"
     return from_provider_base(base, _NATIVE_WIRE[provider_type]) + _BASE_SUFFIX[provider_type]
 
 

@@ -1,6 +1,7 @@
-"""Vertex AI on the native routes: the provider's Google credentials (``vertex_credentials``) and a
-custom ``api_base`` reach each harness in the shape its own client wants. (The real binaries
-against a local Vertex fixture: `test_harness_routes_e2e.py`, the ``*-vertex_ai-native-*`` cells.)"""
+"""Vertex AI and Azure OpenAI on the native routes: the provider's Google credentials
+(``vertex_credentials``), its Azure ``api_version`` and a custom ``api_base`` reach each harness in
+the shape its own client wants. (The real binaries against local Vertex and Azure fixtures:
+`test_harness_routes_e2e.py`, the ``*-vertex_ai-native-*`` and ``*-azure-native-*`` cells.)"""
 
 import json
 
@@ -72,3 +73,16 @@ async def test_inline_credentials_reach_aider_masked_in_the_plan(isolated):
 async def test_a_vertex_api_base_is_shaped_for_the_harness_client(harness, variable, expected, written, isolated):
     plan = await prepare_launch(harness, vertex(written), "m", preflight=False, env=isolated, dry_run=True)
     assert plan.route == "native" and plan.env[variable] == expected and plan.endpoint_url == expected
+
+
+async def test_opencode_reaches_an_azure_resource_natively_on_its_deployment_urls(isolated):
+    azure = ResolvedProvider(name="az", type="azure", api_base="https://team.openai.azure.com", api_formats=(),
+                             api_key="azure-key-0123456789abcdef", litellm_prefix="azure",
+                             params={"api_version": "2024-10-21"})
+    plan = await prepare_launch("opencode", azure, "gpt-4o-team", preflight=False, env=isolated, dry_run=True)
+    assert plan.route == "native" and plan.endpoint_url == "https://team.openai.azure.com/openai"
+    options = json.loads(plan.env["OPENCODE_CONFIG_CONTENT"])["provider"]["azure"]["options"]
+    # {baseURL}/deployments/{deployment}/chat/completions?api-version=2024-10-21, as Azure serves it
+    assert options == {"baseURL": "https://team.openai.azure.com/openai", "useDeploymentBasedUrls": True,
+                       "useCompletionUrls": True, "apiVersion": "2024-10-21"}
+    assert plan.env["AZURE_API_KEY"] == "azure-key-0123456789abcdef"
