@@ -137,7 +137,7 @@ def native_cells() -> list[Cell]:
             fmt = formats[0] if formats else cloud.wire_for(adapter.protocols) if cloud else "openai-chat"
             model = (cloud.model_for(fmt) if cloud else None) or MODEL
             unservable = "" if formats or cloud else (
-                f"{ptype} has no wire format a local fixture serves (signed requests or per-deployment URLs)")
+                f"no local fixture serves {ptype}'s wire (upstream_cloud.CLOUD_UPSTREAMS has none for it)")
             probe = Cell(name, fmt, ptype, "native", "answer", "", None, model=model)
             decision = decide_route(adapter, _resolved(probe.config(PLACEHOLDER_BASE)["providers"]["up"]), "if-needed")
             cells.append(Cell(name, fmt, ptype, "native", "answer", decision.route, decision.api_format,

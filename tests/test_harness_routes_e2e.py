@@ -5,7 +5,8 @@ format, on the route ``--with-proxy-if-needed`` picks and on ``--with-proxy`` (o
 both when they are the same route), plus every native provider type with a custom ``api_base``.
 Each cell runs the harness headless in a fresh HOME against its own scripted upstream on
 127.0.0.1 (a local-server type such as Ollama gets one that also speaks its own API, with no
-key, as users run them) and proves one thing:
+key, as users run them; a cloud type, Azure or Vertex, a stand-in with that cloud's own URLs and
+auth from `upstream_cloud`) and proves one thing:
 
 - ``tool``: the upstream asks for the shell tool, the harness runs it, the output goes back
   upstream, the final answer is on screen (harnesses that call tools);
