@@ -139,7 +139,8 @@ def native_cells() -> list[Cell]:
             unservable = "" if formats or cloud else (
                 f"no local fixture serves {ptype}'s wire (upstream_cloud.CLOUD_UPSTREAMS has none for it)")
             probe = Cell(name, fmt, ptype, "native", "answer", "", None, model=model)
-            decision = decide_route(adapter, _resolved(probe.config(PLACEHOLDER_BASE)["providers"]["up"]), "if-needed")
+            entry = probe.config(PLACEHOLDER_BASE, cloud.route_settings() if cloud else None)["providers"]["up"]
+            decision = decide_route(adapter, _resolved(entry), "if-needed")
             cells.append(Cell(name, fmt, ptype, "native", "answer", decision.route, decision.api_format,
                               unservable=unservable, model=model))
     return cells

@@ -86,3 +86,32 @@ async def test_opencode_reaches_an_azure_resource_natively_on_its_deployment_url
     assert options == {"baseURL": "https://team.openai.azure.com/openai", "useDeploymentBasedUrls": True,
                        "useCompletionUrls": True, "apiVersion": "2024-10-21"}
     assert plan.env["AZURE_API_KEY"] == "azure-key-0123456789abcdef"
+
+
+@pytest.mark.parametrize("model,provider_id", [("claude-sonnet-4-6", "google-vertex-anthropic"),
+                                               ("gemini-2.5-pro", "google-vertex")])
+async def test_opencode_asks_vertex_for_a_model_under_its_own_publisher(model, provider_id, isolated):
+    # Vertex serves Claude under publishers/anthropic (rawPredict), Gemini under publishers/google:
+    # OpenCode has one provider for each, and the wrong one asks a publisher that has no such model.
+    plan = await prepare_launch("opencode", vertex(), model, preflight=False, env=isolated, dry_run=True)
+    config = json.loads(plan.env["OPENCODE_CONFIG_CONTENT"])
+    assert plan.route == "native" and config["model"] == f"{provider_id}/{model}"
+    assert config["provider"][provider_id]["options"] == {"project": "proj-7", "location": "eu-9"}
+
+
+@pytest.mark.parametrize("model,expected", [
+    ("claude-sonnet-4-6", ROOT + "/v1/projects/proj-7/locations/eu-9/publishers/anthropic/models"),
+    ("gemini-2.5-pro", ROOT + "/v1/projects/proj-7/locations/eu-9/publishers/google"),
+])
+async def test_opencode_reaches_a_vertex_api_base_natively_when_project_and_location_are_known(model, expected,
+                                                                                             isolated):
+    plan = await prepare_launch("opencode", vertex(ROOT + "/v1"), model, preflight=False, env=isolated, dry_run=True)
+    assert plan.route == "native" and plan.endpoint_url == expected
+    (entry,) = json.loads(plan.env["OPENCODE_CONFIG_CONTENT"])["provider"].values()
+    assert entry["options"]["baseURL"] == expected and model in entry["models"]
+
+    unplaced = vertex(ROOT)
+    del unplaced.params["vertex_location"]
+    plan = await prepare_launch("opencode", unplaced, model, proxy_mode="if-needed", preflight=False, env=isolated,
+                                dry_run=True)
+    assert plan.route == "proxy" and "vertex_location" in plan.reason

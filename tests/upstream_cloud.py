@@ -68,9 +68,14 @@ class CloudUpstream(UpstreamServer):
     def base_url(self) -> str:
         return self.root_url
 
+    @classmethod
+    def route_settings(cls) -> dict[str, Any]:
+        """The providers.json entry's additions that decide the route (known before the server runs)."""
+        return {}
+
     def provider_settings(self, folder: Path) -> dict[str, Any]:
         """What a providers.json entry adds to reach this server (files it needs go in ``folder``)."""
-        return {}
+        return self.route_settings()
 
     def _record(self, request: web.Request, body: bytes, protocol: str | None) -> RecordedRequest:
         record = RecordedRequest(request.method, request.path, dict(request.query),
@@ -93,6 +98,10 @@ class AzureOpenAIUpstream(CloudUpstream):
                  models: tuple[str, ...] = ("fixture-model",), api_version: str = AZURE_API_VERSION):
         super().__init__(protocol, script, api_key=api_key, models=models)
         self.api_version = api_version
+
+    @classmethod
+    def route_settings(cls) -> dict[str, Any]:
+        return {"params": {"api_version": AZURE_API_VERSION}}
 
     def provider_settings(self, folder: Path) -> dict[str, Any]:
         return {"params": {"api_version": self.api_version}}
@@ -141,6 +150,10 @@ class VertexUpstream(CloudUpstream):
     def model_for(cls, wire: str) -> str | None:
         return VERTEX_MODELS[wire]
 
+    @classmethod
+    def route_settings(cls) -> dict[str, Any]:
+        return {"params": {"vertex_project": VERTEX_PROJECT, "vertex_location": VERTEX_LOCATION}}
+
     def provider_settings(self, folder: Path) -> dict[str, Any]:
         return {"params": {"vertex_project": self.project, "vertex_location": self.location,
                            "vertex_credentials": str(self.write_credentials(folder))}}
@@ -180,7 +193,8 @@ class VertexUpstream(CloudUpstream):
             return _google_error(403, f"Permission denied on resource project {match['project']} in "
                                       f"{match['location']} (the fixture serves {self.project}/{self.location})",
                                  "PERMISSION_DENIED")
-        if match["model"] not in (*self.models, "count-tokens"):
+        own = match["model"].startswith("claude") == (match["publisher"] == "anthropic")  # each publisher its models
+        if match["model"] != "count-tokens" and (match["model"] not in self.models or not own):
             return _google_error(404, f"Publisher Model `projects/{self.project}/locations/{self.location}/publishers/"
                                       f"{match['publisher']}/models/{match['model']}` was not found or your project "
                                       "does not have access to it.", "NOT_FOUND")

@@ -17,7 +17,7 @@ from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
     google_credentials, key_if_not_inherited, param_value,
 )
-from .endpoints import from_provider_base
+from .endpoints import from_provider_base, vertex_root
 
 PROVIDER_ID = "amux"
 KEY_ENV = "AMUX_OPENCODE_API_KEY"
@@ -104,17 +104,29 @@ class OpenCode(HarnessAdapter):
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
         gaps = format_gap(provider, _NATIVE_WIRE[provider.type], self.label) if provider.type in _NATIVE_WIRE else []
         base = custom_api_base(provider)
-        if base and provider.type not in _NATIVE_WIRE:
+        if base and provider.type == "vertex_ai":
+            if param_value(provider, "vertex_project") is None or param_value(provider, "vertex_location") is None:
+                gaps.append(f"api_base {base} (OpenCode's Vertex providers take a base URL that names the project "
+                            "and location: set params.vertex_project and params.vertex_location)")
+        elif base and provider.type not in _NATIVE_WIRE:
             gaps.append(f"api_base {base} (no base URL setting for OpenCode's {provider.type} provider)")
         return gaps
 
     def native_setup(self, target: NativeTarget) -> SessionSetup:
         provider = target.provider
         provider_id, key_var = _NATIVE[provider.type]
+        small = target.small_model
+        if provider.type == "vertex_ai":
+            # Claude models live under Vertex's anthropic publisher, a provider of its own in OpenCode.
+            provider_id = _vertex_provider(target.model)
+            if small and _vertex_provider(small) != provider_id:
+                small = None  # one provider entry per session: OpenCode's small model then is the model
         config: dict[str, Any] = {"$schema": SCHEMA}
         options: dict[str, Any] = {}
         base = custom_api_base(provider)
         base_url = _native_base_url(provider.type, base) if base else None
+        if base and provider.type == "vertex_ai":
+            base_url = _vertex_base_url(base, provider_id, provider)
         if base_url:
             options["baseURL"] = base_url
             if provider.type == "azure":
@@ -128,7 +140,6 @@ class OpenCode(HarnessAdapter):
         if isinstance(provider.params.get("extra_headers"), dict):
             options["headers"] = provider.params["extra_headers"]
         entry: dict[str, Any] = {"options": options} if options else {}
-        small = target.small_model
         if target.model:
             config["model"] = f"{provider_id}/{target.model}"
             if base_url:
@@ -149,6 +160,19 @@ class OpenCode(HarnessAdapter):
             env |= credentials
         return SessionSetup(env=env, files=files, secret_env=frozenset({key_var} if key_var else ()),
                             base_url=base_url)
+
+
+def _vertex_provider(model: str | None) -> str:
+    return "google-vertex-anthropic" if model and model.startswith("claude") else "google-vertex"
+
+
+def _vertex_base_url(base: str, provider_id: str, provider: ResolvedProvider) -> str:
+    """What @ai-sdk/google-vertex appends ``/{model}:streamGenerateContent`` (google publisher, after
+    ``/models``) or ``/{model}:streamRawPredict`` (anthropic) to; project and location are known
+    (`native_gaps`)."""
+    publisher = "anthropic/models" if provider_id == "google-vertex-anthropic" else "google"
+    return (f"{vertex_root(base)}/v1/projects/{param_value(provider, 'vertex_project')}"
+            f"/locations/{param_value(provider, 'vertex_location')}/publishers/{publisher}")
 
 
 def _native_base_url(provider_type: str, base: str) -> str:
