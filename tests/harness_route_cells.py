@@ -21,6 +21,7 @@ from amux_tui.harnesses.resolve import decide_route
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.registry import resolve_configured
 from harness_runs import KEY, TOOL_PROMPT
+from upstream_bedrock import BedrockUpstream
 
 MODEL = "fixture-model"
 GATEWAY_TYPE = "vllm"
@@ -39,6 +40,9 @@ ERROR_EXIT_ZERO: dict[str, str] = {
     "aider": "aider --message prints the provider's error (litellm.BadRequestError ...) and still exits 0",
 }
 """Harnesses whose headless mode reports an upstream error on screen but exits 0 (their own choice)."""
+WIRE_FIXTURES: dict[str, type[BedrockUpstream]] = {"bedrock": BedrockUpstream}
+"""Provider types with no wire API of ours whose own wire a local fixture speaks: their native cells
+run against it, configured with the settings (credentials, region) it gives."""
 SHELL_CLIENT = str(Path(__file__).resolve().parent / "shell_client.py")
 PLACEHOLDER_BASE = "http://127.0.0.1:9"
 
@@ -75,10 +79,17 @@ class Cell:
         preset = PRESETS.get(self.provider_type)
         return self.column == "native" and preset is not None and preset.local and not preset.needs_key
 
+    @property
+    def fixture(self) -> type[BedrockUpstream] | None:
+        """The fixture server of a provider type with a wire of its own (None: an `UpstreamServer`)."""
+        return WIRE_FIXTURES.get(self.provider_type) if self.column == "native" else None
+
     def config(self, api_base: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": self.provider_type, "api_base": api_base,
                                  "models": [MODEL], "default_model": MODEL}
-        if not self.keyless:
+        if self.fixture:
+            entry |= self.fixture.provider_settings()
+        elif not self.keyless:
             entry["api_key"] = KEY
         if self.column != "native":
             entry["api_format"] = self.upstream_format
@@ -124,7 +135,7 @@ def native_cells() -> list[Cell]:
             preset = PRESETS.get(ptype)
             formats = preset.api_formats if preset else ()
             fmt = formats[0] if formats else "openai-chat"
-            unservable = "" if formats else (
+            unservable = "" if formats or ptype in WIRE_FIXTURES else (
                 f"{ptype} has no wire format a local fixture serves (signed requests or per-deployment URLs)")
             probe = Cell(name, fmt, ptype, "native", "answer", "", None)
             decision = decide_route(adapter, _resolved(probe.config(PLACEHOLDER_BASE)["providers"]["up"]), "if-needed")

@@ -68,8 +68,12 @@ def script_for(cell: Cell):
 
 
 async def run_cell(cell: Cell, tmp_path: Path) -> CellRun:
-    server = LocalServerUpstream if cell.keyless else UpstreamServer
-    async with server(cell.upstream_format, script_for(cell), api_key=None if cell.keyless else KEY) as upstream:
+    if cell.fixture:
+        server = cell.fixture(script_for(cell))
+    else:
+        server = (LocalServerUpstream if cell.keyless else UpstreamServer)(
+            cell.upstream_format, script_for(cell), api_key=None if cell.keyless else KEY)
+    async with server as upstream:
         config, binary = cell.config(upstream.base_url), find_binary(binary_name(cell))
         dry = None if cell.kind == "error" else await dry_run_plan(tmp_path, cell.harness, config, cell.flag,
                                                                    binary=binary)
@@ -128,7 +132,9 @@ def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun | Exception], rec
     assert f"({cell.route}" in out, f"expected the {cell.route} route:\n{out[-3000:]}"
     posts = [r for r in cell_run.requests if r.method == "POST"]
     assert posts, f"no model request reached the local upstream (exit {run.code}):\n{out[-3000:]}"
-    if cell.route != "native":
+    if cell.fixture:  # the provider's own wire, whichever route reached it
+        assert {r.protocol for r in posts} <= cell.fixture.protocols, [r.path for r in posts]
+    elif cell.route != "native":
         assert {r.protocol for r in posts} == {cell.upstream_format}, [r.path for r in posts]
     if cell.kind == "error":
         assert ERROR_MESSAGE in screen, f"the upstream's message is not shown (exit {run.code}):\n{out[-3000:]}"
