@@ -70,10 +70,13 @@ def test_an_aws_setting_only_litellm_takes_makes_the_route_the_proxy(harness):
     assert decision.route == "proxy" and "aws_role_name" in decision.reason
 
 
-def test_aider_reaches_bedrock_through_the_proxy():
+async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_runtime_endpoint(shell_env):
     # Its own LiteLLM needs boto3 for Bedrock, which aider-chat does not install (see harnesses/aider.py).
-    decision = decide_route(get_adapter("aider"), bedrock(**KEYS), "if-needed")
-    assert decision.route == "proxy"
+    provider = bedrock(**KEYS, aws_bedrock_runtime_endpoint=ENDPOINT)
+    assert decide_route(get_adapter("aider"), provider, "if-needed").route == "proxy"
+    plan = await prepare_launch("aider", provider, "m", proxy_mode="if-needed", preflight=False, env=shell_env,
+                                dry_run=True)
+    assert plan.route == "proxy" and plan.to_public_dict()["upstream"] == ENDPOINT  # where LiteLLM sends it
 
 
 # --- the real binaries, each in a fresh HOME whose shell holds someone else's AWS identity ---------
