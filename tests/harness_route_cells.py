@@ -40,9 +40,10 @@ ERROR_EXIT_ZERO: dict[str, str] = {
     "aider": "aider --message prints the provider's error (litellm.BadRequestError ...) and still exits 0",
 }
 """Harnesses whose headless mode reports an upstream error on screen but exits 0 (their own choice)."""
-WIRE_FIXTURES: dict[str, type[BedrockUpstream]] = {"bedrock": BedrockUpstream}
+WIRE_FIXTURES: dict[str, type] = {"bedrock": BedrockUpstream}
 """Provider types with no wire API of ours whose own wire a local fixture speaks: their native cells
-run against it, configured with the settings (credentials, region) it gives."""
+run against it (an `UpstreamServer` built from the cell's script alone), configured with the
+settings its ``provider_settings()`` gives (credentials, region); its requests are in ``protocols``."""
 SHELL_CLIENT = str(Path(__file__).resolve().parent / "shell_client.py")
 PLACEHOLDER_BASE = "http://127.0.0.1:9"
 
@@ -80,7 +81,7 @@ class Cell:
         return self.column == "native" and preset is not None and preset.local and not preset.needs_key
 
     @property
-    def fixture(self) -> type[BedrockUpstream] | None:
+    def fixture(self) -> type | None:
         """The fixture server of a provider type with a wire of its own (None: an `UpstreamServer`)."""
         return WIRE_FIXTURES.get(self.provider_type) if self.column == "native" else None
 
