@@ -65,6 +65,13 @@ async def test_a_bedrock_api_key_reaches_the_harness_as_its_bearer_token(harness
 
 
 @pytest.mark.parametrize("harness", ["claude", "opencode"])
+async def test_a_configured_profile_is_not_overridden_by_the_shells_bearer_token(harness, shell_env):
+    plan = await prepare_launch(harness, bedrock(aws_profile_name="team", aws_region_name="eu-west-3"), "m",
+                                preflight=False, env=shell_env, dry_run=True)
+    assert plan.env["AWS_PROFILE"] == "team" and "AWS_BEARER_TOKEN_BEDROCK" in plan.unset_env
+
+
+@pytest.mark.parametrize("harness", ["claude", "opencode"])
 def test_an_aws_setting_only_litellm_takes_makes_the_route_the_proxy(harness):
     decision = decide_route(get_adapter(harness), bedrock(**KEYS, aws_role_name="arn:aws:iam::1:role/r"), "if-needed")
     assert decision.route == "proxy" and "aws_role_name" in decision.reason

@@ -38,22 +38,22 @@ def bedrock_gaps(provider: ResolvedProvider) -> list[str]:
 def bedrock_credentials(provider: ResolvedProvider, inherited_env: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
     """(variables to set, inherited variables to unset) so the harness signs with what amux was told.
 
-    Explicit keys win over whatever the user's shell holds: an AWS SDK prefers a bearer token, and
-    (the JavaScript one) a profile, over access keys in the environment, and would pair an inherited
-    session token with the configured keys."""
-    env: dict[str, str] = {}
+    Configured keys or profile win over whatever the user's shell holds: Claude Code and OpenCode
+    prefer a bearer token to both, the JavaScript AWS SDK a profile to access keys in the environment
+    (aws-sdk-js-v3 issue 2549), and an inherited session token would be paired with the configured keys."""
+    env: dict[str, str] = {BEARER_ENV: provider.api_key} if provider.api_key else {}
     unset: list[str] = []
-    if provider.api_key:
-        env[BEARER_ENV] = provider.api_key
     keys = {var: value for name, var in _CREDENTIAL_ENV.items() if (value := param_value(provider, name)) is not None}
-    if (profile := param_value(provider, "aws_profile_name")) is not None:
+    profile = param_value(provider, "aws_profile_name")
+    if profile is not None:
         env["AWS_PROFILE"] = profile
-    elif keys:
-        unset.append("AWS_PROFILE")
     if keys:
         env |= keys
-        unset += [var for var in ("AWS_SESSION_TOKEN",) if var not in keys]
-        if not provider.api_key:
-            unset.append(BEARER_ENV)
+        if profile is None:
+            unset.append("AWS_PROFILE")
+        if "AWS_SESSION_TOKEN" not in keys:
+            unset.append("AWS_SESSION_TOKEN")
+    if (keys or profile is not None) and not provider.api_key:
+        unset.append(BEARER_ENV)
     env = {var: value for var, value in env.items() if inherited_env.get(var) != value}
     return env, tuple(var for var in unset if var in inherited_env)
