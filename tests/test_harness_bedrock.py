@@ -88,6 +88,7 @@ async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_ru
 
 # --- the real binaries, each in a fresh HOME whose shell holds someone else's AWS identity ---------
 
+@pytest.mark.harness
 @pytest.mark.parametrize("harness,credentials", [("claude", "keys"), ("opencode", "keys"), ("claude", "api key"),
                                                  ("opencode", "api key")])
 async def test_the_harness_signs_as_the_configured_identity(harness, credentials, tmp_path):
