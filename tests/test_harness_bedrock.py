@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from amux_tui.harnesses.launch import prepare_launch
+from amux_tui.harnesses.preflight import run_preflight
 from amux_tui.harnesses.registry import get_adapter
 from amux_tui.harnesses.resolve import decide_route
 from amux_tui.providers.resolved import ResolvedProvider
@@ -75,6 +76,14 @@ async def test_a_configured_profile_is_not_overridden_by_the_shells_bearer_token
 def test_an_aws_setting_only_litellm_takes_makes_the_route_the_proxy(harness):
     decision = decide_route(get_adapter(harness), bedrock(**KEYS, aws_role_name="arn:aws:iam::1:role/r"), "if-needed")
     assert decision.route == "proxy" and "aws_role_name" in decision.reason
+
+
+async def test_the_launch_says_whose_credentials_a_native_harness_uses(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AMUX_HARNESS_BIN": str(Path(require_binary("claude")).parent)}
+    report = await run_preflight(get_adapter("claude"), bedrock(**KEYS), "m", "native", env=env, use_cache=False)
+    assert report.notes == ["Claude Code uses the aws_access_key_id configured for aws; amux does not probe bedrock"]
+    report = await run_preflight(get_adapter("claude"), bedrock(aws_region_name="eu-west-3"), "m", "native", env=env)
+    assert report.notes == ["Claude Code uses its own login for bedrock; amux does not probe it"]
 
 
 async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_runtime_endpoint(shell_env):
