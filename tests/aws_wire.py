@@ -52,7 +52,8 @@ def _canonical_uri(raw_path: str) -> str:
 
 
 def _canonical_query(raw_query: str) -> str:
-    pairs = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in parse_qsl(raw_query, keep_blank_values=True))
+    pairs = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~"))
+                   for k, v in parse_qsl(raw_query, keep_blank_values=True))
     return "&".join(f"{k}={v}" for k, v in pairs)
 
 

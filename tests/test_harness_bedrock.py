@@ -79,7 +79,8 @@ def test_an_aws_setting_only_litellm_takes_makes_the_route_the_proxy(harness):
 
 
 async def test_the_launch_says_whose_credentials_a_native_harness_uses(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AMUX_HARNESS_BIN": str(Path(require_binary("claude")).parent)}
+    binaries = str(Path(require_binary("claude")).parent)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AMUX_HARNESS_BIN": binaries}
     report = await run_preflight(get_adapter("claude"), bedrock(**KEYS), "m", "native", env=env, use_cache=False)
     assert report.notes == ["Claude Code uses the aws_access_key_id configured for aws; amux does not probe bedrock"]
     report = await run_preflight(get_adapter("claude"), bedrock(aws_region_name="eu-west-3"), "m", "native", env=env)

@@ -50,7 +50,8 @@ def test_invoke_stream_chunks_carry_anthropic_stream_events():
 
 
 def _signed(path: str, body: bytes, secret: str = SECRET_ACCESS_KEY, region: str = REGION) -> dict[str, str]:
-    request = AWSRequest("POST", f"http://127.0.0.1:8123{path}", data=body, headers={"Content-Type": "application/json"})
+    request = AWSRequest("POST", f"http://127.0.0.1:8123{path}", data=body,
+                         headers={"Content-Type": "application/json"})
     SigV4Auth(Credentials(ACCESS_KEY_ID, secret), "bedrock", region).add_auth(request)
     return {name.lower(): value for name, value in request.headers.items()} | {"host": "127.0.0.1:8123"}
 
@@ -63,7 +64,8 @@ def test_sigv4_check_accepts_botocore_signatures_and_nothing_else(path):
     check = dict(access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY)
     assert sigv4_problem("POST", path, headers, body, **check) is None
     assert sigv4_problem("POST", path, headers, body + b" ", **check) == "the signature does not match"
-    assert sigv4_problem("POST", path, _signed(path, body, secret="other"), body, **check) == "the signature does not match"
+    other_secret = _signed(path, body, secret="other")
+    assert sigv4_problem("POST", path, other_secret, body, **check) == "the signature does not match"
     assert "access key" in sigv4_problem("POST", path, headers, body, access_key_id="AKIAOTHER",
                                          secret_access_key=SECRET_ACCESS_KEY)
     assert "no AWS4-HMAC-SHA256" in sigv4_problem("POST", path, {"authorization": "Bearer x"}, body, **check)
@@ -99,7 +101,8 @@ async def test_a_bedrock_tool_call_reaches_an_anthropic_caller():
     reply = Reply(tool_calls=(ToolCall("bash", {"command": "pwd"}, id="tooluse_1"),))
     async with BedrockUpstream([reply]) as up, proxy_for(bedrock_provider(up)) as (_, session):
         body = {**request_body("anthropic-messages", "where am i", stream=True),
-                "tools": [{"name": "bash", "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}]}
+                "tools": [{"name": "bash", "input_schema": {"type": "object",
+                                                            "properties": {"command": {"type": "string"}}}}]}
         status, raw = await post(session, "anthropic-messages", body, stream=True)
     assert status == 200, raw[:500]
     compact = raw.replace(b" ", b"")

@@ -35,7 +35,8 @@ def bedrock_gaps(provider: ResolvedProvider) -> list[str]:
             if param_value(provider, name) is not None]
 
 
-def bedrock_credentials(provider: ResolvedProvider, inherited_env: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
+def bedrock_credentials(provider: ResolvedProvider,
+                        inherited_env: Mapping[str, str]) -> tuple[dict[str, str], tuple[str, ...]]:
     """(variables to set, inherited variables to unset) so the harness signs with what amux was told.
 
     Configured keys or profile win over whatever the user's shell holds: Claude Code and OpenCode

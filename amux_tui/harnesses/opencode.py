@@ -141,8 +141,8 @@ class OpenCode(HarnessAdapter):
         if provider.type == "bedrock":
             credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
             env |= credentials
-        return SessionSetup(env=env, unset_env=unset, secret_env=frozenset({key_var} if key_var else ()) | aws.SECRET_ENV,
-                            base_url=base_url)
+        secret = frozenset({key_var} if key_var else ()) | aws.SECRET_ENV
+        return SessionSetup(env=env, unset_env=unset, secret_env=secret, base_url=base_url)
 
 
 def _native_base_url(provider_type: str, base: str) -> str:
