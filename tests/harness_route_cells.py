@@ -21,6 +21,7 @@ from amux_tui.harnesses.resolve import decide_route
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.registry import resolve_configured
 from harness_runs import KEY, TOOL_PROMPT
+from upstream_bedrock import BedrockRouteUpstream
 from upstream_cloud import CLOUD_UPSTREAMS, CloudUpstream
 
 MODEL = "fixture-model"
@@ -40,6 +41,8 @@ ERROR_EXIT_ZERO: dict[str, str] = {
     "aider": "aider --message prints the provider's error (litellm.BadRequestError ...) and still exits 0",
 }
 """Harnesses whose headless mode reports an upstream error on screen but exits 0 (their own choice)."""
+FIXTURES: dict[str, type[Any]] = {**CLOUD_UPSTREAMS, "bedrock": BedrockRouteUpstream}
+"""Provider type -> the local fixture that speaks its cloud's own URLs, wire and auth."""
 SHELL_CLIENT = str(Path(__file__).resolve().parent / "shell_client.py")
 PLACEHOLDER_BASE = "http://127.0.0.1:9"
 
@@ -66,8 +69,8 @@ class Cell:
 
     @property
     def cloud(self) -> type[CloudUpstream] | None:
-        """The fixture of a native cell's cloud provider (Azure, Vertex), whose URLs and auth are its own."""
-        return CLOUD_UPSTREAMS.get(self.provider_type) if self.column == "native" else None
+        """The fixture of a native cell's cloud provider (Azure, Vertex, Bedrock), whose URLs and auth are its own."""
+        return FIXTURES.get(self.provider_type) if self.column == "native" else None
 
     @property
     def id(self) -> str:
@@ -133,11 +136,11 @@ def native_cells() -> list[Cell]:
         for ptype in sorted(adapter.native_providers):
             preset = PRESETS.get(ptype)
             formats = preset.api_formats if preset else ()
-            cloud = CLOUD_UPSTREAMS.get(ptype)
+            cloud = FIXTURES.get(ptype)
             fmt = formats[0] if formats else cloud.wire_for(adapter.protocols) if cloud else "openai-chat"
             model = (cloud.model_for(fmt) if cloud else None) or MODEL
             unservable = "" if formats or cloud else (
-                f"no local fixture serves {ptype}'s wire (upstream_cloud.CLOUD_UPSTREAMS has none for it)")
+                f"no local fixture serves {ptype}'s wire (harness_route_cells.FIXTURES has none for it)")
             probe = Cell(name, fmt, ptype, "native", "answer", "", None, model=model)
             entry = probe.config(PLACEHOLDER_BASE, cloud.route_settings() if cloud else None)["providers"]["up"]
             decision = decide_route(adapter, _resolved(entry), "if-needed")

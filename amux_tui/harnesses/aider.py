@@ -18,8 +18,11 @@ from .base import (
 )
 from .endpoints import from_provider_base
 
+# Not Bedrock: the LiteLLM inside Aider signs and decodes Bedrock requests with boto3, which aider-chat
+# does not install; without it (seen with the real binary) every request is retried for a minute
+# ("No module named 'botocore'") and Aider still exits 0. The proxy's LiteLLM has it.
 _NATIVE = frozenset({"anthropic", "openai", "gemini", "openrouter", "deepseek", "groq", "mistral", "xai",
-                     "bedrock", "vertex_ai", "azure", "ollama", "lmstudio"})
+                     "vertex_ai", "azure", "ollama", "lmstudio"})
 # Where the LiteLLM inside Aider reads each provider's base URL from (checked in LiteLLM's source
 # and with the real binary; for Mistral it reads only MISTRAL_AZURE_API_BASE, whatever the host);
 # Ollama wants its server root, Anthropic and Gemini theirs (LiteLLM appends /v1/messages,
@@ -33,8 +36,7 @@ _NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-chat", "anthropic": "ant
                                       "openrouter": "openai-chat", "deepseek": "openai-chat", "groq": "openai-chat",
                                       "mistral": "openai-chat", "xai": "openai-chat"}
 # Cloud settings LiteLLM reads from the environment: amux param -> variable.
-_PARAM_ENV = {"aws_region_name": "AWS_REGION_NAME", "aws_profile_name": "AWS_PROFILE",
-              "vertex_project": "VERTEXAI_PROJECT", "vertex_location": "VERTEXAI_LOCATION",
+_PARAM_ENV = {"vertex_project": "VERTEXAI_PROJECT", "vertex_location": "VERTEXAI_LOCATION",
               "api_version": "AZURE_API_VERSION", "vertex_credentials": "VERTEXAI_CREDENTIALS"}
 _QUIET_ENV = {"AIDER_CHECK_UPDATE": "false", "AIDER_ANALYTICS": "false", "AIDER_SHOW_RELEASE_NOTES": "false"}
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..providers.resolved import ResolvedProvider
+from . import aws
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
     google_credentials, key_if_not_inherited, param_value,
@@ -86,6 +87,8 @@ class ClaudeCode(HarnessAdapter):
         )
 
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        if provider.type == "bedrock":
+            return aws.bedrock_gaps(provider)
         return format_gap(provider, "anthropic-messages", self.label) if provider.type == "anthropic" else []
 
     def native_setup(self, target: NativeTarget) -> SessionSetup:
@@ -94,21 +97,24 @@ class ClaudeCode(HarnessAdapter):
         files: list[FileSeed] = []
         base = custom_api_base(provider)
         base_url = None
+        unset: tuple[str, ...] = ()
         if provider.type == "anthropic":
             env |= key_if_not_inherited("ANTHROPIC_API_KEY", provider.api_key, target.inherited_env)
             if base:
                 base_url = env["ANTHROPIC_BASE_URL"] = from_provider_base(base, "anthropic-messages")
         elif provider.type == "bedrock":
             env["CLAUDE_CODE_USE_BEDROCK"] = "1"
-            if base:
-                base_url = env["ANTHROPIC_BEDROCK_BASE_URL"] = base
+            if runtime := aws.bedrock_base(provider):
+                base_url = env["ANTHROPIC_BEDROCK_BASE_URL"] = runtime
+            credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
+            env |= credentials
         elif provider.type == "vertex_ai":
             env["CLAUDE_CODE_USE_VERTEX"] = "1"
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
             if base:  # its Vertex client appends /projects/... to this
                 base_url = env["ANTHROPIC_VERTEX_BASE_URL"] = vertex_root(base) + "/v1"
-        for param, var in (("aws_region_name", "AWS_REGION"), ("aws_profile_name", "AWS_PROFILE"),
+        for param, var in (("aws_region_name", "AWS_REGION"),
                            ("vertex_location", "CLOUD_ML_REGION"), ("vertex_project", "ANTHROPIC_VERTEX_PROJECT_ID")):
             if (value := param_value(provider, param)) is not None:
                 env[var] = value
@@ -118,7 +124,8 @@ class ClaudeCode(HarnessAdapter):
         if target.reasoning_effort:
             env["CLAUDE_CODE_EFFORT_LEVEL"] = target.reasoning_effort
         setup = SessionSetup(env=env, args=["--model", target.model] if target.model else [], files=files,
-                             secret_env=frozenset({"ANTHROPIC_API_KEY"}), base_url=base_url)
+                             unset_env=unset, secret_env=frozenset({"ANTHROPIC_API_KEY"}) | aws.SECRET_ENV,
+                             base_url=base_url)
         state = own_state(target.inherited_env)
         if provider.type == "anthropic" and provider.api_key and state.get("hasCompletedOnboarding") is not True \
                 and target.home:

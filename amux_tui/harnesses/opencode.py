@@ -13,6 +13,7 @@ from typing import Any
 
 from ..config.formats import ApiFormat
 from ..providers.resolved import ResolvedProvider
+from . import aws
 from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
     google_credentials, key_if_not_inherited, param_value,
@@ -102,6 +103,8 @@ class OpenCode(HarnessAdapter):
         return SessionSetup(env=env, secret_env=frozenset({KEY_ENV}))
 
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        if provider.type == "bedrock":  # @ai-sdk/amazon-bedrock takes a baseURL, its AWS SDK the credentials
+            return aws.bedrock_gaps(provider)
         gaps = format_gap(provider, _NATIVE_WIRE[provider.type], self.label) if provider.type in _NATIVE_WIRE else []
         base = custom_api_base(provider)
         if base and provider.type == "vertex_ai":
@@ -123,7 +126,7 @@ class OpenCode(HarnessAdapter):
                 small = None  # one provider entry per session: OpenCode's small model then is the model
         config: dict[str, Any] = {"$schema": SCHEMA}
         options: dict[str, Any] = {}
-        base = custom_api_base(provider)
+        base = aws.bedrock_base(provider) if provider.type == "bedrock" else custom_api_base(provider)
         base_url = _native_base_url(provider.type, base) if base else None
         if base and provider.type == "vertex_ai":
             base_url = _vertex_base_url(base, provider_id, provider)
@@ -152,14 +155,18 @@ class OpenCode(HarnessAdapter):
         if entry:
             config["provider"] = {provider_id: entry}
         env = {"OPENCODE_CONFIG_CONTENT": json.dumps(config), **_QUIET_ENV}
+        unset: tuple[str, ...] = ()
         if key_var:
             env |= key_if_not_inherited(key_var, provider.api_key, target.inherited_env)
         files = []
         if provider.type == "vertex_ai":  # @ai-sdk/google-vertex authenticates with google-auth-library
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
-        return SessionSetup(env=env, files=files, secret_env=frozenset({key_var} if key_var else ()),
-                            base_url=base_url)
+        if provider.type == "bedrock":
+            credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
+            env |= credentials
+        secret = frozenset({key_var} if key_var else ()) | aws.SECRET_ENV
+        return SessionSetup(env=env, files=files, unset_env=unset, secret_env=secret, base_url=base_url)
 
 
 def _vertex_provider(model: str | None) -> str:

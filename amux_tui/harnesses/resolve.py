@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ..config.formats import ApiFormat
 from ..providers.resolved import ResolvedProvider, mask_secret, mask_url
-from .base import FileSeed, HarnessAdapter
+from .base import FileSeed, HarnessAdapter, param_value
 from .errors import LaunchError
 from .registry import resumable_harnesses
 
@@ -177,7 +177,9 @@ class LaunchPlan:
             "proxy_needed": self.proxy_needed,
             "api_format": self.api_format,
             "endpoint": self.redact(self.endpoint_url) if self.endpoint_url else None,
-            "upstream": self.provider.api_base if self.route == "proxy" else None,
+            # LiteLLM sends Bedrock requests to api_base, else to the runtime endpoint in params.
+            "upstream": (self.provider.api_base or param_value(self.provider, "aws_bedrock_runtime_endpoint"))
+            if self.route == "proxy" else None,
             "argv": [self.redact(arg) for arg in self.argv],
             "env": env,
             "unset_env": list(self.unset_env),
