@@ -24,6 +24,7 @@ from ..state import POOL, SESSIONS
 from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
 from .guard import HEAD_SECONDS, IDLE_SECONDS, LINGER_SECONDS, SWEEP_SECONDS, ConnectionGuard
+from .handover import HandedOver
 from .head import HEAD_LIMIT, RequestHead, read_request_head, refused_expectation
 from .lane import FastLane
 from .routes import Refusal, Target
@@ -301,17 +302,20 @@ class FrontConnection(asyncio.Protocol):
             self.close()  # everything the client sent before its shutdown is answered
 
     def _hand_off(self) -> None:
-        """Give the connection, and what it has sent so far, to aiohttp."""
+        """Give the connection, and what it has sent so far, to aiohttp; `HandedOver` keeps the lane's
+        deadlines and bound on it."""
         transport = self.transport
         assert transport is not None
-        self.guard.leave(self)
         handler = self.aiohttp_protocol()
-        transport.set_protocol(handler)
+        watched = HandedOver(handler, self.guard, transport, served=self.served)
+        self.guard.replace(self, watched)
+        transport.set_protocol(watched)
         handler.connection_made(transport)
+        watched.attach()
         if self.writing_paused:
             handler.pause_writing()
         if self.buffer:
-            handler.data_received(bytes(self.buffer))
+            watched.data_received(bytes(self.buffer))
             self.buffer.clear()
 
 

@@ -1,0 +1,171 @@
+"""A connection the lane handed to aiohttp, still watched by the front (`guard`).
+
+aiohttp has an idle keep-alive timeout but no deadline for a request head, no bound on connections
+that never showed a token, and it closes a connection at the client's ``shutdown(SHUT_WR)`` before
+answering. `HandedOver` sits between the transport and aiohttp's protocol: it forwards every event
+and, from what it sees, applies the lane's rules (`guard`): a head must arrive within `HEAD_SECONDS`
+of its first byte, an idle connection closes after `IDLE_SECONDS` (`HEAD_SECONDS` before a request
+was answered), the connection counts as unproven until a request shows a live token (`mark_proven`),
+and a half-closed client gets the answer to what it sent, then the close. Only connections aiohttp
+serves pay for the extra call per event; the lane's own connections never see this class.
+
+Whether aiohttp is between requests is read from its protocol (``_waiter``: a future it parks on
+while waiting for the next request); if aiohttp stops exposing it, connections count as busy and no
+deadline cuts them (the tests of this module then fail).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import guard as limits
+
+if TYPE_CHECKING:
+    from .guard import ConnectionGuard
+
+_CLOSE_POLL_SECONDS = 0.02
+ANSWER_PREFIX = b"HTTP/1."
+"""How every answer aiohttp writes begins (to an HTTP/1.0 or 1.1 request): sent early to a client that
+shut down its sending side before its answer, to learn whether it is still there (as the lane does)."""
+
+
+def aiohttp_idle(handler: Any) -> bool:
+    """aiohttp's protocol is parked waiting for a request, and none has arrived."""
+    waiter = getattr(handler, "_waiter", None)
+    return waiter is not None and not waiter.done()
+
+
+class HandedOver(asyncio.Protocol):
+    """The transport's protocol once aiohttp serves the connection (see the module docstring)."""
+
+    task = None
+    """Never a lane task (`FastLaneSite.stop` gathers those)."""
+
+    def __init__(self, handler: asyncio.Protocol, guard: ConnectionGuard, transport: asyncio.Transport, *,
+                 served: bool):
+        self.handler = handler
+        self.guard = guard
+        self.transport: asyncio.Transport | None = transport
+        self.served = served
+        self.closing = False
+        self.half_closed = False
+        self.last_active = self.head_started = time.monotonic()
+        self.head_pending = False
+        """Bytes of a head arrived while aiohttp was between requests, and no whole request yet."""
+        self.was_busy = True
+        self.answer_started = False
+        """aiohttp wrote bytes since the current request began."""
+        self._prefix_sent = False
+
+    def attach(self) -> None:
+        """Let aiohttp's writes pass through `_WatchedWrites` (it reads ``transport`` at each write)."""
+        self.handler.transport = _WatchedWrites(self.transport, self)  # type: ignore[attr-defined]
+
+    def wrote(self, data: bytes) -> bytes:
+        self.answer_started = True
+        if self._prefix_sent and data.startswith(ANSWER_PREFIX):
+            self._prefix_sent = False
+            return data[len(ANSWER_PREFIX):]
+        return data
+
+    @property
+    def busy(self) -> bool:
+        return not aiohttp_idle(self.handler)
+
+    # asyncio.Protocol: forwarded to aiohttp ---------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        self.last_active = now
+        if not self.head_pending and not self.busy:
+            self.head_pending, self.head_started = True, now
+            self.answer_started = False
+        self.handler.data_received(data)
+        if self.head_pending and self.busy:
+            self.head_pending = False  # a whole head: aiohttp is serving it
+
+    def eof_received(self) -> bool:
+        """A client that shut down its sending side after a request still gets the answer (aiohttp
+        alone closes at once); with nothing being served the connection closes now."""
+        self.half_closed = True
+        if not self.busy or self.answer_started or self.transport is None:
+            return False  # idle, or mid-answer (a half-closing client does so before its answer): gone
+        # A half-close or a client that has gone (its upstream call must stop): the answer's first bytes
+        # go out now; a closed socket answers them with a reset, which `_watch` sees.
+        self.transport.write(ANSWER_PREFIX)
+        self._prefix_sent = True
+        asyncio.get_running_loop().call_later(_CLOSE_POLL_SECONDS, self._watch, _CLOSE_POLL_SECONDS)
+        return True
+
+    def _watch(self, delay: float) -> None:
+        """Until the answer is out: abort on a reset, close once aiohttp is idle again."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if not self.busy:
+            self.close()
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            self.abort()  # the client has gone: aiohttp cancels the handler and its upstream call
+            return
+        delay = min(delay * 2, 0.5)
+        asyncio.get_running_loop().call_later(delay, self._watch, delay)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.guard.leave(self)  # type: ignore[arg-type]
+        self.transport = None
+        self.handler.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.handler.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.handler.resume_writing()
+
+    # for the front's guard ------------------------------------------------------------------------
+
+    def check_deadlines(self, now: float) -> None:
+        if self.busy:
+            self.was_busy = True
+            return
+        if self.was_busy:  # an answer ended since the last sweep: idle time counts from now
+            self.was_busy = False
+            self.served = True
+            self.last_active = max(self.last_active, now)
+            return
+        if self.head_pending:
+            if now - self.head_started > limits.HEAD_SECONDS:
+                self.abort()
+        elif now - self.last_active > (limits.IDLE_SECONDS if self.served else limits.HEAD_SECONDS):
+            self.close()
+
+    def close(self) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class _WatchedWrites:
+    """The transport as aiohttp's writer sees it: writes go through `HandedOver.wrote`."""
+
+    def __init__(self, transport: Any, watcher: HandedOver):
+        self._transport = transport
+        self._watcher = watcher
+
+    def write(self, data: bytes) -> None:
+        self._transport.write(self._watcher.wrote(bytes(data)))
+
+    def writelines(self, chunks: Any) -> None:
+        self.write(b"".join(chunks))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
