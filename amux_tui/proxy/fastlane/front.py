@@ -317,6 +317,8 @@ class FrontConnection(asyncio.Protocol):
         if self.buffer:
             watched.data_received(bytes(self.buffer))
             self.buffer.clear()
+            if watched.head_pending:
+                watched.head_started = self.head_started  # the deadline counts from the head's first byte
 
 
 class FastLaneSite(web.BaseSite):

@@ -5,7 +5,7 @@ that never showed a token, and it closes a connection at the client's ``shutdown
 answering. `HandedOver` sits between the transport and aiohttp's protocol: it forwards every event
 and, from what it sees, applies the lane's rules (`guard`): a head must arrive within `HEAD_SECONDS`
 of its first byte, an idle connection closes after `IDLE_SECONDS` (`HEAD_SECONDS` before a request
-was answered), the connection counts as unproven until a request shows a live token (`mark_proven`),
+with a token was answered), it counts as unproven until a request shows a live token (`auth`),
 and a half-closed client gets the answer to what it sent, then the close. Only connections aiohttp
 serves pay for the extra call per event; the lane's own connections never see this class.
 
@@ -140,8 +140,12 @@ class HandedOver(asyncio.Protocol):
         if self.head_pending:
             if now - self.head_started > limits.HEAD_SECONDS:
                 self.abort()
-        elif now - self.last_active > (limits.IDLE_SECONDS if self.served else limits.HEAD_SECONDS):
-            self.close()
+        elif now - self.last_active > (limits.IDLE_SECONDS if self.served and self.proven else limits.HEAD_SECONDS):
+            self.close()  # a connection that never showed a token is not kept waiting (as on the lane)
+
+    @property
+    def proven(self) -> bool:
+        return self not in self.guard.unproven
 
     def close(self) -> None:
         self.closing = True
