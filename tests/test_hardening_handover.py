@@ -14,7 +14,7 @@ import socket
 
 import pytest
 
-from proxy_client import proxy_for, read_answer_text, request_body
+from proxy_client import error_shape_ok, proxy_for, read_answer_text, request_body
 from test_hardening_connections import closed
 from test_proxy_fastlane import json_headers, next_answer, raw_connection, raw_request
 from upstreams import Reply, UpstreamServer
@@ -116,3 +116,20 @@ async def test_a_client_gone_before_its_translated_answer_still_stops_the_upstre
             await up.wait_for_requests(1)
         await up.wait_for_disconnects(1, timeout=5)
     assert session.traffic.records()[-1].status == 499
+
+
+@pytest.mark.parametrize("bad_line", [b"Authorization: Bearer TOKEN\x01", b"X-Api-Key TOKEN: v", b"X-Pad: a\x7fTOKEN"])
+async def test_a_head_aiohttp_cannot_parse_is_refused_without_echoing_its_bytes(bad_line):
+    """aiohttp's plain-text 400 quoted the offending header line, a token with it."""
+    async with UpstreamServer("openai-chat") as up, proxy_for(up.provider("fx")) as (server, session):
+        async with raw_connection(server) as (reader, writer):
+            writer.write(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         + bad_line.replace(b"TOKEN", session.token.encode()) + b"\r\nContent-Length: 2\r\n\r\n{}")
+            answer = await next_answer(reader)
+            assert answer.status == 400
+            assert session.token.encode() not in answer.body and b"\\x" not in answer.body
+            body = json.loads(answer.body)
+            assert error_shape_ok("anthropic-messages", body, 400), body
+            assert body["error"]["message"].startswith("malformed request head: ")
+            assert await closed(reader)
+    assert not up.requests

@@ -24,7 +24,7 @@ from ..state import POOL, SESSIONS
 from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
 from .guard import HEAD_SECONDS, IDLE_SECONDS, LINGER_SECONDS, SWEEP_SECONDS, ConnectionGuard
-from .handover import HandedOver
+from .handover import HandedOver, aiohttp_protocol_factory
 from .head import HEAD_LIMIT, RequestHead, read_request_head, refused_expectation
 from .lane import FastLane
 from .routes import Refusal, Target
@@ -315,10 +315,10 @@ class FrontConnection(asyncio.Protocol):
         if self.writing_paused:
             handler.pause_writing()
         if self.buffer:
-            watched.data_received(bytes(self.buffer))
+            data = bytes(self.buffer)
             self.buffer.clear()
-            if watched.head_pending:
-                watched.head_started = self.head_started  # the deadline counts from the head's first byte
+            watched.begin_head(self.head_started, data)  # the deadline counts from the head's first byte
+            watched.data_received(data)
 
 
 class FastLaneSite(web.BaseSite):
@@ -342,8 +342,8 @@ class FastLaneSite(web.BaseSite):
 
     async def start(self) -> None:
         await super().start()
-        aiohttp_protocol = self._runner.server
-        assert aiohttp_protocol is not None
+        assert self._runner.server is not None
+        aiohttp_protocol = aiohttp_protocol_factory(self._runner.server)
         lane, guard, max_body = self._lane, self.guard, self._max_body
         self._server = await asyncio.get_running_loop().create_server(
             lambda: FrontConnection(lane, guard, max_body, aiohttp_protocol), sock=self._sock,

@@ -17,9 +17,17 @@ deadline cuts them (the tests of this module then fail).
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
+
+from ..errors import error_response, guess_protocol_of
 
 from . import guard as limits
 
@@ -27,6 +35,9 @@ if TYPE_CHECKING:
     from .guard import ConnectionGuard
 
 _CLOSE_POLL_SECONDS = 0.02
+_SAMPLE_BYTES = 512
+_QUOTED_TAIL = re.compile(r":\s*(?:\n|b['\"])|\s+b['\"]")
+"""Where aiohttp's parse error messages start quoting the request's bytes."""
 ANSWER_PREFIX = b"HTTP/1."
 """How every answer aiohttp writes begins (to an HTTP/1.0 or 1.1 request): sent early to a client that
 shut down its sending side before its answer, to learn whether it is still there (as the lane does)."""
@@ -59,10 +70,23 @@ class HandedOver(asyncio.Protocol):
         self.answer_started = False
         """aiohttp wrote bytes since the current request began."""
         self._prefix_sent = False
+        self.head_sample = b""
+        """The first bytes of the head being received (its request line names the caller's protocol)."""
 
     def attach(self) -> None:
         """Let aiohttp's writes pass through `_WatchedWrites` (it reads ``transport`` at each write)."""
         self.handler.transport = _WatchedWrites(self.transport, self)  # type: ignore[attr-defined]
+
+    def malformed(self, status: int, text: str) -> web.Response:
+        """The answer to a head aiohttp cannot parse: its plain-text 400 quotes the offending line (which may
+        hold a token); the caller gets the reason alone, in the format its path suggests, then the close."""
+        reason = _QUOTED_TAIL.split(text, maxsplit=1)[0].strip() or "unparseable request"
+        request_line = self.head_sample.split(b"\r\n", 1)[0].split(b" ")
+        path = request_line[1].decode("latin-1") if len(request_line) > 1 else "/"
+        response = error_response(guess_protocol_of(path, {}, {}), status, f"malformed request head: {reason}",
+                                  "invalid_request_error")
+        response.force_close()
+        return response
 
     def wrote(self, data: bytes) -> bytes:
         self.answer_started = True
@@ -81,11 +105,16 @@ class HandedOver(asyncio.Protocol):
         now = time.monotonic()
         self.last_active = now
         if not self.head_pending and not self.busy:
-            self.head_pending, self.head_started = True, now
-            self.answer_started = False
+            self.begin_head(now, data)
         self.handler.data_received(data)
-        if self.head_pending and self.busy:
-            self.head_pending = False  # a whole head: aiohttp is serving it
+        if self.head_pending and getattr(self.handler, "_messages", None):
+            self.head_pending = False  # a whole head (or aiohttp's error for it): aiohttp serves it now
+
+    def begin_head(self, started: float, data: bytes) -> None:
+        """A request head starts arriving (the front calls this for the one it hands over)."""
+        self.head_pending, self.head_started = True, started
+        self.answer_started = False
+        self.head_sample = data[:_SAMPLE_BYTES]
 
     def eof_received(self) -> bool:
         """A client that shut down its sending side after a request still gets the answer (aiohttp
@@ -131,6 +160,7 @@ class HandedOver(asyncio.Protocol):
     def check_deadlines(self, now: float) -> None:
         if self.busy:
             self.was_busy = True
+            self.head_pending = False
             return
         if self.was_busy:  # an answer ended since the last sweep: idle time counts from now
             self.was_busy = False
@@ -173,3 +203,28 @@ class _WatchedWrites:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+class QuietRequestHandler(RequestHandler):
+    """aiohttp's protocol, but a head it cannot parse is answered by `HandedOver.malformed`."""
+
+    __slots__ = ()
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        transport = self.transport
+        watcher = transport._watcher if isinstance(transport, _WatchedWrites) else None
+        if watcher is not None and isinstance(exc, HttpProcessingError) and 400 <= status < 500:
+            self.log_exception("Error handling request", exc_info=exc)  # one redacted line (`serverlog`)
+            return watcher.malformed(status, message or str(exc))
+        return super().handle_error(request, status, exc, message)
+
+
+def aiohttp_protocol_factory(server: web.Server) -> Callable[[], asyncio.Protocol]:
+    """What ``server()`` makes (`web.Server.__call__`), as a `QuietRequestHandler`."""
+    loop, kwargs = server._loop, server._kwargs  # noqa: SLF001 - the arguments __call__ passes
+
+    def make() -> asyncio.Protocol:
+        return QuietRequestHandler(server, loop=loop, **kwargs)
+
+    return make
