@@ -6,12 +6,13 @@ answering. `HandedOver` sits between the transport and aiohttp's protocol: it fo
 and, from what it sees, applies the lane's rules (`guard`): a head must arrive within `HEAD_SECONDS`
 of its first byte, an idle connection closes after `IDLE_SECONDS` (`HEAD_SECONDS` before a request
 with a token was answered), it counts as unproven until a request shows a live token (`auth`),
-and a half-closed client gets the answer to what it sent, then the close. Only connections aiohttp
-serves pay for the extra call per event; the lane's own connections never see this class.
+and a half-closed client gets the answer to what it sent, then the close. A head aiohttp cannot parse
+gets a 400 in the caller's format (`QuietRequestHandler`), not aiohttp's text quoting the head's bytes.
+Only connections aiohttp serves pay for the extra call per event; the lane's own never see this class.
 
 Whether aiohttp is between requests is read from its protocol (``_waiter``: a future it parks on
 while waiting for the next request); if aiohttp stops exposing it, connections count as busy and no
-deadline cuts them (the tests of this module then fail).
+deadline cuts them (tests/test_hardening_handover.py then fails).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 
 from ..errors import error_response, guess_protocol_of
-
 from . import guard as limits
 
 if TYPE_CHECKING:
