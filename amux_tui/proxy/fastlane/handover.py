@@ -88,12 +88,10 @@ class HandedOver(asyncio.Protocol):
         response.force_close()
         return response
 
-    def wrote(self, data: bytes) -> bytes:
-        self.answer_started = True
-        if self._prefix_sent and data.startswith(ANSWER_PREFIX):
-            self._prefix_sent = False
-            return data[len(ANSWER_PREFIX):]
-        return data
+    def strip_prefix(self, data: bytes) -> bytes:
+        """The answer's first write without the `ANSWER_PREFIX` that went out early (`eof_received`)."""
+        self._prefix_sent = False  # only the first write can carry it
+        return data[len(ANSWER_PREFIX):] if data.startswith(ANSWER_PREFIX) else data
 
     @property
     def busy(self) -> bool:
@@ -189,14 +187,19 @@ class HandedOver(asyncio.Protocol):
 
 
 class _WatchedWrites:
-    """The transport as aiohttp's writer sees it: writes go through `HandedOver.wrote`."""
+    """The transport as aiohttp's writer sees it: each write marks the answer started (and
+loses the `ANSWER_PREFIX` already sent, `HandedOver.strip_prefix`)."""
 
     def __init__(self, transport: Any, watcher: HandedOver):
         self._transport = transport
         self._watcher = watcher
 
     def write(self, data: bytes) -> None:
-        self._transport.write(self._watcher.wrote(bytes(data)))
+        watcher = self._watcher
+        watcher.answer_started = True
+        if watcher._prefix_sent:  # noqa: SLF001 - the two classes are one mechanism
+            data = watcher.strip_prefix(bytes(data))
+        self._transport.write(data)
 
     def writelines(self, chunks: Any) -> None:
         self.write(b"".join(chunks))
