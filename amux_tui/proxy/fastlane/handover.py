@@ -187,8 +187,8 @@ class HandedOver(asyncio.Protocol):
 
 
 class _WatchedWrites:
-    """The transport as aiohttp's writer sees it: each write marks the answer started (and
-loses the `ANSWER_PREFIX` already sent, `HandedOver.strip_prefix`)."""
+    """The transport as aiohttp's writer sees it: each write marks the answer started (and the first
+    loses the `ANSWER_PREFIX` already sent, `HandedOver.strip_prefix`)."""
 
     def __init__(self, transport: Any, watcher: HandedOver):
         self._transport = transport
