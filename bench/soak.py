@@ -26,6 +26,7 @@ import asyncio
 import collections
 import json
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -333,6 +334,9 @@ def main() -> int:
     if args.serve_upstream:
         serve_upstream()
         return 0
+    # TERM like Ctrl-C: the run is cancelled and its finally stops the proxy and upstream processes
+    # (killed outright, they were left running).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     return asyncio.run(run(args.duration, args.quiet, args.silent))
 
 

@@ -45,4 +45,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if session is None:
         raise unauthenticated()
     request[SESSION] = session
+    _prove_connection(request)
     return await handler(request)
+
+
+def _prove_connection(request: web.Request) -> None:
+    """A connection the lane handed to aiohttp leaves the bound on unproven connections (`fastlane.guard`)."""
+    transport = request.transport
+    connection = transport.get_protocol() if transport is not None else None
+    guard = getattr(connection, "guard", None)
+    if guard is not None:
+        guard.prove(connection)

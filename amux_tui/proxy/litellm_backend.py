@@ -18,6 +18,8 @@ from aiohttp import web
 from ..providers.litellm_bridge import import_litellm
 from . import protocols
 from .errors import ProxyError
+from .litellm_redirects import (RedirectRefused, RedirectWatch, current_watch, refuse_redirects_in_litellm,
+                                refusing_session_for_this_loop)
 from .sessions import Session
 from .traffic import RequestRecord, redact_params
 from .translate import SSE_HEADERS, encode
@@ -46,6 +48,7 @@ async def load_litellm() -> ModuleType:
         _loading = None
         raise
     module.suppress_debug_info = True
+    refuse_redirects_in_litellm(module)  # before any client is made: none of them follows a redirect
     _litellm = module
     return module
 
@@ -67,8 +70,14 @@ def _cause_names(exc: BaseException) -> set[str]:
     return names
 
 
-def litellm_failure(exc: BaseException) -> ProxyError:
-    """A LiteLLM exception as the status and message the caller sees (provider message kept)."""
+def litellm_failure(exc: BaseException, watch: RedirectWatch | None = None) -> ProxyError:
+    """A LiteLLM exception as the status and message the caller sees (provider message kept); a
+    redirect refused during the call (``watch``), however LiteLLM wrapped it, is the 502 naming its host."""
+    if watch is not None and watch.failure is not None:
+        return watch.failure
+    refused = _refused_in_chain(exc)
+    if refused is not None:
+        return refused.failure
     message = str(getattr(exc, "message", "") or exc) or type(exc).__name__
     causes = _cause_names(exc)
     if causes & _TIMEOUTS or isinstance(exc, asyncio.TimeoutError):
@@ -80,6 +89,15 @@ def litellm_failure(exc: BaseException) -> ProxyError:
     if not isinstance(status, int) or not 400 <= status <= 599:
         status = 502
     return ProxyError(status, message)
+
+
+def _refused_in_chain(exc: BaseException) -> RedirectRefused | None:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None or isinstance(seen, RedirectRefused):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def capped_chat_body(body: dict[str, Any], cap: int | None) -> dict[str, Any]:
@@ -129,12 +147,15 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
     shown = {key: value if key in chat_body else redact_params({key: value})[key] for key, value in arguments.items()}
     record.upstream_body = encode(shown)
     record.upstream_url = f"litellm:{arguments['model']}"
+    refusing_session_for_this_loop(litellm)
+    watch = RedirectWatch()
+    current_watch.set(watch)  # this request's task only: its LiteLLM clients report refused redirects here
     try:
         answer = await litellm.acompletion(**arguments)
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - LiteLLM raises many types; all become caller errors
-        raise litellm_failure(exc) from None
+        raise litellm_failure(exc, watch) from None
     if not stream:
         record.first_byte()
         data = answer.model_dump(exclude_none=True)
@@ -147,13 +168,24 @@ async def complete_via_litellm(request: web.Request, session: Session, record: R
         record.status = 200
         return web.Response(body=out, content_type="application/json")
     return await _relay_chunks(request, record, answer, inbound=inbound, model=model, report=report,
-                               include_usage=protocols.client_wants_usage(body, inbound))
+                               include_usage=protocols.client_wants_usage(body, inbound), watch=watch)
 
 
 async def _relay_chunks(request: web.Request, record: RequestRecord, chunks: Any, *, inbound: str, model: str,
-                        report: Any, include_usage: bool) -> web.StreamResponse:
+                        report: Any, include_usage: bool, watch: RedirectWatch) -> web.StreamResponse:
     translator = None if inbound == "openai-chat" else protocols.StreamTranslator(
         upstream="openai-chat", client=inbound, model=model, report=report)
+    # Some providers' streams make their HTTP call at the first chunk: waiting for it before the head
+    # lets a failure there (a refused redirect, a 401) be a real error status, not a 200 with an error event.
+    iterator = aiter(chunks)
+    try:
+        first = [await anext(iterator)]
+    except StopAsyncIteration:
+        first = []
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as for the call itself
+        raise litellm_failure(exc, watch) from None
     response = web.StreamResponse(headers=SSE_HEADERS)
     await response.prepare(request)
     record.status = 200
@@ -166,8 +198,14 @@ async def _relay_chunks(request: web.Request, record: RequestRecord, chunks: Any
             capture.add(out)
             await response.write(out)
 
+    async def every_chunk() -> Any:
+        for chunk in first:
+            yield chunk
+        async for chunk in iterator:
+            yield chunk
+
     try:
-        async for chunk in chunks:
+        async for chunk in every_chunk():
             data = chunk.model_dump(exclude_none=True)
             if data.get("usage"):
                 record.input_tokens, record.output_tokens = usage_from_object(data)
@@ -182,7 +220,7 @@ async def _relay_chunks(request: web.Request, record: RequestRecord, chunks: Any
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # noqa: BLE001 - a mid-stream failure ends the stream with an error event
-        failure = litellm_failure(exc)
+        failure = litellm_failure(exc, watch)
         record.error = failure.message
         if translator is not None:
             tail = translator.fail(failure.status, failure.message)

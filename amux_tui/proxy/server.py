@@ -31,6 +31,7 @@ from .traffic import DEFAULT_CAPACITY, JsonLinesSink, TrafficLog
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from .fastlane.guard import ConnectionGuard
     from .fastlane.lane import FastLane
 
 SHUTDOWN_GRACE = 2.0
@@ -84,6 +85,8 @@ class ProxyServer:
         self._prices_loading: Any = None
         self.fast_lane: FastLane | None = None
         """The lane relaying passthrough and same-protocol requests (`fastlane`), once started."""
+        self.connection_guard: ConnectionGuard | None = None
+        """Every open client connection, its deadlines and the bound on unproven ones, once started."""
 
     @property
     def app(self) -> web.Application:
@@ -160,6 +163,7 @@ class ProxyServer:
             site = FastLaneSite(runner, self._socket, self.fast_lane, max_body=MAX_REQUEST_BYTES, backlog=BACKLOG,
                                 grace=SHUTDOWN_GRACE)
             await site.start()
+            self.connection_guard = site.guard
         except BaseException:
             await runner.cleanup()
             raise

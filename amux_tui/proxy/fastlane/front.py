@@ -24,6 +24,7 @@ from ..state import POOL, SESSIONS
 from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
 from .guard import HEAD_SECONDS, IDLE_SECONDS, LINGER_SECONDS, SWEEP_SECONDS, ConnectionGuard
+from .handover import HandedOver, aiohttp_protocol_factory
 from .head import HEAD_LIMIT, RequestHead, read_request_head, refused_expectation
 from .lane import FastLane
 from .routes import Refusal, Target
@@ -301,18 +302,23 @@ class FrontConnection(asyncio.Protocol):
             self.close()  # everything the client sent before its shutdown is answered
 
     def _hand_off(self) -> None:
-        """Give the connection, and what it has sent so far, to aiohttp."""
+        """Give the connection, and what it has sent so far, to aiohttp; `HandedOver` keeps the lane's
+        deadlines and bound on it."""
         transport = self.transport
         assert transport is not None
-        self.guard.leave(self)
         handler = self.aiohttp_protocol()
-        transport.set_protocol(handler)
+        watched = HandedOver(handler, self.guard, transport, served=self.served)
+        self.guard.replace(self, watched)
+        transport.set_protocol(watched)
         handler.connection_made(transport)
+        watched.attach()
         if self.writing_paused:
             handler.pause_writing()
         if self.buffer:
-            handler.data_received(bytes(self.buffer))
+            data = bytes(self.buffer)
             self.buffer.clear()
+            watched.begin_head(self.head_started, data)  # the deadline counts from the head's first byte
+            watched.data_received(data)
 
 
 class FastLaneSite(web.BaseSite):
@@ -336,8 +342,8 @@ class FastLaneSite(web.BaseSite):
 
     async def start(self) -> None:
         await super().start()
-        aiohttp_protocol = self._runner.server
-        assert aiohttp_protocol is not None
+        assert self._runner.server is not None
+        aiohttp_protocol = aiohttp_protocol_factory(self._runner.server)
         lane, guard, max_body = self._lane, self.guard, self._max_body
         self._server = await asyncio.get_running_loop().create_server(
             lambda: FrontConnection(lane, guard, max_body, aiohttp_protocol), sock=self._sock,

@@ -21,6 +21,7 @@ from ... import processes
 
 if TYPE_CHECKING:
     from .front import FrontConnection
+    from .handover import HandedOver
 
 HEAD_SECONDS = 10.0
 IDLE_SECONDS = 60.0
@@ -86,6 +87,14 @@ class ConnectionGuard:
 
     def prove(self, connection: FrontConnection) -> None:
         self.unproven.pop(connection, None)
+
+    def replace(self, old: FrontConnection, new: HandedOver) -> None:
+        """``new`` watches the connection ``old`` did (handed to aiohttp): same place, same proof."""
+        self.connections.pop(old, None)
+        self.connections[new] = None  # type: ignore[index]
+        if old in self.unproven:
+            del self.unproven[old]
+            self.unproven[new] = None  # type: ignore[index]
 
     def leave(self, connection: FrontConnection) -> None:
         self.connections.pop(connection, None)
