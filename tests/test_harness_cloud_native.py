@@ -4,15 +4,16 @@ the shape its own client wants. (The real binaries against local Vertex and Azur
 `test_harness_routes_e2e.py`, the ``*-vertex_ai-native-*`` and ``*-azure-native-*`` cells.)"""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from amux_tui.harnesses.launch import prepare_launch
+from amux_tui.harnesses.launch import cleanup_launch, prepare_launch
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.resolved import ResolvedProvider
 
 ROOT = "http://127.0.0.1:4874"
-PRIVATE = "-----BEGIN PRIVATE KEY-----\\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC-fixture\\n-----END PRIVATE KEY-----\\n"
+PRIVATE = "-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC-fixture\n-----END PRIVATE KEY-----\n"
 SERVICE_ACCOUNT = json.dumps({"type": "service_account", "project_id": "proj-7", "private_key_id": "k1",
                               "private_key": PRIVATE, "client_email": "amux@proj-7.iam.gserviceaccount.com",
                               "token_uri": "https://oauth2.googleapis.com/token"})
@@ -47,15 +48,28 @@ async def test_a_credentials_file_reaches_the_harness_auth_library(harness, vari
     assert plan.env[variable] == str(path), f"{harness} drops vertex_credentials on its native Vertex route"
 
 
+@pytest.mark.parametrize("written", ["text", "object"])
 @pytest.mark.parametrize("harness", ["claude", "gemini", "opencode"])
-async def test_inline_credentials_go_to_an_owner_only_session_file_never_shown(harness, isolated):
-    plan = await prepare_launch(harness, vertex(vertex_credentials=SERVICE_ACCOUNT), "m", preflight=False,
+async def test_inline_credentials_go_to_an_owner_only_session_file_never_shown(harness, written, isolated):
+    # An object in providers.json is written out re-encoded (its key's newlines as \n escapes),
+    # so masking the configured values as they stand would miss it.
+    credentials = SERVICE_ACCOUNT if written == "text" else json.loads(SERVICE_ACCOUNT)
+    plan = await prepare_launch(harness, vertex(vertex_credentials=credentials), "m", preflight=False,
                                 env=isolated, dry_run=True)
     (seed,) = [seed for seed in plan.files if seed.path.name == "google-credentials.json"]
     assert plan.env["GOOGLE_APPLICATION_CREDENTIALS"] == str(seed.path)
     assert plan.session_dir is not None and seed.path.parent == plan.session_dir  # removed with the session
     assert json.loads(seed.content)["private_key"] == json.loads(SERVICE_ACCOUNT)["private_key"]
-    assert "BEGIN PRIVATE KEY" not in json.dumps(plan.to_public_dict())
+    assert "PRIVATE KEY" not in json.dumps(plan.to_public_dict())
+
+
+async def test_the_credentials_file_is_owner_only_and_gone_after_the_session(isolated):
+    plan = await prepare_launch("gemini", vertex(vertex_credentials=SERVICE_ACCOUNT), "m", preflight=False,
+                                env=isolated)
+    path = Path(plan.env["GOOGLE_APPLICATION_CREDENTIALS"])
+    assert path.stat().st_mode & 0o777 == 0o600 and path.read_text() == SERVICE_ACCOUNT
+    await cleanup_launch(plan)
+    assert not path.exists()
 
 
 async def test_inline_credentials_reach_aider_masked_in_the_plan(isolated):

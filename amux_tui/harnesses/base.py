@@ -88,6 +88,8 @@ class FileSeed:
     path: Path
     content: str | dict[str, Any]
     mode: FileMode = "write"
+    secret: bool = False
+    """The content is a credential: plans show its path, never its content."""
 
 
 @dataclass
@@ -229,4 +231,4 @@ def google_credentials(provider: ResolvedProvider, session_dir: Path) -> tuple[d
         return {GOOGLE_CREDENTIALS_ENV: os.path.expanduser(value)}, []
     path = session_dir / "google-credentials.json"
     content = value if isinstance(value, str) else json.dumps(value)
-    return {GOOGLE_CREDENTIALS_ENV: str(path)}, [FileSeed(path, content)]
+    return {GOOGLE_CREDENTIALS_ENV: str(path)}, [FileSeed(path, content, secret=True)]
