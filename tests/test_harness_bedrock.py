@@ -103,7 +103,7 @@ async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_ru
                                                  ("opencode", "api key")])
 async def test_the_harness_signs_as_the_configured_identity(harness, credentials, tmp_path):
     binary = require_binary(harness)
-    async with BedrockUpstream([Reply(text="bedrock-native-answer")], bearer_token=BEDROCK_KEY) as up:
+    async with BedrockUpstream(script=[Reply(text="bedrock-native-answer")], api_key=BEDROCK_KEY) as up:
         entry = {"type": "bedrock", "api_base": up.base_url, "default_model": "fixture-model",
                  "params": {"aws_region_name": REGION}}
         if credentials == "keys":
