@@ -117,3 +117,24 @@ async def test_a_bedrock_error_keeps_its_status_and_message():
     assert status == 400
     assert "model identifier is invalid (fixture 5521)" in json.loads(raw)["error"]["message"]
 
+
+@pytest.mark.parametrize("identity", ["keys", "profile"])
+async def test_the_configured_identity_signs_whatever_aws_identity_the_shell_holds(identity, tmp_path, monkeypatch):
+    # LiteLLM reads unset AWS settings from amux's own environment: the shell's bearer token would
+    # replace the configured identity (a 403 from AWS), its session token ride along with the keys.
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "someone-elses-token")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "someone-elses-session")
+    params = {**BedrockUpstream.route_settings()["params"], "max_retries": 0}
+    if identity == "profile":
+        credentials = tmp_path / "credentials"
+        credentials.write_text(f"[team]\naws_access_key_id = {params.pop('aws_access_key_id')}\n"
+                               f"aws_secret_access_key = {params.pop('aws_secret_access_key')}\n")
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+        params["aws_profile_name"] = "team"
+    async with BedrockUpstream(script=[Reply(text="signed")]) as up, \
+            proxy_for(bedrock_provider(up, params=params), "fixture-model") as (_, session):
+        status, raw = await post(session, "openai-chat", request_body("openai-chat", "hi"))
+    assert status == 200 and not up.auth_problems, (raw[:300], up.auth_problems)
+    assert f"Credential={ACCESS_KEY_ID}/" in up.requests[0].headers["authorization"]
+    assert "x-amz-security-token" not in up.requests[0].headers
