@@ -11,6 +11,9 @@ import pytest
 from amux_tui.harnesses.launch import cleanup_launch, prepare_launch
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.resolved import ResolvedProvider
+from harness_runs import run_amux
+from upstream_cloud import VERTEX_MODELS, VertexUpstream
+from upstreams import Reply
 
 ROOT = "http://127.0.0.1:4874"
 PRIVATE = "-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC-fixture\n-----END PRIVATE KEY-----\n"
@@ -70,6 +73,36 @@ async def test_the_credentials_file_is_owner_only_and_gone_after_the_session(iso
     assert path.stat().st_mode & 0o777 == 0o600 and path.read_text() == SERVICE_ACCOUNT
     await cleanup_launch(plan)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("harness,variable", [("gemini", "GOOGLE_API_KEY"), ("opencode", "GOOGLE_VERTEX_API_KEY")])
+async def test_a_vertex_api_key_the_shell_holds_gives_way_to_the_configured_identity(harness, variable, isolated):
+    shell = isolated | {variable: "someone-elses-vertex-key"}
+    plan = await prepare_launch(harness, vertex(vertex_credentials="/creds.json"), "m", preflight=False, env=shell,
+                                dry_run=True)
+    assert variable not in plan.full_env(shell)
+    own_login = vertex()  # nothing configured but where: the key may well be the user's own way in
+    del own_login.params["vertex_project"]
+    plan = await prepare_launch(harness, own_login, "m", preflight=False, env=shell, dry_run=True)
+    assert plan.full_env(shell)[variable] == "someone-elses-vertex-key"
+
+
+@pytest.mark.harness
+@pytest.mark.parametrize("harness,variable", [("gemini", "GOOGLE_API_KEY"), ("opencode", "GOOGLE_VERTEX_API_KEY")])
+async def test_the_harness_reaches_vertex_as_configured_whatever_vertex_key_the_shell_holds(harness, variable,
+                                                                                          tmp_path):
+    # Both Google SDKs take a Vertex API key from the environment over credentials and project
+    # ("express mode"): before, the run reached Vertex with the shell's key, and the fixture refused it.
+    model = VERTEX_MODELS["gemini"]
+    async with VertexUpstream(script=[Reply(text="vertex-configured-answer")]) as up:
+        entry = {"type": "vertex_ai", "api_base": up.base_url, "models": [model], "default_model": model,
+                 **up.provider_settings(tmp_path / "cloud")}
+        args = ["-p", "Say hello."] if harness == "gemini" else ["run", "Say hello."]
+        run = await run_amux(tmp_path, harness, {"providers": {"vx": entry}}, "--provider", "vx", harness_args=args,
+                             shell_env={variable: "someone-elses-vertex-key"})
+    posts = [r for r in up.requests if r.method == "POST"]
+    assert run.code == 0 and "vertex-configured-answer" in run.output, run.output[-3000:]
+    assert posts and all(r.headers["authorization"].removeprefix("Bearer ") in up.issued for r in posts)
 
 
 async def test_inline_credentials_reach_aider_masked_in_the_plan(isolated):

@@ -16,7 +16,7 @@ from ..providers.resolved import ResolvedProvider
 from . import aws
 from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    google_credentials, key_if_not_inherited, param_value,
+    google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
 )
 from .endpoints import from_provider_base, vertex_root
 
@@ -162,6 +162,7 @@ class OpenCode(HarnessAdapter):
         if provider.type == "vertex_ai":  # @ai-sdk/google-vertex authenticates with google-auth-library
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
+            unset = shadowing_vertex_key(provider, "GOOGLE_VERTEX_API_KEY", target.inherited_env)
         if provider.type == "bedrock":
             credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
             env |= credentials
