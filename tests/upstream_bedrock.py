@@ -14,8 +14,8 @@ clients call, from the same `Reply` script as `upstreams.UpstreamServer`::
 =============================================  ==================================================
 
 Streams use the real ``application/vnd.amazon.eventstream`` framing (`aws_wire.event_message`).
-Every request must be signed (SigV4, fully verified) with the fixture's access key and secret,
-or carry its Bedrock API key (``api_key``, when given) as a bearer token: otherwise 403 with
+Every request must be signed (SigV4, fully verified) with the fixture's access key and secret
+(and only with its session token, if it has one), or carry its Bedrock API key (``api_key``, when given) as a bearer token: otherwise 403 with
 Bedrock's error body, as AWS answers. Requests are recorded with ``protocol`` ``bedrock-invoke``
 or ``bedrock-converse``; a bad signature is recorded too, with what was wrong in ``auth_problems``.
 """
@@ -50,9 +50,12 @@ class BedrockUpstream(CloudUpstream):
     protocols = frozenset({"bedrock-invoke", "bedrock-converse"})
 
     def __init__(self, protocol: str = "anthropic-messages", script: Script = (), *, api_key: str | None = None,
-                 access_key_id: str = ACCESS_KEY_ID, secret_access_key: str = SECRET_ACCESS_KEY, region: str = REGION):
+                 access_key_id: str = ACCESS_KEY_ID, secret_access_key: str = SECRET_ACCESS_KEY, region: str = REGION,
+                 session_token: str | None = None):
         super().__init__(protocol, script, api_key=api_key)
         self.access_key_id, self.secret_access_key, self.region = access_key_id, secret_access_key, region
+        self.session_token = session_token
+        """The temporary credentials' token a signed request must carry (None: long-term keys, none)."""
         self.auth_problems: list[str] = []
 
     @classmethod
@@ -107,6 +110,8 @@ class BedrockUpstream(CloudUpstream):
                                 access_key_id=self.access_key_id, secret_access_key=self.secret_access_key)
         if problem is None and signed_region(record.headers) != self.region:
             problem = f"signed for region {signed_region(record.headers)!r}, not the configured {self.region!r}"
+        if problem is None and record.headers.get("x-amz-security-token") != self.session_token:
+            problem = "the security token included in the request is invalid"  # AWS's words
         return problem
 
 
