@@ -135,6 +135,16 @@ async def test_opencode_reaches_an_azure_resource_natively_on_its_deployment_url
     assert plan.env["AZURE_API_KEY"] == "azure-key-0123456789abcdef"
 
 
+async def test_opencode_keeps_the_azure_api_version_without_an_api_base(isolated):
+    # OpenCode then finds the resource by itself (AZURE_RESOURCE_NAME); the version is still amux's to say.
+    azure = ResolvedProvider(name="az", type="azure", api_base=None, api_formats=(), api_key="azure-key-0123456789",
+                             litellm_prefix="azure", params={"api_version": "2024-10-21"})
+    plan = await prepare_launch("opencode", azure, "gpt-4o-team", preflight=False, env=isolated, dry_run=True)
+    options = json.loads(plan.env["OPENCODE_CONFIG_CONTENT"])["provider"]["azure"]["options"]
+    assert plan.route == "native" and options == {"useDeploymentBasedUrls": True, "useCompletionUrls": True,
+                                                  "apiVersion": "2024-10-21"}
+
+
 @pytest.mark.parametrize("model,provider_id", [("claude-sonnet-4-6", "google-vertex-anthropic"),
                                                ("gemini-2.5-pro", "google-vertex")])
 async def test_opencode_asks_vertex_for_a_model_under_its_own_publisher(model, provider_id, isolated):

@@ -132,10 +132,10 @@ class OpenCode(HarnessAdapter):
             base_url = _vertex_base_url(base, provider_id, provider)
         if base_url:
             options["baseURL"] = base_url
-            if provider.type == "azure":
-                options |= _AZURE_OPTIONS
-                if (version := param_value(provider, "api_version")) is not None:
-                    options["apiVersion"] = version
+        if provider.type == "azure":  # also on the resource OpenCode finds by itself (AZURE_RESOURCE_NAME)
+            options |= _AZURE_OPTIONS
+            if (version := param_value(provider, "api_version")) is not None:
+                options["apiVersion"] = version
         for option, names in (("region", ("aws_region_name",)), ("project", ("vertex_project",)),
                               ("location", ("vertex_location",))):
             if (value := param_value(provider, *names)) is not None:
