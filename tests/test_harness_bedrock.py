@@ -82,6 +82,10 @@ async def test_the_launch_says_whose_credentials_a_native_harness_uses(tmp_path)
     assert report.notes == ["Claude Code uses the aws_access_key_id configured for aws; amux does not probe bedrock"]
     report = await run_preflight(get_adapter("claude"), bedrock(aws_region_name="eu-west-3"), "m", "native", env=env)
     assert report.notes == ["Claude Code uses its own login for bedrock; amux does not probe it"]
+    vertex = ResolvedProvider(name="vx", type="vertex_ai", api_base=None, api_formats=(), api_key=None,
+                              litellm_prefix="vertex_ai", params={"vertex_credentials": "/sa.json"})
+    report = await run_preflight(get_adapter("claude"), vertex, "m", "native", env=env)
+    assert report.notes == ["Claude Code uses the vertex_credentials configured for vx; amux does not probe vertex_ai"]
 
 
 async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_runtime_endpoint(shell_env):
