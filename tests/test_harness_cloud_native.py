@@ -29,16 +29,6 @@ def vertex(api_base: str | None = None, **params) -> ResolvedProvider:
                             params={"vertex_project": "proj-7", "vertex_location": "eu-9", **params})
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "SHELL": "/bin/sh"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    (tmp_path / "home").mkdir()
-    return env
-
-
 @pytest.mark.parametrize("harness,variable", [
     ("claude", "GOOGLE_APPLICATION_CREDENTIALS"), ("gemini", "GOOGLE_APPLICATION_CREDENTIALS"),
     ("opencode", "GOOGLE_APPLICATION_CREDENTIALS"), ("aider", "VERTEXAI_CREDENTIALS"),
