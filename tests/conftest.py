@@ -52,3 +52,15 @@ def _dashboard_outside_any_repository(request, tmp_path, monkeypatch):
     if request.module.__name__.rpartition(".")[2].startswith("test_ui_"):
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """A shell with an empty HOME and amux's state and cache in tmp (this process's too): no real
+    user's config or keys read, nothing written outside tmp."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "XDG_CACHE_HOME": str(tmp_path / "cache"), "SHELL": "/bin/sh"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "home").mkdir()
+    return env

@@ -21,7 +21,7 @@ from amux_tui.harnesses.resolve import decide_route
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.registry import resolve_configured
 from harness_runs import KEY, TOOL_PROMPT
-from upstream_bedrock import BedrockRouteUpstream
+from upstream_bedrock import BedrockUpstream
 from upstream_cloud import CLOUD_UPSTREAMS, CloudUpstream
 
 MODEL = "fixture-model"
@@ -41,7 +41,7 @@ ERROR_EXIT_ZERO: dict[str, str] = {
     "aider": "aider --message prints the provider's error (litellm.BadRequestError ...) and still exits 0",
 }
 """Harnesses whose headless mode reports an upstream error on screen but exits 0 (their own choice)."""
-FIXTURES: dict[str, type[Any]] = {**CLOUD_UPSTREAMS, "bedrock": BedrockRouteUpstream}
+FIXTURES: dict[str, type[CloudUpstream]] = {**CLOUD_UPSTREAMS, BedrockUpstream.provider_type: BedrockUpstream}
 """Provider type -> the local fixture that speaks its cloud's own URLs, wire and auth."""
 SHELL_CLIENT = str(Path(__file__).resolve().parent / "shell_client.py")
 PLACEHOLDER_BASE = "http://127.0.0.1:9"

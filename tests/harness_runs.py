@@ -18,6 +18,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,11 @@ class Run:
 
 async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch_args: str,
                    harness_args: list[str], timeout: float = RUN_TIMEOUT, binary: str | None = None,
-                   trust: bool = True) -> Run:
+                   trust: bool = True, shell_env: Mapping[str, str] | None = None) -> Run:
     """``amux launch HARNESS LAUNCH_ARGS -- HARNESS_ARGS`` in a fresh home under ``tmp_path``; with
     ``trust`` (``--trust``) the work folder's workspace-trust prompt is pre-accepted, as these runs
-    test routes, not trust (a headless Gemini CLI refuses to run in an untrusted folder)."""
+    test routes, not trust (a headless Gemini CLI refuses to run in an untrusted folder).
+    ``shell_env``: what the user's shell holds besides (someone else's credentials...)."""
     binary = binary or require_binary(harness)
     work = tmp_path / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -130,7 +132,7 @@ async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "amux_tui.cli", "launch", harness, *launch_args, *(["--trust"] if trust else []), "--",
         *harness_args,
-        env=fresh_home_env(tmp_path, binary, mark), cwd=work, stdin=asyncio.subprocess.DEVNULL,
+        env=fresh_home_env(tmp_path, binary, mark) | dict(shell_env or {}), cwd=work, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
     chunks: list[bytes] = []
 

@@ -6,10 +6,7 @@ binaries then run through `amux launch` against the local Bedrock runtime (`upst
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from amux_tui.harnesses.registry import get_adapter
 from amux_tui.harnesses.resolve import decide_route
 from amux_tui.providers.resolved import ResolvedProvider
 from harness_bins import require_binary
-from harness_runs import fresh_home_env
+from harness_runs import run_amux
 from upstream_bedrock import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, BedrockUpstream
 from upstreams import Reply
 
@@ -85,6 +82,10 @@ async def test_the_launch_says_whose_credentials_a_native_harness_uses(tmp_path)
     assert report.notes == ["Claude Code uses the aws_access_key_id configured for aws; amux does not probe bedrock"]
     report = await run_preflight(get_adapter("claude"), bedrock(aws_region_name="eu-west-3"), "m", "native", env=env)
     assert report.notes == ["Claude Code uses its own login for bedrock; amux does not probe it"]
+    vertex = ResolvedProvider(name="vx", type="vertex_ai", api_base=None, api_formats=(), api_key=None,
+                              litellm_prefix="vertex_ai", params={"vertex_credentials": "/sa.json"})
+    report = await run_preflight(get_adapter("claude"), vertex, "m", "native", env=env)
+    assert report.notes == ["Claude Code uses the vertex_credentials configured for vx; amux does not probe vertex_ai"]
 
 
 async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_runtime_endpoint(shell_env):
@@ -102,28 +103,21 @@ async def test_aider_reaches_bedrock_through_the_proxy_and_the_plan_names_the_ru
 @pytest.mark.parametrize("harness,credentials", [("claude", "keys"), ("opencode", "keys"), ("claude", "api key"),
                                                  ("opencode", "api key")])
 async def test_the_harness_signs_as_the_configured_identity(harness, credentials, tmp_path):
-    binary = require_binary(harness)
-    async with BedrockUpstream([Reply(text="bedrock-native-answer")], bearer_token=BEDROCK_KEY) as up:
+    async with BedrockUpstream(script=[Reply(text="bedrock-native-answer")], api_key=BEDROCK_KEY) as up:
         entry = {"type": "bedrock", "api_base": up.base_url, "default_model": "fixture-model",
                  "params": {"aws_region_name": REGION}}
         if credentials == "keys":
             entry["params"] |= {"aws_access_key_id": ACCESS_KEY_ID, "aws_secret_access_key": SECRET_ACCESS_KEY}
         else:
             entry["api_key"] = BEDROCK_KEY
-        (tmp_path / "providers.json").write_text(json.dumps({"providers": {"aws": entry}}))
-        (tmp_path / "work").mkdir()
-        env = fresh_home_env(tmp_path, binary, uuid.uuid4().hex) | OTHER_IDENTITY
         args = ["-p", "Say hello."] if harness == "claude" else ["run", "Say hello."]
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "amux_tui.cli", "launch", harness, "--provider", "aws", "--trust", "--", *args,
-            env=env, cwd=tmp_path / "work", stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-        out = (await asyncio.wait_for(process.communicate(), 150))[0].decode(errors="replace")
+        run = await run_amux(tmp_path, harness, {"providers": {"aws": entry}}, "--provider", "aws", harness_args=args,
+                             shell_env=OTHER_IDENTITY)
     model_calls = [r for r in up.requests if r.method == "POST"]
-    assert process.returncode == 0 and "bedrock-native-answer" in out, out[-3000:]
-    assert model_calls and not up.auth_problems, (up.auth_problems, out[-2000:])
+    assert run.code == 0 and "bedrock-native-answer" in run.output, run.output[-3000:]
+    assert model_calls and not up.auth_problems, (up.auth_problems, run.output[-2000:])
     if credentials == "keys":  # before: no credentials at all ("Could not load AWS credentials")
         assert all(f"Credential={ACCESS_KEY_ID}/" in r.headers["authorization"] for r in model_calls)
     else:
         assert all(r.headers["authorization"] == f"Bearer {BEDROCK_KEY}" for r in model_calls)
-    assert not (Path(env["HOME"]) / ".aws").exists()
+    assert not (tmp_path / "home" / ".aws").exists()

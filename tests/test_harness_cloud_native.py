@@ -4,15 +4,19 @@ the shape its own client wants. (The real binaries against local Vertex and Azur
 `test_harness_routes_e2e.py`, the ``*-vertex_ai-native-*`` and ``*-azure-native-*`` cells.)"""
 
 import json
+from pathlib import Path
 
 import pytest
 
-from amux_tui.harnesses.launch import prepare_launch
+from amux_tui.harnesses.launch import cleanup_launch, prepare_launch
 from amux_tui.providers.presets import PRESETS
 from amux_tui.providers.resolved import ResolvedProvider
+from harness_runs import run_amux
+from upstream_cloud import VERTEX_MODELS, VertexUpstream
+from upstreams import Reply
 
 ROOT = "http://127.0.0.1:4874"
-PRIVATE = "-----BEGIN PRIVATE KEY-----\\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC-fixture\\n-----END PRIVATE KEY-----\\n"
+PRIVATE = "-----BEGIN PRIVATE KEY-----\nMIIEvAIBADANBgkqhkiG9w0BAQEFAASC-fixture\n-----END PRIVATE KEY-----\n"
 SERVICE_ACCOUNT = json.dumps({"type": "service_account", "project_id": "proj-7", "private_key_id": "k1",
                               "private_key": PRIVATE, "client_email": "amux@proj-7.iam.gserviceaccount.com",
                               "token_uri": "https://oauth2.googleapis.com/token"})
@@ -23,16 +27,6 @@ def vertex(api_base: str | None = None, **params) -> ResolvedProvider:
     return ResolvedProvider(name="vx", type="vertex_ai", api_base=api_base, api_formats=(), api_key=None,
                             litellm_prefix=preset.litellm_prefix,
                             params={"vertex_project": "proj-7", "vertex_location": "eu-9", **params})
-
-
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "SHELL": "/bin/sh"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    (tmp_path / "home").mkdir()
-    return env
 
 
 @pytest.mark.parametrize("harness,variable", [
@@ -47,15 +41,58 @@ async def test_a_credentials_file_reaches_the_harness_auth_library(harness, vari
     assert plan.env[variable] == str(path), f"{harness} drops vertex_credentials on its native Vertex route"
 
 
+@pytest.mark.parametrize("written", ["text", "object"])
 @pytest.mark.parametrize("harness", ["claude", "gemini", "opencode"])
-async def test_inline_credentials_go_to_an_owner_only_session_file_never_shown(harness, isolated):
-    plan = await prepare_launch(harness, vertex(vertex_credentials=SERVICE_ACCOUNT), "m", preflight=False,
+async def test_inline_credentials_go_to_an_owner_only_session_file_never_shown(harness, written, isolated):
+    # An object in providers.json is written out re-encoded (its key's newlines as \n escapes),
+    # so masking the configured values as they stand would miss it.
+    credentials = SERVICE_ACCOUNT if written == "text" else json.loads(SERVICE_ACCOUNT)
+    plan = await prepare_launch(harness, vertex(vertex_credentials=credentials), "m", preflight=False,
                                 env=isolated, dry_run=True)
     (seed,) = [seed for seed in plan.files if seed.path.name == "google-credentials.json"]
     assert plan.env["GOOGLE_APPLICATION_CREDENTIALS"] == str(seed.path)
     assert plan.session_dir is not None and seed.path.parent == plan.session_dir  # removed with the session
     assert json.loads(seed.content)["private_key"] == json.loads(SERVICE_ACCOUNT)["private_key"]
-    assert "BEGIN PRIVATE KEY" not in json.dumps(plan.to_public_dict())
+    assert "PRIVATE KEY" not in json.dumps(plan.to_public_dict())
+
+
+async def test_the_credentials_file_is_owner_only_and_gone_after_the_session(isolated):
+    plan = await prepare_launch("gemini", vertex(vertex_credentials=SERVICE_ACCOUNT), "m", preflight=False,
+                                env=isolated)
+    path = Path(plan.env["GOOGLE_APPLICATION_CREDENTIALS"])
+    assert path.stat().st_mode & 0o777 == 0o600 and path.read_text() == SERVICE_ACCOUNT
+    await cleanup_launch(plan)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("harness,variable", [("gemini", "GOOGLE_API_KEY"), ("opencode", "GOOGLE_VERTEX_API_KEY")])
+async def test_a_vertex_api_key_the_shell_holds_gives_way_to_the_configured_identity(harness, variable, isolated):
+    shell = isolated | {variable: "someone-elses-vertex-key"}
+    plan = await prepare_launch(harness, vertex(vertex_credentials="/creds.json"), "m", preflight=False, env=shell,
+                                dry_run=True)
+    assert variable not in plan.full_env(shell)
+    own_login = vertex()  # nothing configured but where: the key may well be the user's own way in
+    del own_login.params["vertex_project"]
+    plan = await prepare_launch(harness, own_login, "m", preflight=False, env=shell, dry_run=True)
+    assert plan.full_env(shell)[variable] == "someone-elses-vertex-key"
+
+
+@pytest.mark.harness
+@pytest.mark.parametrize("harness,variable", [("gemini", "GOOGLE_API_KEY"), ("opencode", "GOOGLE_VERTEX_API_KEY")])
+async def test_the_harness_reaches_vertex_as_configured_whatever_vertex_key_the_shell_holds(harness, variable,
+                                                                                          tmp_path):
+    # Both Google SDKs take a Vertex API key from the environment over credentials and project
+    # ("express mode"): before, the run reached Vertex with the shell's key, and the fixture refused it.
+    model = VERTEX_MODELS["gemini"]
+    async with VertexUpstream(script=[Reply(text="vertex-configured-answer")]) as up:
+        entry = {"type": "vertex_ai", "api_base": up.base_url, "models": [model], "default_model": model,
+                 **up.provider_settings(tmp_path / "cloud")}
+        args = ["-p", "Say hello."] if harness == "gemini" else ["run", "Say hello."]
+        run = await run_amux(tmp_path, harness, {"providers": {"vx": entry}}, "--provider", "vx", harness_args=args,
+                             shell_env={variable: "someone-elses-vertex-key"})
+    posts = [r for r in up.requests if r.method == "POST"]
+    assert run.code == 0 and "vertex-configured-answer" in run.output, run.output[-3000:]
+    assert posts and all(r.headers["authorization"].removeprefix("Bearer ") in up.issued for r in posts)
 
 
 async def test_inline_credentials_reach_aider_masked_in_the_plan(isolated):
@@ -86,6 +123,16 @@ async def test_opencode_reaches_an_azure_resource_natively_on_its_deployment_url
     assert options == {"baseURL": "https://team.openai.azure.com/openai", "useDeploymentBasedUrls": True,
                        "useCompletionUrls": True, "apiVersion": "2024-10-21"}
     assert plan.env["AZURE_API_KEY"] == "azure-key-0123456789abcdef"
+
+
+async def test_opencode_keeps_the_azure_api_version_without_an_api_base(isolated):
+    # OpenCode then finds the resource by itself (AZURE_RESOURCE_NAME); the version is still amux's to say.
+    azure = ResolvedProvider(name="az", type="azure", api_base=None, api_formats=(), api_key="azure-key-0123456789",
+                             litellm_prefix="azure", params={"api_version": "2024-10-21"})
+    plan = await prepare_launch("opencode", azure, "gpt-4o-team", preflight=False, env=isolated, dry_run=True)
+    options = json.loads(plan.env["OPENCODE_CONFIG_CONTENT"])["provider"]["azure"]["options"]
+    assert plan.route == "native" and options == {"useDeploymentBasedUrls": True, "useCompletionUrls": True,
+                                                  "apiVersion": "2024-10-21"}
 
 
 @pytest.mark.parametrize("model,provider_id", [("claude-sonnet-4-6", "google-vertex-anthropic"),

@@ -32,16 +32,6 @@ def gateway(type_: str, base: str | None = GATEWAY, **extra) -> ResolvedProvider
                             api_key=extra.pop("api_key", KEY), litellm_prefix=preset.litellm_prefix, **extra)
 
 
-@pytest.fixture
-def isolated(tmp_path, monkeypatch):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "home"), "XDG_STATE_HOME": str(tmp_path / "state"),
-           "XDG_CACHE_HOME": str(tmp_path / "cache"), "SHELL": "/bin/sh"}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    (tmp_path / "home").mkdir()
-    return env
-
-
 def plan_text(plan) -> str:
     """Everything the harness is given: environment, arguments and files."""
     files = [seed.content if isinstance(seed.content, str) else json.dumps(seed.content) for seed in plan.files]

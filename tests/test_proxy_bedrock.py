@@ -27,7 +27,7 @@ BEDROCK_KEY = "bedrock-api-key-Fixture-0123456789"
 def bedrock_provider(up: BedrockUpstream, **overrides) -> ResolvedProvider:
     """As a user configures it: type bedrock, a custom api_base, the keys and region in params."""
     fields = {"name": "aws", "type": "bedrock", "api_base": up.base_url, "api_formats": PRESETS["bedrock"].api_formats,
-              "litellm_prefix": "bedrock", "params": {**up.provider_settings()["params"], "max_retries": 0}}
+              "litellm_prefix": "bedrock", "params": {**up.route_settings()["params"], "max_retries": 0}}
     return ResolvedProvider(**(fields | overrides))
 
 
@@ -74,7 +74,7 @@ def test_sigv4_check_accepts_botocore_signatures_and_nothing_else(path):
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
 @pytest.mark.parametrize("inbound", ["openai-chat", "anthropic-messages"])
 async def test_the_proxy_reaches_a_bedrock_api_base_signed_with_the_configured_keys(inbound, stream):
-    async with BedrockUpstream([Reply(text="hello from bedrock", input_tokens=17, output_tokens=4)]) as up, \
+    async with BedrockUpstream(script=[Reply(text="hello from bedrock", input_tokens=17, output_tokens=4)]) as up, \
             proxy_for(bedrock_provider(up), "fixture-model") as (_, session):
         status, raw = await post(session, inbound, request_body(inbound, "hi", stream=stream), stream=stream)
     assert status == 200, raw[:500]
@@ -89,7 +89,7 @@ async def test_the_proxy_reaches_a_bedrock_api_base_signed_with_the_configured_k
 
 
 async def test_a_bedrock_api_key_is_sent_as_a_bearer_token():
-    async with BedrockUpstream([Reply(text="keyed")], bearer_token=BEDROCK_KEY) as up, \
+    async with BedrockUpstream(script=[Reply(text="keyed")], api_key=BEDROCK_KEY) as up, \
             proxy_for(bedrock_provider(up, api_key=BEDROCK_KEY, params={"aws_region_name": REGION}),
                       "fixture-model") as (_, session):
         status, raw = await post(session, "openai-chat", request_body("openai-chat", "hi"))
@@ -99,7 +99,7 @@ async def test_a_bedrock_api_key_is_sent_as_a_bearer_token():
 
 async def test_a_bedrock_tool_call_reaches_an_anthropic_caller():
     reply = Reply(tool_calls=(ToolCall("bash", {"command": "pwd"}, id="tooluse_1"),))
-    async with BedrockUpstream([reply]) as up, proxy_for(bedrock_provider(up)) as (_, session):
+    async with BedrockUpstream(script=[reply]) as up, proxy_for(bedrock_provider(up)) as (_, session):
         body = {**request_body("anthropic-messages", "where am i", stream=True),
                 "tools": [{"name": "bash", "input_schema": {"type": "object",
                                                             "properties": {"command": {"type": "string"}}}}]}
@@ -111,8 +111,29 @@ async def test_a_bedrock_tool_call_reaches_an_anthropic_caller():
 
 
 async def test_a_bedrock_error_keeps_its_status_and_message():
-    async with BedrockUpstream([Reply.error(400, "model identifier is invalid (fixture 5521)")]) as up, \
+    async with BedrockUpstream(script=[Reply.error(400, "model identifier is invalid (fixture 5521)")]) as up, \
             proxy_for(bedrock_provider(up)) as (_, session):
         status, raw = await post(session, "openai-chat", request_body("openai-chat", "hi"))
     assert status == 400
     assert "model identifier is invalid (fixture 5521)" in json.loads(raw)["error"]["message"]
+
+
+@pytest.mark.parametrize("identity", ["keys", "profile"])
+async def test_the_configured_identity_signs_whatever_aws_identity_the_shell_holds(identity, tmp_path, monkeypatch):
+    # LiteLLM reads unset AWS settings from amux's own environment: the shell's bearer token would
+    # replace the configured identity (a 403 from AWS), its session token ride along with the keys.
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", "someone-elses-token")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "someone-elses-session")
+    params = {**BedrockUpstream.route_settings()["params"], "max_retries": 0}
+    if identity == "profile":
+        credentials = tmp_path / "credentials"
+        credentials.write_text(f"[team]\naws_access_key_id = {params.pop('aws_access_key_id')}\n"
+                               f"aws_secret_access_key = {params.pop('aws_secret_access_key')}\n")
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+        params["aws_profile_name"] = "team"
+    async with BedrockUpstream(script=[Reply(text="signed")]) as up, \
+            proxy_for(bedrock_provider(up, params=params), "fixture-model") as (_, session):
+        status, raw = await post(session, "openai-chat", request_body("openai-chat", "hi"))
+    assert status == 200 and not up.auth_problems, (raw[:300], up.auth_problems)
+    assert f"Credential={ACCESS_KEY_ID}/" in up.requests[0].headers["authorization"]

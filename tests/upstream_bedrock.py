@@ -1,8 +1,8 @@
 """A local Bedrock runtime: a real aiohttp server on 127.0.0.1 that speaks the endpoints the real
 clients call, from the same `Reply` script as `upstreams.UpstreamServer`::
 
-    async with BedrockUpstream([Reply(text="hi")]) as up:
-        config = {"type": "bedrock", "api_base": up.base_url, **up.provider_settings()}
+    async with BedrockUpstream(script=[Reply(text="hi")]) as up:
+        config = {"type": "bedrock", "api_base": up.base_url, **up.route_settings()}
 
 =============================================  ==================================================
 ``POST /model/{id}/invoke``                    an Anthropic Messages body -> its JSON answer
@@ -14,10 +14,10 @@ clients call, from the same `Reply` script as `upstreams.UpstreamServer`::
 =============================================  ==================================================
 
 Streams use the real ``application/vnd.amazon.eventstream`` framing (`aws_wire.event_message`).
-Every request must be signed (SigV4, fully verified) with the fixture's access key and secret,
-or carry its Bedrock API key as a bearer token: otherwise 403 with Bedrock's error body, as AWS
-answers. Requests are recorded with ``protocol`` ``bedrock-invoke`` or ``bedrock-converse``; a
-bad signature is recorded too, with what was wrong in ``auth_problems``.
+Every request must be signed (SigV4, fully verified) with the fixture's access key and secret
+(and only with its session token, if it has one), or carry its Bedrock API key (``api_key``, when given) as a bearer token: otherwise 403 with
+Bedrock's error body, as AWS answers. Requests are recorded with ``protocol`` ``bedrock-invoke``
+or ``bedrock-converse``; a bad signature is recorded too, with what was wrong in ``auth_problems``.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from aws_wire import event_message, sigv4_problem, signed_region
 from upstream_wire import Reply, anthropic_events, anthropic_json
-from upstreams import RecordedRequest, Script, UpstreamServer
+from upstream_cloud import CloudUpstream
+from upstreams import RecordedRequest, Script
 
 ACCESS_KEY_ID = "AKIAFIXTURE0EXAMPLE7"
 SECRET_ACCESS_KEY = "fixture/Secret+Access/Key0123456789abcdefg"
@@ -41,33 +41,35 @@ _ROUTE = re.compile(r"/model/(?P<model>[^/]+)/(?P<action>invoke|invoke-with-resp
 _EVENTSTREAM = "application/vnd.amazon.eventstream"
 
 
-class BedrockUpstream(UpstreamServer):
+class BedrockUpstream(CloudUpstream):
     """A scripted Bedrock runtime on 127.0.0.1 (see the module docstring)."""
 
+    provider_type = "bedrock"
+    wires = ("anthropic-messages",)
+    """Claude Code's invoke calls carry Anthropic Messages bodies; other clients use Converse."""
     protocols = frozenset({"bedrock-invoke", "bedrock-converse"})
 
-    def __init__(self, script: Script = (), *, access_key_id: str = ACCESS_KEY_ID,
-                 secret_access_key: str = SECRET_ACCESS_KEY, bearer_token: str | None = None, region: str = REGION):
-        super().__init__("anthropic-messages", script, api_key=None)
-        self.access_key_id, self.secret_access_key = access_key_id, secret_access_key
-        self.bearer_token, self.region = bearer_token, region
+    def __init__(self, protocol: str = "anthropic-messages", script: Script = (), *, api_key: str | None = None,
+                 access_key_id: str = ACCESS_KEY_ID, secret_access_key: str = SECRET_ACCESS_KEY, region: str = REGION,
+                 session_token: str | None = None):
+        super().__init__(protocol, script, api_key=api_key)
+        self.access_key_id, self.secret_access_key, self.region = access_key_id, secret_access_key, region
+        self.session_token = session_token
+        """The temporary credentials' token a signed request must carry (None: long-term keys, none)."""
         self.auth_problems: list[str] = []
 
     @classmethod
-    def provider_settings(cls) -> dict[str, Any]:
-        """What a provider entry needs to reach this fixture besides its ``api_base``: the region and
-        the AWS access key the fixture checks signatures with (as the docs tell users to configure them)."""
+    def route_settings(cls) -> dict[str, Any]:
+        """Besides its ``api_base``: the region and the AWS access key the fixture checks signatures
+        with (as the docs tell users to configure them)."""
         return {"params": {"aws_region_name": REGION, "aws_access_key_id": ACCESS_KEY_ID,
                            "aws_secret_access_key": SECRET_ACCESS_KEY}}
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         route = _ROUTE.fullmatch(request.path)
         action = route["action"] if route else ""
-        record = RecordedRequest(request.method, request.path, dict(request.query),
-                                 {k.lower(): v for k, v in request.headers.items()}, await request.read(),
-                                 ("bedrock-converse" if action.startswith("converse") else "bedrock-invoke")
-                                 if route else None)
-        self.requests.append(record)
+        protocol = ("bedrock-converse" if action.startswith("converse") else "bedrock-invoke") if route else None
+        record = self._record(request, await request.read(), protocol)
         await self._notify()
         problem = self._auth_problem(request, record)
         if problem:
@@ -102,12 +104,14 @@ class BedrockUpstream(UpstreamServer):
 
     def _auth_problem(self, request: web.Request, record: RecordedRequest) -> str | None:
         authorization = record.headers.get("authorization", "")
-        if self.bearer_token is not None and authorization == f"Bearer {self.bearer_token}":
+        if self.api_key is not None and authorization == f"Bearer {self.api_key}":
             return None
         problem = sigv4_problem(request.method, request.raw_path, record.headers, record.body,
                                 access_key_id=self.access_key_id, secret_access_key=self.secret_access_key)
         if problem is None and signed_region(record.headers) != self.region:
             problem = f"signed for region {signed_region(record.headers)!r}, not the configured {self.region!r}"
+        if problem is None and record.headers.get("x-amz-security-token") != self.session_token:
+            problem = "the security token included in the request is invalid"  # AWS's words
         return problem
 
 
@@ -158,29 +162,3 @@ def converse_stream_events(reply: Reply) -> list[tuple[str, dict[str, Any]]]:
     events.append(("metadata", {"usage": _converse_usage(reply), "metrics": {"latencyMs": 12}}))
     return events
 
-
-class BedrockRouteUpstream(BedrockUpstream):
-    """The Bedrock runtime in the shape the route matrix starts a cloud fixture in (that of
-    `upstream_cloud.CloudUpstream`): built from a wire and a script, its settings per folder."""
-
-    provider_type = "bedrock"
-    wires = ("anthropic-messages",)
-    """Claude Code's invoke calls carry Anthropic Messages bodies; other clients use Converse."""
-
-    def __init__(self, protocol: str = "anthropic-messages", script: Script = (), *, api_key: str | None = None):
-        super().__init__(script)
-
-    @classmethod
-    def wire_for(cls, spoken: tuple[str, ...]) -> str:
-        return cls.wires[0]
-
-    @classmethod
-    def model_for(cls, wire: str) -> str | None:
-        return None
-
-    @classmethod
-    def route_settings(cls) -> dict[str, Any]:
-        return BedrockUpstream.provider_settings()
-
-    def provider_settings(self, folder: Path) -> dict[str, Any]:  # type: ignore[override]
-        return self.route_settings()

@@ -52,6 +52,8 @@ class CloudUpstream(UpstreamServer):
     provider_type: ClassVar[str]
     wires: ClassVar[tuple[str, ...]]
     """The wire formats its model calls carry, preferred first."""
+    protocols: ClassVar[frozenset[str]]
+    """What its recorded model calls name as their protocol (a known path of this cloud's)."""
 
     @classmethod
     def wire_for(cls, spoken: tuple[str, ...]) -> str:
@@ -78,8 +80,7 @@ class CloudUpstream(UpstreamServer):
         return self.route_settings()
 
     def _record(self, request: web.Request, body: bytes, protocol: str | None) -> RecordedRequest:
-        record = RecordedRequest(request.method, request.path, dict(request.query),
-                                 {k.lower(): v for k, v in request.headers.items()}, body, protocol)
+        record = RecordedRequest.received(request, body, protocol)
         self.requests.append(record)
         return record
 
@@ -93,6 +94,7 @@ class AzureOpenAIUpstream(CloudUpstream):
 
     provider_type = "azure"
     wires = ("openai-chat",)
+    protocols = frozenset({"openai-chat", "openai-responses"})
 
     def __init__(self, protocol: str = "openai-chat", script: Script = (), *, api_key: str | None = "upstream-key",
                  models: tuple[str, ...] = ("fixture-model",), api_version: str = AZURE_API_VERSION):
@@ -135,6 +137,7 @@ class VertexUpstream(CloudUpstream):
 
     provider_type = "vertex_ai"
     wires = ("gemini", "anthropic-messages")
+    protocols = frozenset(wires)
 
     def __init__(self, protocol: str = "gemini", script: Script = (), *, api_key: str | None = "upstream-key",
                  models: tuple[str, ...] = tuple(VERTEX_MODELS.values()), project: str = VERTEX_PROJECT,
@@ -218,9 +221,8 @@ class VertexUpstream(CloudUpstream):
 
     async def _exchange(self, request: web.Request) -> web.Response:
         form = await request.post()
-        self.exchanges.append(RecordedRequest(request.method, request.path, dict(request.query),
-                                              {k.lower(): v for k, v in request.headers.items()},
-                                              json.dumps({k: str(v) for k, v in form.items()}).encode(), None))
+        sent = json.dumps({key: str(value) for key, value in form.items()}).encode()
+        self.exchanges.append(RecordedRequest.received(request, sent, None))
         if form.get("grant_type") != STS_GRANT:
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
         if form.get("subject_token") != self.subject_token:

@@ -71,6 +71,11 @@ class RecordedRequest:
     protocol: str | None
     """Which API the path belongs to (None for an unknown path)."""
 
+    @classmethod
+    def received(cls, request: web.Request, body: bytes, protocol: str | None) -> RecordedRequest:
+        return cls(request.method, request.path, dict(request.query),
+                   {k.lower(): v for k, v in request.headers.items()}, body, protocol)
+
     @property
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -164,9 +169,8 @@ class UpstreamServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         path = request.path
-        record = RecordedRequest(request.method, path, dict(request.query),
-                                 {k.lower(): v for k, v in request.headers.items()}, await request.read(),
-                                 _protocol_of(request.method, path, self.protocol))
+        known = _protocol_of(request.method, path, self.protocol)
+        record = RecordedRequest.received(request, await request.read(), known)
         self.requests.append(record)
         await self._notify()
         protocol = record.protocol or self.protocol

@@ -88,6 +88,8 @@ class FileSeed:
     path: Path
     content: str | dict[str, Any]
     mode: FileMode = "write"
+    secret: bool = False
+    """The content is a credential: plans show its path, never its content."""
 
 
 @dataclass
@@ -229,4 +231,12 @@ def google_credentials(provider: ResolvedProvider, session_dir: Path) -> tuple[d
         return {GOOGLE_CREDENTIALS_ENV: os.path.expanduser(value)}, []
     path = session_dir / "google-credentials.json"
     content = value if isinstance(value, str) else json.dumps(value)
-    return {GOOGLE_CREDENTIALS_ENV: str(path)}, [FileSeed(path, content)]
+    return {GOOGLE_CREDENTIALS_ENV: str(path)}, [FileSeed(path, content, secret=True)]
+
+
+def shadowing_vertex_key(provider: ResolvedProvider, var: str, inherited_env: Mapping[str, str]) -> tuple[str, ...]:
+    """``(var,)`` when the shell holds that Vertex API key variable and the provider configures its
+    Google credentials or project: the harness's Google SDK would take the key (Vertex express
+    mode) over both, and reach Vertex as whoever owns the key."""
+    configured = provider.params.get("vertex_credentials") not in (None, "") or param_value(provider, "vertex_project")
+    return (var,) if configured and var in inherited_env else ()

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..providers.resolved import ResolvedProvider
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    google_credentials, key_if_not_inherited, param_value,
+    google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
 )
 from .endpoints import from_provider_base, vertex_root
 
@@ -86,11 +86,13 @@ class GeminiCli(HarnessAdapter):
         base = custom_api_base(provider)
         base_url = None
         files: list[FileSeed] = []
+        unset = _NON_INTERACTIVE_ENV
         if provider.type == "vertex_ai":
             auth = "vertex-ai"
             env["GOOGLE_GENAI_USE_VERTEXAI"] = "true"
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
+            unset += shadowing_vertex_key(provider, "GOOGLE_API_KEY", target.inherited_env)
             for param, var in (("vertex_project", "GOOGLE_CLOUD_PROJECT"),
                                ("vertex_location", "GOOGLE_CLOUD_LOCATION")):
                 if (value := param_value(provider, param)) is not None:
@@ -102,7 +104,7 @@ class GeminiCli(HarnessAdapter):
             env |= key_if_not_inherited("GEMINI_API_KEY", provider.api_key, target.inherited_env)
             if base:
                 base_url = env["GOOGLE_GEMINI_BASE_URL"] = from_provider_base(base, "gemini")
-        setup = SessionSetup(env=env, unset_env=_NON_INTERACTIVE_ENV, args=["-m", target.model] if target.model else [],
+        setup = SessionSetup(env=env, unset_env=unset, args=["-m", target.model] if target.model else [],
                              files=files, secret_env=frozenset({"GEMINI_API_KEY"}), base_url=base_url)
         wants_key = auth == "gemini-api-key" and bool(provider.api_key)
         if target.home and (wants_key or auth == "vertex-ai") and selected_auth(target.inherited_env) != auth:
@@ -115,7 +117,8 @@ class GeminiCli(HarnessAdapter):
             if target.cwd_trusted:
                 env[TRUST_ENV] = "true"
             setup.trust_preaccepted = target.cwd_trusted
-            setup.unset_env = _CONFLICTING_ENV + _NON_INTERACTIVE_ENV if wants_key else _NON_INTERACTIVE_ENV
+            if wants_key:
+                setup.unset_env = _CONFLICTING_ENV + _NON_INTERACTIVE_ENV
             setup.files.append(FileSeed(target.home / ".gemini" / "settings.json", _home_settings(auth), "merge-json"))
             setup.uses_home = True
             setup.notes.append(f"your own Gemini CLI settings do not select {auth} auth: this session uses amux's "

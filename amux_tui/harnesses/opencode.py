@@ -16,7 +16,7 @@ from ..providers.resolved import ResolvedProvider
 from . import aws
 from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    google_credentials, key_if_not_inherited, param_value,
+    google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
 )
 from .endpoints import from_provider_base, vertex_root
 
@@ -132,10 +132,10 @@ class OpenCode(HarnessAdapter):
             base_url = _vertex_base_url(base, provider_id, provider)
         if base_url:
             options["baseURL"] = base_url
-            if provider.type == "azure":
-                options |= _AZURE_OPTIONS
-                if (version := param_value(provider, "api_version")) is not None:
-                    options["apiVersion"] = version
+        if provider.type == "azure":  # also on the resource OpenCode finds by itself (AZURE_RESOURCE_NAME)
+            options |= _AZURE_OPTIONS
+            if (version := param_value(provider, "api_version")) is not None:
+                options["apiVersion"] = version
         for option, names in (("region", ("aws_region_name",)), ("project", ("vertex_project",)),
                               ("location", ("vertex_location",))):
             if (value := param_value(provider, *names)) is not None:
@@ -162,6 +162,7 @@ class OpenCode(HarnessAdapter):
         if provider.type == "vertex_ai":  # @ai-sdk/google-vertex authenticates with google-auth-library
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
+            unset = shadowing_vertex_key(provider, "GOOGLE_VERTEX_API_KEY", target.inherited_env)
         if provider.type == "bedrock":
             credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
             env |= credentials

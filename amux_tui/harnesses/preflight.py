@@ -87,7 +87,8 @@ async def run_preflight(adapter: HarnessAdapter, provider: ResolvedProvider, mod
     if needs_key and provider.key_problem:
         report.problems.append(LaunchError(f"{provider.name}: {provider.key_problem}", fix=_key_fix(provider)))
     if route == "native" and not provider.api_key and not provider.local:
-        configured = [name for name in ("aws_access_key_id", "aws_profile_name") if provider.params.get(name)]
+        configured = [name for name in ("aws_access_key_id", "aws_profile_name", "vertex_credentials")
+                      if provider.params.get(name)]
         report.notes.append(f"{adapter.label} uses the {' and '.join(configured)} configured for {provider.name}; "
                             f"amux does not probe {provider.type}" if configured else
                             f"{adapter.label} uses its own login for {provider.type}; amux does not probe it")

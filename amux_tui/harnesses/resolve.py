@@ -14,7 +14,7 @@ Routes, decided by `decide_route` from the adapter's data alone (no I/O):
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -165,8 +165,7 @@ class LaunchPlan:
         """The plan as JSON-able data with every secret masked (``--dry-run``, logs, the UI)."""
         env = {name: mask_secret(value) if name in self.secret_env else self.redact(value)
                for name, value in sorted(self.env.items())}
-        files = [{"path": str(seed.path), "mode": seed.mode,
-                  "content": self.redact(seed.content if isinstance(seed.content, str) else _json(seed.content))}
+        files = [{"path": str(seed.path), "mode": seed.mode, "content": _public_content(seed, self.redact)}
                  for seed in self.files]
         return _mask_urls({
             "harness": self.harness,
@@ -203,6 +202,14 @@ def _mask_urls(value: Any) -> Any:
     if isinstance(value, list):
         return [_mask_urls(item) for item in value]
     return value
+
+
+def _public_content(seed: FileSeed, redact: Callable[[str], str]) -> str:
+    # A credential file's secrets need not equal any configured value as written (an object in
+    # providers.json is re-encoded, its escapes with it): hide all of it rather than match parts.
+    if seed.secret:
+        return "(a credential, written owner-only: not shown)"
+    return redact(seed.content if isinstance(seed.content, str) else _json(seed.content))
 
 
 def _json(value: Any) -> str:

@@ -127,7 +127,23 @@ def call_arguments(session: Session, chat_body: dict[str, Any], model: str, *, s
         arguments.setdefault("api_key", provider.api_key)
     if provider.api_base:
         arguments.setdefault("api_base", provider.api_base)
+    if (provider.litellm_prefix or provider.type) == "bedrock":
+        for name, value in _configured_aws_identity_only(arguments).items():
+            arguments.setdefault(name, value)
     return arguments
+
+
+def _configured_aws_identity_only(arguments: dict[str, Any]) -> dict[str, str]:
+    """Empty values that keep amux's own environment out of a Bedrock call configured with keys or a
+    profile: LiteLLM fills each AWS setting a call leaves unset from the environment and prefers a
+    bearer token to signing, so the shell's AWS_BEARER_TOKEN_BEDROCK would win over the configured
+    identity and its AWS_SESSION_TOKEN would be paired with the configured keys. LiteLLM takes
+    "" as set and empty: no token."""
+    keys, profile = arguments.get("aws_access_key_id"), arguments.get("aws_profile_name")
+    guard = {"api_key": ""} if keys or profile else {}
+    if keys:
+        guard["aws_session_token"] = ""
+    return guard
 
 
 async def complete_via_litellm(request: web.Request, session: Session, record: RequestRecord, *, inbound: str,
