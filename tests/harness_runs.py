@@ -114,6 +114,13 @@ class Run:
     seconds: float
     leftovers: list[tuple[int, bytes]]
     """Processes of the run still alive after it ended: (pid, cmdline)."""
+    log_errors: str = ""
+    """The error lines of the harness's own log files in its fresh home (what its screen may not say)."""
+
+    def tail(self, chars: int = 3000) -> str:
+        """The end of the screen output, then the harness's logged errors: what a failure message shows."""
+        logged = f"\n--- errors in the harness's own logs:\n{self.log_errors}" if self.log_errors else ""
+        return self.output[-chars:] + logged
 
 
 async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch_args: str,
@@ -158,7 +165,18 @@ async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch
             break
         await asyncio.sleep(0.05)
     leftovers = [(pid, _cmdline(pid)) for pid in marked_processes(mark)]
-    return Run(code, b"".join(chunks).decode(errors="replace"), elapsed, leftovers)
+    return Run(code, b"".join(chunks).decode(errors="replace"), elapsed, leftovers, logged_errors(tmp_path / "home"))
+
+
+def logged_errors(home: Path, limit: int = 20) -> str:
+    """The last ``limit`` error lines of the ``*.log`` files under ``home`` (OpenCode keeps one under
+    ``.local/share/opencode/log``)."""
+    lines = []
+    for log in sorted(home.rglob("*.log")) if home.is_dir() else ():
+        with contextlib.suppress(OSError):
+            lines += [f"{log.name}: {line[:400]}" for line in log.read_text(errors="replace").splitlines()
+                      if "error" in line.lower()]
+    return "\n".join(lines[-limit:])
 
 
 def _cmdline(pid: int) -> bytes:

@@ -4,6 +4,7 @@ the shape its own client wants. (The real binaries against local Vertex and Azur
 `test_harness_routes_e2e.py`, the ``*-vertex_ai-native-*`` and ``*-azure-native-*`` cells.)"""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,24 @@ async def test_opencode_reaches_a_vertex_api_base_natively_when_project_and_loca
     plan = await prepare_launch("opencode", unplaced, model, proxy_mode="if-needed", preflight=False, env=isolated,
                                 dry_run=True)
     assert plan.route == "proxy" and "vertex_location" in plan.reason
+
+
+@pytest.mark.parametrize("harness", ["claude", "gemini", "opencode"])
+async def test_the_harness_takes_the_configured_project_without_asking_gcloud(harness, tmp_path):
+    # google-auth-library looks for a project before its first call: the environment, then the gcloud
+    # CLI, the GCE metadata server and Cloud Resource Manager. OpenCode got the project only in its
+    # config, so its library ran `gcloud` (seconds) and probed hosts that are not there; under load
+    # that surfaced as "Unable to connect" and a failed session.
+    model = VERTEX_MODELS["gemini" if harness == "gemini" else "anthropic-messages"]  # OpenCode: its Claude provider
+    spy = tmp_path / "bin"
+    spy.mkdir()
+    (spy / "gcloud").write_text(f"#!/bin/sh\necho \"$@\" >> {tmp_path / 'gcloud-called'}\nexit 1\n")
+    (spy / "gcloud").chmod(0o755)
+    async with VertexUpstream(script=[Reply(text="vertex-project-answer")] * 2) as up:
+        entry = {"type": "vertex_ai", "api_base": up.base_url, "models": [model], "default_model": model,
+                 **up.provider_settings(tmp_path / "cloud")}
+        args = {"claude": ["-p", "Say hello."], "gemini": ["-p", "Say hello."], "opencode": ["run", "Say hello."]}
+        run = await run_amux(tmp_path, harness, {"providers": {"vx": entry}}, "--provider", "vx",
+                             harness_args=args[harness], shell_env={"PATH": f"{spy}:{os.environ['PATH']}"})
+    assert run.code == 0 and "vertex-project-answer" in run.output, run.tail()
+    assert not (tmp_path / "gcloud-called").exists(), (tmp_path / "gcloud-called").read_text()

@@ -125,27 +125,27 @@ def test_route_cell(cell: Cell, matrix_runs: dict[str, CellRun | Exception], rec
     screen = " ".join(out.split())  # harnesses wrap long lines to their width
     record_property("matrix_seconds", run.seconds)
     record_property("matrix_wall_seconds", cell_run.wall_seconds)
-    assert run.code is not None, f"no exit within the timeout:\n{out[-3000:]}"
+    assert run.code is not None, f"no exit within the timeout:\n{run.tail()}"
     assert not run.leftovers, f"left behind: {run.leftovers}"
-    assert f"({cell.route}" in out, f"expected the {cell.route} route:\n{out[-3000:]}"
+    assert f"({cell.route}" in out, f"expected the {cell.route} route:\n{run.tail()}"
     posts = [r for r in cell_run.requests if r.method == "POST"]
-    assert posts, f"no model request reached the local upstream (exit {run.code}):\n{out[-3000:]}"
+    assert posts, f"no model request reached the local upstream (exit {run.code}):\n{run.tail()}"
     if cell.cloud:  # on the cloud's own paths (Bedrock's invoke/converse, Azure's deployments...)
         assert {r.protocol for r in posts} <= cell.cloud.protocols, [r.path for r in posts]
     elif cell.route != "native":
         assert {r.protocol for r in posts} == {cell.upstream_format}, [r.path for r in posts]
     if cell.kind == "error":
-        assert ERROR_MESSAGE in screen, f"the upstream's message is not shown (exit {run.code}):\n{out[-3000:]}"
+        assert ERROR_MESSAGE in screen, f"the upstream's message is not shown (exit {run.code}):\n{run.tail()}"
         if cell.harness not in ERROR_EXIT_ZERO:
-            assert run.code != 0, f"the error was shown but the launch exited 0:\n{out[-3000:]}"
+            assert run.code != 0, f"the error was shown but the launch exited 0:\n{run.tail()}"
         return
-    assert run.code == 0, f"exit {run.code}:\n{out[-3000:]}"
+    assert run.code == 0, f"exit {run.code} (upstream saw {[r.path for r in cell_run.requests]}):\n{run.tail()}"
     check_dry_run(cell, cell_run)
     if cell.kind == "tool":
-        assert any(TOOL_OUTPUT in r.body for r in posts), f"the tool's output never reached the upstream:\n{out[-3000:]}"
-        assert FINAL in screen, f"the final answer is not shown:\n{out[-3000:]}"
+        assert any(TOOL_OUTPUT in r.body for r in posts), f"the tool's output never reached the upstream:\n{run.tail()}"
+        assert FINAL in screen, f"the final answer is not shown:\n{run.tail()}"
     else:
-        assert ANSWER in screen, f"the upstream's answer is not shown:\n{out[-3000:]}"
+        assert ANSWER in screen, f"the upstream's answer is not shown:\n{run.tail()}"
 
 
 def check_dry_run(cell: Cell, cell_run: CellRun) -> None:

@@ -163,6 +163,11 @@ class OpenCode(HarnessAdapter):
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
             unset = shadowing_vertex_key(provider, "GOOGLE_VERTEX_API_KEY", target.inherited_env)
+            if (project := param_value(provider, "vertex_project")) is not None:
+                # google-auth-library looks for the project before the first call; without this it runs
+                # `gcloud`, probes the GCE metadata server and asks Cloud Resource Manager, each a hang
+                # or an "Unable to connect" away from failing the session.
+                env["GOOGLE_CLOUD_PROJECT"] = project
         if provider.type == "bedrock":
             credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
             env |= credentials
