@@ -23,7 +23,7 @@ from ..errors import ProxyError, guess_protocol_of, unsupported_expectation
 from ..state import POOL, SESSIONS
 from ..traffic import RequestRecord
 from .answer import RelayedAnswer, error_answer
-from .guard import HEAD_SECONDS, IDLE_SECONDS, LINGER_SECONDS, SWEEP_SECONDS, ConnectionGuard
+from .guard import HEAD_SECONDS, IDLE_SECONDS, LINGER_SECONDS, SWEEP_SECONDS, ConnectionGuard, GuardedConnection
 from .handover import HandedOver, aiohttp_protocol_factory
 from .head import HEAD_LIMIT, RequestHead, read_request_head, refused_expectation
 from .lane import FastLane
@@ -38,7 +38,7 @@ ANSWER_PREFIX = b"HTTP/1.1 "
 before its answer, to learn whether it is still there (`eof_received`)."""
 
 
-class FrontConnection(asyncio.Protocol):
+class FrontConnection(GuardedConnection, asyncio.Protocol):
     """One client connection while it is on the lane."""
 
     def __init__(self, lane: FastLane, guard: ConnectionGuard, max_body: int,
@@ -163,15 +163,6 @@ class FrontConnection(asyncio.Protocol):
     def send_error(self, protocol: str, failure: ProxyError, *, close: bool) -> None:
         self.write(error_answer(protocol, failure, close=close))
 
-    def close(self) -> None:
-        self.closing = True
-        if self.transport is not None:
-            self.transport.close()
-
-    def abort(self) -> None:
-        self.closing = True
-        if self.transport is not None:
-            self.transport.abort()
 
     def check_deadlines(self, now: float) -> None:
         """Close the connection when a head is too slow or it has been idle too long (see `guard`)."""

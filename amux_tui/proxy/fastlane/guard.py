@@ -14,6 +14,7 @@ lane, and a bound on the connections that have not yet shown a session's token.
 
 from __future__ import annotations
 
+import asyncio
 import resource
 from typing import TYPE_CHECKING
 
@@ -57,6 +58,23 @@ def unproven_limit(soft_fd_limit: int | None = None) -> int:
     if soft_fd_limit == resource.RLIM_INFINITY:
         soft_fd_limit = FD_LIMIT_CAP
     return max(64, min(4096, soft_fd_limit // 4))
+
+
+class GuardedConnection:
+    """What the guard may end: a connection on the lane or one handed over to aiohttp."""
+
+    closing: bool
+    transport: asyncio.Transport | None
+
+    def close(self) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
 
 
 class ConnectionGuard:

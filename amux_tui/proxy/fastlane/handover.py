@@ -49,7 +49,7 @@ def aiohttp_idle(handler: Any) -> bool:
     return waiter is not None and not waiter.done()
 
 
-class HandedOver(asyncio.Protocol):
+class HandedOver(limits.GuardedConnection, asyncio.Protocol):
     """The transport's protocol once aiohttp serves the connection (see the module docstring)."""
 
     task = None
@@ -175,15 +175,6 @@ class HandedOver(asyncio.Protocol):
     def proven(self) -> bool:
         return self not in self.guard.unproven
 
-    def close(self) -> None:
-        self.closing = True
-        if self.transport is not None:
-            self.transport.close()
-
-    def abort(self) -> None:
-        self.closing = True
-        if self.transport is not None:
-            self.transport.abort()
 
 
 class _WatchedWrites:
