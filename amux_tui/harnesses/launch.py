@@ -70,6 +70,10 @@ async def prepare_launch(
     if model is None and not harness_picks_model(adapter, provider, decision.route):
         raise LaunchError(f"no model for {adapter.label} on {provider.name}: on the {decision.route} route amux must "
                           "name one", fix=f"pass --model (amux models {provider.name} lists them)")
+    if provider.vertex_express and model and model.startswith("claude"):
+        raise LaunchError(f"{provider.name}: a Vertex api_key (express mode) reaches Google's own models only, "
+                          f"not {model}", fix="for Claude on Vertex, configure vertex_credentials, vertex_project and "
+                                              "vertex_location instead of api_key")
     extra = resume_arguments(adapter, resume)
     if headless_prompt is not None:
         extra += adapter.headless_args(headless_prompt)
