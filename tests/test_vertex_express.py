@@ -63,9 +63,10 @@ async def test_the_express_base_has_no_project_or_location(harness, expected, is
 
 
 async def test_claude_code_goes_through_the_proxy_naming_the_api_key(isolated):
-    plan = await prepare_launch("claude", express(), MODEL, proxy_mode="if-needed", preflight=False, env=isolated,
-                                dry_run=True)
+    plan = await prepare_launch("claude", express(vertex_credentials="/sa.json"), MODEL, proxy_mode="if-needed",
+                                preflight=False, env=isolated, dry_run=True)
     assert plan.route == "proxy" and "api_key" in plan.reason
+    assert any("express mode" in note and "vertex_credentials" in note for note in plan.notes), plan.notes
     with pytest.raises(LaunchError, match="api_key"):
         await prepare_launch("claude", express(), MODEL, preflight=False, env=isolated, dry_run=True)
 
