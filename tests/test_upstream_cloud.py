@@ -65,3 +65,23 @@ async def test_vertex_serves_a_token_from_its_credentials_file_and_one_project(t
         async with http.post(f"{other}/google/models/gemini-2.5-flash:generateContent", json=gemini,
                              headers=bearer) as a:
             assert a.status == 403
+
+
+async def test_vertex_express_mode_takes_its_api_key_on_the_projectless_paths():
+    async with VertexUpstream(script=[Reply(text="express answer")], api_key="vx-key") as up, \
+            aiohttp.ClientSession() as http:
+        gemini = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+        express = f"{up.base_url}/v1beta1/publishers/google/models/gemini-2.5-flash:generateContent"
+        async with http.post(express, json=gemini, headers={"x-goog-api-key": "vx-key"}) as answer:
+            assert answer.status == 200
+            assert (await answer.json())["candidates"][0]["content"]["parts"][0]["text"] == "express answer"
+        async with http.post(express.replace("v1beta1", "v1"), params={"key": "vx-key"}, json=gemini) as answer:
+            assert answer.status == 200  # the key as a query parameter, as Google's REST examples send it
+        async with http.post(express, json=gemini, headers={"x-goog-api-key": "someone-elses"}) as answer:
+            assert answer.status == 400 and "API key not valid" in (await answer.json())["error"]["message"]
+        async with http.post(express, json=gemini) as answer:
+            assert answer.status == 401
+        project = f"{up.base_url}/v1/projects/{up.project}/locations/{up.location}/publishers/google/models/" \
+                  "gemini-2.5-flash:generateContent"
+        async with http.post(project, json=gemini, headers={"x-goog-api-key": "vx-key"}) as answer:
+            assert answer.status == 401  # a project's paths want a Google access token

@@ -14,6 +14,9 @@ and Google Vertex AI, on 127.0.0.1, answering from the same scripts as `upstream
   it names, and gets an access token, which each model call must then carry. That is the part of
   Google auth that Google's own libraries let a credentials file point elsewhere (``token_url``);
   Node's google-auth-library sends service-account JWTs only to oauth2.googleapis.com.
+  Vertex "express mode" too: ``POST /v1|v1beta1/publishers/google/models/{model}:...`` (no project
+  or location in the path) with the server's ``api_key`` as ``x-goog-api-key`` or ``?key=``; a wrong
+  key is Google's 400 ``API_KEY_INVALID``, a key on a project path the 401 of a missing token.
 
 Each server says how a providers.json entry reaches it: `provider_settings` (params, models).
 """
@@ -42,6 +45,9 @@ STS_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
 _AZURE_PATH = re.compile(r"/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|responses)")
 _VERTEX_PATH = re.compile(r"/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
                           r"/publishers/(?P<publisher>anthropic|google)/models/(?P<model>[^/:]+):(?P<method>\w+)")
+_EXPRESS_PATH = re.compile(r"/(?P<version>v1|v1beta1)/publishers/(?P<publisher>google)/models/(?P<model>[^/:]+)"
+                           r":(?P<method>\w+)")
+"""Vertex express mode (an API key, no project): Google's own models only."""
 _VERTEX_METHODS = {"anthropic": {"rawPredict", "streamRawPredict"},
                    "google": {"generateContent", "streamGenerateContent", "countTokens"}}
 
@@ -161,6 +167,10 @@ class VertexUpstream(CloudUpstream):
         return {"params": {"vertex_project": self.project, "vertex_location": self.location,
                            "vertex_credentials": str(self.write_credentials(folder))}}
 
+    def express_settings(self) -> dict[str, Any]:
+        """A providers.json entry's additions for express mode: the API key, no Google credentials."""
+        return {"api_key": self.api_key}
+
     def write_credentials(self, folder: Path) -> Path:
         """An ``external_account`` credentials file (what ``gcloud iam workload-identity-pools
         create-cred-config`` writes) whose token exchange is this server's."""
@@ -183,16 +193,21 @@ class VertexUpstream(CloudUpstream):
         if request.path == "/v1/token" and request.method == "POST":
             return await self._exchange(request)
         match = _VERTEX_PATH.fullmatch(request.path)
+        express = None if match else _EXPRESS_PATH.fullmatch(request.path)
+        match = match or express
         protocol = None if not match else "anthropic-messages" if match["publisher"] == "anthropic" else "gemini"
         record = self._record(request, raw, protocol)
-        authorization = request.headers.get("authorization", "")
-        if authorization.removeprefix("Bearer ") not in self.issued:
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        if express and key is not None:
+            if self.api_key is None or key != self.api_key:
+                return _google_error(400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT")
+        elif request.headers.get("authorization", "").removeprefix("Bearer ") not in self.issued:
             return _google_error(401, "Request had invalid authentication credentials. Expected OAuth 2 access "
                                       "token, login cookie or other valid authentication credential.",
                                  "UNAUTHENTICATED")
         if not match or request.method != "POST" or match["method"] not in _VERTEX_METHODS[match["publisher"]]:
             return _google_error(404, f"no route {request.method} {request.path}", "NOT_FOUND")
-        if (match["project"], match["location"]) != (self.project, self.location):
+        if not express and (match["project"], match["location"]) != (self.project, self.location):
             return _google_error(403, f"Permission denied on resource project {match['project']} in "
                                       f"{match['location']} (the fixture serves {self.project}/{self.location})",
                                  "PERMISSION_DENIED")

@@ -13,8 +13,8 @@ from ..config.formats import ApiFormat
 from ..providers.presets import preset_for
 from ..providers.resolved import ResolvedProvider
 from .base import (
-    Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    key_if_not_inherited, param_value,
+    Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base,
+    express_mode_notes, format_gap, key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base
 
@@ -76,6 +76,8 @@ class Aider(HarnessAdapter):
                             secret_env=frozenset({"AIDER_OPENAI_API_KEY"}))
 
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
+        if provider.vertex_express:  # its LiteLLM's gemini route, given the express base (GEMINI_API_BASE)
+            return []
         gaps = format_gap(provider, _NATIVE_WIRE[provider.type], self.label) if provider.type in _NATIVE_WIRE else []
         base = custom_api_base(provider)
         if base and provider.type not in _BASE_ENV:
@@ -84,6 +86,8 @@ class Aider(HarnessAdapter):
 
     def native_setup(self, target: NativeTarget) -> SessionSetup:
         provider = target.provider
+        if provider.vertex_express:
+            return _vertex_express_setup(target)
         model = provider.litellm_model(target.model or "")  # prepare_launch names one for Aider
         env = {"AIDER_MODEL": model, **_QUIET_ENV}
         if target.small_model:
@@ -112,6 +116,26 @@ class Aider(HarnessAdapter):
         files = _metadata(env, target.session_dir, model, provider.litellm_prefix or provider.type,
                           target.context_window, None, None, always=base_url is not None and not provider.local)
         return SessionSetup(env=env, unset_env=unset, files=files, secret_env=frozenset(secret), base_url=base_url)
+
+
+def _vertex_express_setup(target: NativeTarget) -> SessionSetup:
+    """A Vertex API key (express mode): the LiteLLM inside Aider ignores a key on its vertex_ai route
+    and signs with whatever Google credentials it finds; its gemini route sends the key
+    (x-goog-api-key) to a base it is given, and express mode is the Gemini wire at Vertex's
+    project-less paths."""
+    provider = target.provider
+    model = f"gemini/{target.model or ''}"
+    env = {"AIDER_MODEL": model, "GEMINI_API_KEY": provider.api_key or "",
+           "GEMINI_API_BASE": provider.vertex_express_base(), **_QUIET_ENV}
+    if target.small_model:
+        env["AIDER_WEAK_MODEL"] = f"gemini/{target.small_model}"
+    if target.reasoning_effort:
+        env["AIDER_REASONING_EFFORT"] = target.reasoning_effort
+    files = _metadata(env, target.session_dir, model, "gemini", target.context_window, None, None,
+                      always=custom_api_base(provider) is not None)
+    return SessionSetup(env=env, unset_env=tuple(_PARAM_ENV.values()) + ("GOOGLE_API_KEY",), files=files,
+                        secret_env=frozenset({"GEMINI_API_KEY"}), base_url=env["GEMINI_API_BASE"],
+                        notes=express_mode_notes(provider))
 
 
 def _litellm_base(provider: ResolvedProvider) -> str | None:

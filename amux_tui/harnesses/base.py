@@ -240,3 +240,11 @@ def shadowing_vertex_key(provider: ResolvedProvider, var: str, inherited_env: Ma
     mode) over both, and reach Vertex as whoever owns the key."""
     configured = provider.params.get("vertex_credentials") not in (None, "") or param_value(provider, "vertex_project")
     return (var,) if configured and var in inherited_env else ()
+
+
+def express_mode_notes(provider: ResolvedProvider) -> list[str]:
+    """What a Vertex ``api_key`` (express mode) leaves unused, said rather than dropped silently:
+    both Google SDKs send only the key to Vertex's project-less paths once they have one."""
+    unused = [name for name in ("vertex_credentials", "vertex_project", "vertex_location")
+              if provider.params.get(name) not in (None, "")]
+    return [f"Vertex express mode: the api_key is the identity; {', '.join(unused)} unused"] if unused else []

@@ -89,6 +89,8 @@ class ClaudeCode(HarnessAdapter):
     def native_gaps(self, provider: ResolvedProvider) -> list[str]:
         if provider.type == "bedrock":
             return aws.bedrock_gaps(provider)
+        if provider.type == "vertex_ai" and provider.api_key:
+            return ["api_key (a Vertex API key: Claude Code's Vertex client signs with Google credentials only)"]
         return format_gap(provider, "anthropic-messages", self.label) if provider.type == "anthropic" else []
 
     def native_setup(self, target: NativeTarget) -> SessionSetup:

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..providers.resolved import ResolvedProvider
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
+    express_mode_notes, google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
 )
 from .endpoints import from_provider_base, vertex_root
 
@@ -87,16 +87,21 @@ class GeminiCli(HarnessAdapter):
         base_url = None
         files: list[FileSeed] = []
         unset = _NON_INTERACTIVE_ENV
+        notes: list[str] = []
         if provider.type == "vertex_ai":
             auth = "vertex-ai"
             env["GOOGLE_GENAI_USE_VERTEXAI"] = "true"
-            credentials, files = google_credentials(provider, target.session_dir)
-            env |= credentials
-            unset += shadowing_vertex_key(provider, "GOOGLE_API_KEY", target.inherited_env)
-            for param, var in (("vertex_project", "GOOGLE_CLOUD_PROJECT"),
-                               ("vertex_location", "GOOGLE_CLOUD_LOCATION")):
-                if (value := param_value(provider, param)) is not None:
-                    env[var] = value
+            if provider.api_key:  # express mode: its SDK sends the key to Vertex's project-less paths
+                env["GOOGLE_API_KEY"] = provider.api_key
+                notes.extend(express_mode_notes(provider))
+            else:
+                credentials, files = google_credentials(provider, target.session_dir)
+                env |= credentials
+                unset += shadowing_vertex_key(provider, "GOOGLE_API_KEY", target.inherited_env)
+                for param, var in (("vertex_project", "GOOGLE_CLOUD_PROJECT"),
+                                   ("vertex_location", "GOOGLE_CLOUD_LOCATION")):
+                    if (value := param_value(provider, param)) is not None:
+                        env[var] = value
             if base:  # its SDK appends /v1beta1/projects/... itself
                 base_url = env["GOOGLE_VERTEX_BASE_URL"] = vertex_root(base)
         else:
@@ -105,7 +110,8 @@ class GeminiCli(HarnessAdapter):
             if base:
                 base_url = env["GOOGLE_GEMINI_BASE_URL"] = from_provider_base(base, "gemini")
         setup = SessionSetup(env=env, unset_env=unset, args=["-m", target.model] if target.model else [],
-                             files=files, secret_env=frozenset({"GEMINI_API_KEY"}), base_url=base_url)
+                             files=files, secret_env=frozenset({"GEMINI_API_KEY", "GOOGLE_API_KEY"}),
+                             base_url=base_url, notes=notes)
         wants_key = auth == "gemini-api-key" and bool(provider.api_key)
         if target.home and (wants_key or auth == "vertex-ai") and selected_auth(target.inherited_env) != auth:
             # Gemini CLI takes its auth type from its settings only; from the environment it guesses

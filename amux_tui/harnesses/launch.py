@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..providers.resolved import ResolvedProvider
-from .base import Endpoint, HarnessAdapter, NativeTarget, SessionSetup, custom_api_base
+from .base import Endpoint, HarnessAdapter, NativeTarget, SessionSetup, custom_api_base, express_mode_notes
 from .endpoints import from_provider_base, from_proxy_root, proxy_urls
 from .errors import LaunchError
 from .locations import (
@@ -70,6 +70,10 @@ async def prepare_launch(
     if model is None and not harness_picks_model(adapter, provider, decision.route):
         raise LaunchError(f"no model for {adapter.label} on {provider.name}: on the {decision.route} route amux must "
                           "name one", fix=f"pass --model (amux models {provider.name} lists them)")
+    if provider.vertex_express and model and model.startswith("claude"):
+        raise LaunchError(f"{provider.name}: a Vertex api_key (express mode) reaches Google's own models only, "
+                          f"not {model}", fix="for Claude on Vertex, configure vertex_credentials, vertex_project and "
+                                              "vertex_location instead of api_key")
     extra = resume_arguments(adapter, resume)
     if headless_prompt is not None:
         extra += adapter.headless_args(headless_prompt)
@@ -120,6 +124,8 @@ async def prepare_launch(
             reasoning_effort=effort, supports_tools=report.facts.supports_tools,
             via_proxy=decision.route == "proxy", all_formats=all_formats, cwd_trusted=cwd_trusted)
         setup = adapter.endpoint_setup(endpoint, home=home, session_dir=session_dir, cwd=workdir)
+        if decision.route == "proxy" and provider.vertex_express:  # the proxy sends the key alone too
+            setup.notes += express_mode_notes(provider)
 
     plan = _assemble(adapter, provider, model, decision, setup, extra, user_args, inherited, workdir,
                      session_dir, home, endpoint, report, session_id)

@@ -16,7 +16,7 @@ from ..providers.resolved import ResolvedProvider
 from . import aws
 from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
+    express_mode_notes, google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
 )
 from .endpoints import from_provider_base, vertex_root
 
@@ -55,6 +55,8 @@ _NATIVE_WIRE: dict[str, ApiFormat] = {"openai": "openai-responses", "anthropic":
 _BASE_SUFFIX = {"anthropic": "/v1", "gemini": "/v1beta", "azure": "/openai"}
 _AZURE_OPTIONS = {"useDeploymentBasedUrls": True, "useCompletionUrls": True}
 _QUIET_ENV = {"OPENCODE_DISABLE_AUTOUPDATE": "1"}
+VERTEX_KEY_ENV = "GOOGLE_VERTEX_API_KEY"
+"""Where @ai-sdk/google-vertex reads a Vertex API key (express mode)."""
 
 
 class OpenCode(HarnessAdapter):
@@ -108,7 +110,8 @@ class OpenCode(HarnessAdapter):
         gaps = format_gap(provider, _NATIVE_WIRE[provider.type], self.label) if provider.type in _NATIVE_WIRE else []
         base = custom_api_base(provider)
         if base and provider.type == "vertex_ai":
-            if param_value(provider, "vertex_project") is None or param_value(provider, "vertex_location") is None:
+            if not provider.api_key and (param_value(provider, "vertex_project") is None
+                                         or param_value(provider, "vertex_location") is None):
                 gaps.append(f"api_base {base} (OpenCode's Vertex providers take a base URL that names the project "
                             "and location: set params.vertex_project and params.vertex_location)")
         elif base and provider.type not in _NATIVE_WIRE:
@@ -136,8 +139,11 @@ class OpenCode(HarnessAdapter):
             options |= _AZURE_OPTIONS
             if (version := param_value(provider, "api_version")) is not None:
                 options["apiVersion"] = version
+        express = provider.type == "vertex_ai" and bool(provider.api_key)
         for option, names in (("region", ("aws_region_name",)), ("project", ("vertex_project",)),
                               ("location", ("vertex_location",))):
+            if express and option != "region":
+                continue  # express mode: the key alone, on Vertex's project-less paths
             if (value := param_value(provider, *names)) is not None:
                 options[option] = value
         if isinstance(provider.params.get("extra_headers"), dict):
@@ -159,7 +165,11 @@ class OpenCode(HarnessAdapter):
         if key_var:
             env |= key_if_not_inherited(key_var, provider.api_key, target.inherited_env)
         files = []
-        if provider.type == "vertex_ai":  # @ai-sdk/google-vertex authenticates with google-auth-library
+        notes: list[str] = []
+        if express:  # @ai-sdk/google-vertex's express mode: x-goog-api-key, no google-auth-library
+            env[VERTEX_KEY_ENV] = provider.api_key or ""
+            notes = express_mode_notes(provider)
+        elif provider.type == "vertex_ai":  # @ai-sdk/google-vertex authenticates with google-auth-library
             credentials, files = google_credentials(provider, target.session_dir)
             env |= credentials
             unset = shadowing_vertex_key(provider, "GOOGLE_VERTEX_API_KEY", target.inherited_env)
@@ -171,8 +181,8 @@ class OpenCode(HarnessAdapter):
         if provider.type == "bedrock":
             credentials, unset = aws.bedrock_credentials(provider, target.inherited_env)
             env |= credentials
-        secret = frozenset({key_var} if key_var else ()) | aws.SECRET_ENV
-        return SessionSetup(env=env, files=files, unset_env=unset, secret_env=secret, base_url=base_url)
+        secret = frozenset({key_var} if key_var else ()) | aws.SECRET_ENV | {VERTEX_KEY_ENV}
+        return SessionSetup(env=env, files=files, unset_env=unset, secret_env=secret, base_url=base_url, notes=notes)
 
 
 def _vertex_provider(model: str | None) -> str:
@@ -184,6 +194,8 @@ def _vertex_base_url(base: str, provider_id: str, provider: ResolvedProvider) ->
     ``/models``) or ``/{model}:streamRawPredict`` (anthropic) to; project and location are known
     (`native_gaps`)."""
     publisher = "anthropic/models" if provider_id == "google-vertex-anthropic" else "google"
+    if provider.api_key:  # express mode: Google's models without a project or location
+        return f"{vertex_root(base)}/v1/publishers/{publisher}"
     return (f"{vertex_root(base)}/v1/projects/{param_value(provider, 'vertex_project')}"
             f"/locations/{param_value(provider, 'vertex_location')}/publishers/{publisher}")
 

@@ -10,6 +10,10 @@ from ..config.formats import ApiFormat
 from ..url_masking import mask_url, without_userinfo  # noqa: F401 - re-exported
 
 ProviderSource = Literal["config", "env", "detected", "dynamic"]
+VERTEX_EXPRESS_ROOT = "https://aiplatform.googleapis.com"
+"""Where Vertex AI serves express mode (an API key instead of Google credentials, Google's own
+models only): ``/v1/publishers/google/models/{model}:generateContent``, no project or location,
+the key in ``x-goog-api-key``: the Gemini API's wire under another path."""
 
 
 def mask_secret(secret: str | None) -> str:
@@ -68,6 +72,19 @@ class ResolvedProvider:
         """The model string LiteLLM wants (``bedrock/anthropic.claude-...``)."""
         prefix = self.litellm_prefix or self.type
         return model if model.startswith(prefix + "/") else f"{prefix}/{model}"
+
+    @property
+    def vertex_express(self) -> bool:
+        """A Vertex AI provider with an ``api_key``: express mode, the key is its identity."""
+        return (self.litellm_prefix or self.type) == "vertex_ai" and bool(self.api_key)
+
+    def vertex_express_base(self) -> str:
+        """Express mode's Gemini-wire base (``.../v1/publishers/google``), at the configured api_base's
+        host (its version suffix dropped) or Google's own."""
+        root = (self.api_base or VERTEX_EXPRESS_ROOT).rstrip("/")
+        for suffix in ("/v1", "/v1beta1"):
+            root = root.removesuffix(suffix)
+        return f"{root}/v1/publishers/google"
 
     def to_public_dict(self) -> dict[str, Any]:
         """Stable JSON shape for ``--json`` output and the UI; secrets masked."""

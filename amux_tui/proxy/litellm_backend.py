@@ -125,12 +125,23 @@ def call_arguments(session: Session, chat_body: dict[str, Any], model: str, *, s
         arguments["stream_options"] = {"include_usage": True}
     if provider.api_key:
         arguments.setdefault("api_key", provider.api_key)
+    if provider.vertex_express:
+        # LiteLLM's vertex_ai route ignores an api_key and signs with whatever Google credentials it
+        # finds; express mode is the Gemini API's wire at Vertex's project-less paths, which its
+        # gemini route sends the key to (x-goog-api-key) when given that base.
+        for name in _VERTEX_IDENTITY:
+            arguments.pop(name, None)
+        arguments.update(model=f"gemini/{model.removeprefix('vertex_ai/')}", api_base=provider.vertex_express_base())
     if provider.api_base:
         arguments.setdefault("api_base", provider.api_base)
     if (provider.litellm_prefix or provider.type) == "bedrock":
         for name, value in _configured_aws_identity_only(arguments).items():
             arguments.setdefault(name, value)
     return arguments
+
+
+_VERTEX_IDENTITY = ("vertex_credentials", "vertex_project", "vertex_location", "vertex_ai_credentials",
+                    "vertex_ai_project", "vertex_ai_location")
 
 
 def _configured_aws_identity_only(arguments: dict[str, Any]) -> dict[str, str]:

@@ -9,7 +9,8 @@ builds for a call is stored there before its first request, except the SDK clien
 paths, which wrap ``litellm.aclient_session`` when it is set. `refuse_redirects_in_litellm` swaps in
 a cache that, on store, turns each client's redirect following off and adds a response hook that
 refuses any redirect answer (so a request that asks to follow one explicitly is stopped as well);
-`refusing_session_for_this_loop` sets an ``aclient_session`` made the same way.
+`refusing_session_for_this_loop` sets an ``aclient_session`` made the same way. Google's token
+exchange (Vertex credentials) goes through google-auth's own transport: `refuse_redirects_in_google_auth`.
 
 The hook notes the redirect's host in the call's `RedirectWatch` (a context variable set around
 ``litellm.acompletion``), so the caller's 502 names it whatever exception LiteLLM wraps it in.
@@ -108,6 +109,37 @@ def refuse_redirects_in_litellm(litellm: ModuleType) -> None:
             refuse_redirects(value)
     litellm.in_memory_llm_clients_cache = cache
     refuse_redirects(getattr(litellm, "module_level_aclient", None))  # used by some deferred streams
+    refuse_redirects_in_google_auth()  # Vertex's token exchange
+
+
+def refuse_redirects_in_google_auth() -> None:
+    """google-auth's requests transport (what LiteLLM refreshes Vertex credentials with) follows a 307
+    from a token endpoint and posts the same form to whatever host it names: the subject token of an
+    external_account file, a service account's signed assertion, a refresh token. From now on its
+    ``Request`` refuses redirects, naming the host as the model calls do. Idempotent; nothing
+    without google-auth."""
+    try:
+        from google.auth.transport import requests as transport  # noqa: PLC0415 - optional, loaded late
+    except ImportError:
+        return
+    if getattr(transport.Request, "amux_refuses_redirects", False):
+        return
+
+    class Request(transport.Request):  # type: ignore[misc,valid-type]
+        amux_refuses_redirects = True
+
+        def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
+                     timeout: Any = transport._DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
+            kwargs["allow_redirects"] = False
+            response = super().__call__(url, method, body, headers, timeout, **kwargs)
+            if is_redirect(response.status) and "location" in response.headers:
+                failure = redirect_failure(response.status, response.headers.get("location"), mask_url(url))
+                if (watch := current_watch.get()) is not None:
+                    watch.refused.append(failure)
+                raise RedirectRefused(failure)
+            return response
+
+    transport.Request = Request
 
 
 _session_loop: asyncio.AbstractEventLoop | None = None
