@@ -133,7 +133,9 @@ def _vertex_express_setup(target: NativeTarget) -> SessionSetup:
         env["AIDER_REASONING_EFFORT"] = target.reasoning_effort
     files = _metadata(env, target.session_dir, model, "gemini", target.context_window, None, None,
                       always=custom_api_base(provider) is not None)
-    return SessionSetup(env=env, unset_env=tuple(_PARAM_ENV.values()) + ("GOOGLE_API_KEY",), files=files,
+    # Only what the shell really holds: the user's other settings pass through untouched.
+    unset = tuple(var for var in (*_PARAM_ENV.values(), "GOOGLE_API_KEY") if var in target.inherited_env)
+    return SessionSetup(env=env, unset_env=unset, files=files,
                         secret_env=frozenset({"GEMINI_API_KEY"}), base_url=env["GEMINI_API_BASE"],
                         notes=express_mode_notes(provider))
 
