@@ -38,6 +38,9 @@ class Line(dict[int, Cell]):
     version = 0
     frozen: FrozenLine | None = None
     frozen_version = -1
+    #: Written whole but its cells not filled in yet: only ``frozen`` holds its
+    #: content (see :mod:`.line_batches`; never seen outside a parsing turn).
+    lazy = False
 
     def __missing__(self, column: int) -> Cell:
         return self.default
@@ -89,7 +92,7 @@ def runs_row(text: str | tuple, runs: list) -> FrozenLine:
         return (text, *runs)
 
 
-def _runs(row: tuple) -> Iterable[tuple[tuple, int]]:
+def row_runs(row: tuple) -> Iterable[tuple[tuple, int]]:
     """(pen, count) for each run of a non-plain history row."""
     if len(row) == 2:
         codes = row[1]
@@ -125,7 +128,7 @@ def row_cells(row: FrozenLine, columns: int) -> list[Cell]:
         text = row[0]
         cells = []
         start = 0
-        for pen, count in _runs(row):
+        for pen, count in row_runs(row):
             cells += zip(text[start:start + count], repeat(pen))
             start += count
         del cells[columns:]
