@@ -66,6 +66,17 @@ def test_batched_drawing_matches_drawing_run_by_run(seed: int) -> None:
     assert whole.history_text() == single.history_text()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lines_kept_as_they_came_match_drawing_run_by_run(seed: int) -> None:
+    """Narrow coloured lines that scroll off in one batch are kept with their SGR
+    sequences (no runs worked out): they must give back the same cells."""
+    data = mixed_stream(seed)
+    whole, single = fed(data, one_by_one=False), fed(data, one_by_one=True)
+    assert sum(1 for row in whole.history if type(row) is tuple and row[0] is None) > 20
+    assert state(whole) == state(single)
+    assert whole.history_text() == single.history_text()
+
+
 def test_background_colour_is_kept_by_batched_lines() -> None:
     data = b"\x1b[44m" + b"".join(b"\x1b[31mred\x1b[39m plain %d\r\n" % n for n in range(20))
     assert state(fed(data, one_by_one=False)) == state(fed(data, one_by_one=True))

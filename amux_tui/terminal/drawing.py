@@ -11,7 +11,6 @@ dropping the rest of the run, as pyte's own ``draw`` does).
 
 from __future__ import annotations
 
-import re
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from pyte import modes as pyte_modes
 
 from .cells import Cell, Pen
 from .graphemes import cluster_width, continues_cluster, iter_graphemes
-from .lines import Line
+from .lines import Line, split_sgr
 
 if TYPE_CHECKING:
     from .screen import TerminalScreen
@@ -32,9 +31,6 @@ else:
 _IDENTITY_CHARSET = charsets.LAT1_MAP
 _ZWJ = "\u200d"
 
-
-#: Splits text with SGR sequences between its runs: [text, params, text, params, ..., text].
-split_sgr = re.compile(r"\x1b\[([0-9;:]*)m").split
 
 
 class _Glyphs(dict[str, Cell]):

@@ -14,11 +14,13 @@ screen is never seen with lazy rows.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from pyte import modes as pyte_modes
 
 from .cells import BG, DEFAULT_PEN
-from .drawing import _IDENTITY_CHARSET, TextDrawing, split_sgr
-from .lines import Line, row_runs, runs_row
+from .drawing import _IDENTITY_CHARSET, TextDrawing, _Glyphs
+from .lines import Line, row_runs, runs_row, split_sgr
 
 
 class LineBatches(TextDrawing):
@@ -71,19 +73,27 @@ class LineBatches(TextDrawing):
                 lazy = fresh and index < settled_from
                 if "\x1b" in text:
                     parts = split_sgr(text)
-                    written = self._write_styled(parts, record=fresh, write=not lazy)
-                    if written is None:
-                        self.settle_rows()  # the general path may look at the rows above (joining marks)
-                        self._draw_parts(parts)
-                        self.take_dirty()
-                        buffer = self.buffer
-                    else:
+                    kept = self._keep_styled(parts, text) if lazy else None
+                    if kept is not None:
                         line.version += 1
-                        if fresh and written[1]:
-                            line.frozen = runs_row(*written)
+                        if kept:
+                            line.frozen = kept
                             line.frozen_version = line.version
-                            if lazy:
-                                line.lazy = self.lazy_rows = True
+                            line.lazy = self.lazy_rows = True
+                    else:
+                        written = self._write_styled(parts, record=fresh, write=not lazy)
+                        if written is None:
+                            self.settle_rows()  # the general path may look at the rows above (joining marks)
+                            self._draw_parts(parts)
+                            self.take_dirty()
+                            buffer = self.buffer
+                        else:
+                            line.version += 1
+                            if fresh and written[1]:
+                                line.frozen = runs_row(*written)
+                                line.frozen_version = line.version
+                                if lazy:
+                                    line.lazy = self.lazy_rows = True
                     pen = cursor.attrs[1]
                     glyph = self._glyphs(pen).__getitem__
                 else:
@@ -130,9 +140,55 @@ class LineBatches(TextDrawing):
                 if type(frozen) is str:
                     line.update(enumerate(map(self._glyphs(DEFAULT_PEN).__getitem__, frozen)))
                     continue
+                if frozen[0] is None:  # kept as it came: draw it again, without moving anything
+                    line.update(enumerate(self._styled_cells(split_sgr(frozen[2]), self._glyphs(frozen[1]))))
+                    continue
                 text = frozen[0]
                 start = 0
                 for pen, count in row_runs(frozen):
                     stop = start + count
                     line.update(zip(range(start, stop), map(self._glyphs(pen).__getitem__, text[start:stop])))
                     start = stop
+
+    def _keep_styled(self, parts: list[str], text: str) -> tuple | str | None:
+        """A lazy row's form for ``text`` (split in ``parts``) kept as it came, with
+        the cursor and pen left as drawing it would leave them; "" when it draws
+        nothing, None when it cannot be kept so (it wraps, holds wide characters,
+        or its SGR sequences would take more room than its runs)."""
+        plain = "".join(parts[::2])
+        params = parts[1::2]
+        if (
+            len(plain) > self.columns or len(text) - len(plain) > 8 * len(params) + 64
+            or not (plain.isascii() or self._narrow_chars.issuperset(plain))
+        ):
+            return None
+        cursor = self.cursor
+        glyphs = self._last_glyphs
+        if glyphs.pen is not cursor.attrs[1]:
+            glyphs = self._glyphs(cursor.attrs[1])
+        start = glyphs.pen
+        # The pen at the end: what follows the last SGR 0 (it resets all but the
+        # hyperlink, which no SGR changes), else the whole chain.
+        last = len(params) - 1
+        while last > 0 and params[last] not in ("0", ""):
+            last -= 1
+        for step in islice(params, max(last, 0), None):
+            following = glyphs.after.get(step)
+            glyphs = self._glyphs_after(glyphs, step) if following is None else following
+        self._last_glyphs = glyphs
+        cursor.attrs = (cursor.attrs[0], glyphs.pen)
+        if not plain:
+            return ""
+        cursor.x = len(plain)
+        self.last_graphic = plain[-1]
+        return (None, start, text)
+
+    def _styled_cells(self, parts: list[str], glyphs: _Glyphs) -> list:
+        """The cells :func:`split_sgr` parts draw, starting with ``glyphs``."""
+        cells = list(map(glyphs.__getitem__, parts[0]))
+        for params, run in zip(islice(parts, 1, None, 2), islice(parts, 2, None, 2)):
+            following = glyphs.after.get(params)
+            glyphs = self._glyphs_after(glyphs, params) if following is None else following
+            if run:
+                cells += map(glyphs.__getitem__, run)
+        return cells
