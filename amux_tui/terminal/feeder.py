@@ -7,7 +7,7 @@ slice at a time, until a few milliseconds have passed, then yields to the loop
 sessions flooding at once the loop still gets control every turn.
 
 A terminal's slice is sized from how fast its last full slice parsed, to take
-about half the turn: fast output (plain or coloured lines) gets big slices,
+about half a millisecond: fast output (plain or coloured lines) gets big slices,
 which lets the rows that scroll off within one slice skip their cells and
 costs fewer calls per byte; slow output (full-screen repaints) gets small ones,
 so a slice always stays well inside the turn.
@@ -39,6 +39,11 @@ class FeedScheduler:
     #: Time one turn may take before yielding to the loop. Small: a timer that
     #: comes due waits for the rest of this iteration and all of the next.
     budget = 0.002
+    #: The same with several terminals waiting: each of them also costs every
+    #: iteration its reads and repaints, so the turn shrinks to keep it short.
+    crowded_budget = 0.001
+    #: Time a slice should take (its size follows the terminal's parse rate).
+    slice_time = 0.0005
     #: Bytes a terminal's first slice holds (then adapted between MIN_SLICE and MAX_SLICE).
     slice_size = 8192
 
@@ -64,7 +69,7 @@ class FeedScheduler:
 
     def _turn(self) -> None:
         self._scheduled = False
-        budget = self.budget
+        budget = self.budget if len(self._waiting) <= 1 else self.crowded_budget
         now = time.perf_counter()
         deadline = now + budget
         fed: list[Feedable] = []
@@ -91,9 +96,9 @@ class FeedScheduler:
 
 
     def _next_size(self, size: int, parsed: int, elapsed: float) -> int:
-        """A slice that would take about half the budget at the rate just seen
-        (at most twice the last one: one slow or lucky slice must not swing it)."""
-        target = self.budget / 2
+        """A slice that would take ``slice_time`` at the rate just seen (at most
+        twice the last one: one slow or lucky slice must not swing it)."""
+        target = self.slice_time
         if elapsed <= 0:
             return min(size * 2, MAX_SLICE)
         wanted = int(parsed * target / elapsed)
