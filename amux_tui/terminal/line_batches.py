@@ -2,8 +2,8 @@
 
 Mixed into :class:`~.screen.TerminalScreen` (through :class:`LineBatches`).
 ``draw_lines`` takes texts that each end with CR LF. A row written whole from
-column 0 gets only its history form (``Line.frozen``) at first and is marked
-``Line.lazy``: in a flood most rows scroll off before anyone looks at them, so
+column 0 gets only its history form (``Line.frozen``) at first, its cells left
+empty (``Line.lazy``): in a flood most rows scroll off before anyone looks at them, so
 they never need their cells. :meth:`LineBatches.settle_rows` gives the lazy rows
 still on screen their cells (the same interned cells drawing them would have
 written), at the end of ``draw_lines`` or, with ``defer``, when the caller says:
@@ -65,6 +65,8 @@ class LineBatches(TextDrawing):
         # Rows written by texts from this index on are settled when this returns:
         # write their cells at once (the rows before scroll off before then).
         settled_from = len(texts) if defer else len(texts) - self.lines + 1
+        if settled_from > 0:
+            self.lazy_rows = True  # (a row is lazy when it is empty with a valid history form)
         for index, text in enumerate(texts):
             if text:
                 x = cursor.x
@@ -79,11 +81,10 @@ class LineBatches(TextDrawing):
                         if kept:
                             line.frozen = kept
                             line.frozen_version = line.version
-                            line.lazy = self.lazy_rows = True
                     else:
                         written = self._write_styled(parts, record=fresh, write=not lazy)
                         if written is None:
-                            self.settle_rows()  # the general path may look at the rows above (joining marks)
+                            self._fill_lazy_rows()  # the general path may look at the rows above (joining marks)
                             self._draw_parts(parts)
                             self.take_dirty()
                             buffer = self.buffer
@@ -92,17 +93,13 @@ class LineBatches(TextDrawing):
                             if fresh and written[1]:
                                 line.frozen = runs_row(*written)
                                 line.frozen_version = line.version
-                                if lazy:
-                                    line.lazy = self.lazy_rows = True
                     pen = cursor.attrs[1]
                     glyph = self._glyphs(pen).__getitem__
                 else:
                     stop = x + len(text)
                     if stop <= columns and (text.isascii() or narrow.issuperset(text)):
                         line.version += 1
-                        if lazy:
-                            line.lazy = self.lazy_rows = True
-                        else:
+                        if not lazy:
                             if line:
                                 self._split_wide_at(line, x, stop)
                             line.update(zip(range(x, stop), map(glyph, text)))
@@ -111,7 +108,7 @@ class LineBatches(TextDrawing):
                             line.frozen_version = line.version
                         self.last_graphic = text[-1]
                     else:
-                        self.settle_rows()
+                        self._fill_lazy_rows()
                         self.draw(text)
                         self.take_dirty()
                         buffer = self.buffer
@@ -130,12 +127,13 @@ class LineBatches(TextDrawing):
 
     def settle_rows(self) -> None:
         """Give the lazy rows still on screen their cells."""
-        if not self.lazy_rows:
-            return
-        self.lazy_rows = False
+        if self.lazy_rows:
+            self.lazy_rows = False
+            self._fill_lazy_rows()
+
+    def _fill_lazy_rows(self) -> None:
         for line in self.buffer:
-            if line.lazy:
-                line.lazy = False
+            if not line and line.frozen is not None and line.frozen_version == line.version:
                 frozen = line.frozen
                 if type(frozen) is str:
                     line.update(enumerate(map(self._glyphs(DEFAULT_PEN).__getitem__, frozen)))

@@ -39,9 +39,12 @@ class Line(dict[int, Cell]):
     version = 0
     frozen: FrozenLine | None = None
     frozen_version = -1
-    #: Written whole but its cells not filled in yet: only ``frozen`` holds its
-    #: content (see :mod:`.line_batches`; never seen outside a parsing turn).
-    lazy = False
+
+    @property
+    def lazy(self) -> bool:
+        """Written whole but its cells not filled in yet: only ``frozen`` holds its
+        content (see :mod:`.line_batches`; never seen outside a parsing turn)."""
+        return not self and self.frozen is not None and self.frozen_version == self.version
 
     def __missing__(self, column: int) -> Cell:
         return self.default
