@@ -66,6 +66,17 @@ def test_batched_drawing_matches_drawing_run_by_run(seed: int) -> None:
     assert whole.history_text() == single.history_text()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lines_kept_as_they_came_match_drawing_run_by_run(seed: int) -> None:
+    """Narrow coloured lines that scroll off in one batch are kept with their SGR
+    sequences (no runs worked out): they must give back the same cells."""
+    data = mixed_stream(seed)
+    whole, single = fed(data, one_by_one=False), fed(data, one_by_one=True)
+    assert sum(1 for row in whole.history if type(row) is tuple and row[0] is None) > 20
+    assert state(whole) == state(single)
+    assert whole.history_text() == single.history_text()
+
+
 def test_background_colour_is_kept_by_batched_lines() -> None:
     data = b"\x1b[44m" + b"".join(b"\x1b[31mred\x1b[39m plain %d\r\n" % n for n in range(20))
     assert state(fed(data, one_by_one=False)) == state(fed(data, one_by_one=True))
@@ -107,3 +118,45 @@ def test_rows_fall_back_to_pen_tuples_when_pen_numbers_run_out(monkeypatch: pyte
     frozen = freeze_line(line)
     assert frozen[1] == make_pen(fg="123456") and len(frozen) == 5
     assert row_cells(frozen, 3) == [line[0], line[1], DEFAULT_CELL]
+
+
+def mixed_stream(seed: int) -> bytes:
+    """Coloured lines with, between them, what must see every row settled: moves up
+    into rows just written, a mark joining the row above, tabs, background colour,
+    the alternate screen."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(300):  # narrow lines that fit: the ones whole lines make lazy
+        words = [rng.choice(["alpha", "beta", "gamma", "caf\u00e9", "  "]) for _ in range(rng.randint(0, 5))]
+        lines.append("".join(f"\x1b[{rng.choice(SGRS)}m{word} " if rng.random() < 0.4 else f"{word} " for word in words))
+    extras = ["\x1b[3A\x1b[2Gxy\x1b[3B", "\u0301", "a\tb", "\x1b[44m", "\x1b[49m", "\x1b[?1049hALT\x1b[?1049l",
+              "\x1b[2A\x1b[2K\x1b[2B", "\x1b[3A\x1b[3P\x1b[5X\x1b[3B", "\x1b[1;1H\x1b[1S\x1b[8;1H",
+              "\x1b[2;1H\x1b[2L\x1b[8;1H", "\x1b]0;title\x07", "",
+              "\x1b[32m" + "w" * 40 + "\r\n\u0301\x1b[31mx"]  # a mark joining the last cell of the row above
+    out = []
+    for line in lines:
+        if rng.random() < 0.1:
+            out.append(rng.choice(extras) + line)
+        else:
+            out.append(line)
+    return "\r\n".join(out).encode()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_feeding_in_chunks_without_settling_gives_the_same_screen(seed: int) -> None:
+    """Chunks fed with settle=False (rows left lazy, a line cut by a chunk held back)
+    and settled at the end, or settled after some chunks, end as the whole fed at once."""
+    rng = random.Random(seed)
+    for data in (coloured_stream(seed), mixed_stream(seed)):
+        screen = TerminalScreen(40, 8, scrollback=1000)
+        stream = TerminalStream(screen)
+        pos = 0
+        while pos < len(data):
+            size = rng.choice([1, 7, 64, 300, 2000])
+            stream.feed(data[pos:pos + size], settle=rng.random() < 0.2)
+            pos += size
+        stream.settle()
+        assert not any(line.lazy for line in screen.buffer)
+        whole = fed(data, one_by_one=False)
+        assert state(screen) == state(whole)
+        assert screen.history_text() == whole.history_text()

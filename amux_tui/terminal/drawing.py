@@ -2,26 +2,24 @@
 
 Mixed into :class:`~.screen.TerminalScreen`. A run of narrow text is written
 into the row dict with one C-level ``update`` of interned cells; so is a run
-of coloured words with the SGR sequences between them (``draw_styled``), and
-whole lines of either (``draw_lines``, which also hands the history each row's
-run-length form). Runs with wide characters, emoji sequences or combining
-marks go through grapheme clusters (a zero-width joiner or variation selector
-joins the cell before instead of dropping the rest of the run, as pyte's own
-``draw`` does).
+of coloured words with the SGR sequences between them (``draw_styled``).
+Whole lines of either go through :mod:`.line_batches`. Runs with wide
+characters, emoji sequences or combining marks go through grapheme clusters
+(a zero-width joiner or variation selector joins the cell before instead of
+dropping the rest of the run, as pyte's own ``draw`` does).
 """
 
 from __future__ import annotations
 
-import re
 from itertools import islice
 from typing import TYPE_CHECKING
 
 from pyte import charsets
 from pyte import modes as pyte_modes
 
-from .cells import BG, DEFAULT_PEN, Cell, Pen
+from .cells import Cell, Pen
 from .graphemes import cluster_width, continues_cluster, iter_graphemes
-from .lines import Line, runs_row
+from .lines import Line, split_sgr
 
 if TYPE_CHECKING:
     from .screen import TerminalScreen
@@ -33,9 +31,6 @@ else:
 _IDENTITY_CHARSET = charsets.LAT1_MAP
 _ZWJ = "\u200d"
 
-
-#: Splits text with SGR sequences between its runs: [text, params, text, params, ..., text].
-split_sgr = re.compile(r"\x1b\[([0-9;:]*)m").split
 
 
 class _Glyphs(dict[str, Cell]):
@@ -56,7 +51,7 @@ class _Glyphs(dict[str, Cell]):
 
 
 class TextDrawing(_Base):
-    """``draw``, ``draw_styled``, ``draw_lines`` and REP for :class:`~.screen.TerminalScreen`."""
+    """``draw``, ``draw_styled`` and REP for :class:`~.screen.TerminalScreen`."""
 
     def _glyphs(self, pen: Pen) -> _Glyphs:
         table = self._glyph_tables.get(pen)
@@ -171,91 +166,6 @@ class TextDrawing(_Base):
         self._last_glyphs = glyphs
         cursor.attrs = (cursor.attrs[0], glyphs.pen)
         return plain, runs
-
-    def draw_lines(self, texts: list[str]) -> None:
-        """Draw each text followed by CR LF: the shape of most floods of output.
-
-        Texts may hold SGR sequences between runs (see :meth:`draw_styled`).
-        The same as ``draw_styled(text); carriage_return(); linefeed()`` for
-        each, without the per-call overhead when nothing special is in force
-        (no margins, insert mode or charset): changed rows get their version
-        bumped directly instead of going through ``dirty``, and a row written
-        whole from column 0 keeps its history form (``Line.frozen``) for when
-        it scrolls off.
-        """
-        if (
-            self.margins is not None or self.charset or self.g0_charset is not _IDENTITY_CHARSET
-            or pyte_modes.IRM in self.mode
-        ):
-            for text in texts:
-                if text:
-                    self.draw_styled(text)
-                self.carriage_return()
-                self.linefeed()
-            return
-        if self.dirty:
-            self.take_dirty()
-        cursor = self.cursor
-        buffer = self.buffer
-        last_row = self.lines - 1
-        columns = self.columns
-        narrow = self._narrow_chars
-        history = self.history if self._main_buffer is None else None
-        pen = cursor.attrs[1]
-        glyph = self._glyphs(pen).__getitem__
-        # Texts before this index are written on rows that scroll off before this call
-        # returns (wrapping only makes rows leave sooner): such a row needs its history
-        # form only, not its cells.
-        doomed = len(texts) - self.lines + 1
-        for index, text in enumerate(texts):
-            if text:
-                x = cursor.x
-                line = buffer[cursor.y]
-                fresh = x == 0 and not line
-                if "\x1b" in text:
-                    parts = split_sgr(text)
-                    written = self._write_styled(parts, record=fresh, write=not (fresh and index < doomed))
-                    if written is None:
-                        self._draw_parts(parts)
-                        self.take_dirty()
-                        buffer = self.buffer
-                    else:
-                        line.version += 1
-                        if fresh and written[1]:
-                            line.frozen = runs_row(*written)
-                            line.frozen_version = line.version
-                    pen = cursor.attrs[1]
-                    glyph = self._glyphs(pen).__getitem__
-                else:
-                    stop = x + len(text)
-                    if fresh and index < doomed and stop <= columns and (text.isascii() or narrow.issuperset(text)):
-                        line.version += 1
-                        line.frozen = text if pen is DEFAULT_PEN else runs_row(text, [pen, len(text)])
-                        line.frozen_version = line.version
-                        self.last_graphic = text[-1]
-                    elif stop <= columns and (text.isascii() or narrow.issuperset(text)):
-                        if line:
-                            self._split_wide_at(line, x, stop)
-                        line.update(zip(range(x, stop), map(glyph, text)))
-                        line.version += 1
-                        if fresh:
-                            line.frozen = text if pen is DEFAULT_PEN else runs_row(text, [pen, len(text)])
-                            line.frozen_version = line.version
-                        self.last_graphic = text[-1]
-                    else:
-                        self.draw(text)
-                        self.take_dirty()
-                        buffer = self.buffer
-            cursor.x = 0
-            y = cursor.y
-            if y < last_row:
-                cursor.y = y + 1
-            else:
-                gone = buffer[0]
-                del buffer[0]
-                buffer.append(Line() if pen[BG] == "default" else self._blank_line())  # back-colour erase
-                if history is not None:
-                    history.add(gone)
 
     def _draw_wrapping(self, data: str, glyphs: _Glyphs) -> None:
         cursor = self.cursor

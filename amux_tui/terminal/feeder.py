@@ -6,10 +6,11 @@ slice at a time, until a few milliseconds have passed, then yields to the loop
 (timers, keys, rendering run) and continues on the next iteration. With four
 sessions flooding at once the loop still gets control every turn.
 
-A terminal's slice grows while slices parse quickly (plain lines: bigger
-batches let rows that scroll off at once skip their cells) and shrinks when
-one takes a good part of the budget (full-screen repaints), so a slice always
-stays well inside the turn.
+A terminal's slice is sized from how fast its last full slice parsed, to take
+about half a millisecond: fast output (plain or coloured lines) gets big slices,
+which lets the rows that scroll off within one slice skip their cells and
+costs fewer calls per byte; slow output (full-screen repaints) gets small ones,
+so a slice always stays well inside the turn.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from collections import deque
 from typing import Protocol
 
 MIN_SLICE = 2048
-MAX_SLICE = 16384
+MAX_SLICE = 65536
 
 
 class Feedable(Protocol):
-    def feed_slice(self, limit: int) -> bool:
-        """Parse up to ``limit`` bytes of pending output; True if more is pending."""
+    def feed_slice(self, limit: int) -> tuple[int, bool]:
+        """Parse up to ``limit`` bytes of pending output: (bytes parsed, more pending)."""
 
     def after_turn(self) -> None:
         """Called once per turn in which the terminal was fed (report frames, title...)."""
@@ -38,8 +39,13 @@ class FeedScheduler:
     #: Time one turn may take before yielding to the loop. Small: a timer that
     #: comes due waits for the rest of this iteration and all of the next.
     budget = 0.002
+    #: The same with several terminals waiting: each of them also costs every
+    #: iteration its reads and repaints, so the turn shrinks to keep it short.
+    crowded_budget = 0.001
+    #: Time a slice should take (its size follows the terminal's parse rate).
+    slice_time = 0.0005
     #: Bytes a terminal's first slice holds (then adapted between MIN_SLICE and MAX_SLICE).
-    slice_size = MIN_SLICE
+    slice_size = 8192
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -63,7 +69,7 @@ class FeedScheduler:
 
     def _turn(self) -> None:
         self._scheduled = False
-        budget = self.budget
+        budget = self.budget if len(self._waiting) <= 1 else self.crowded_budget
         now = time.perf_counter()
         deadline = now + budget
         fed: list[Feedable] = []
@@ -74,13 +80,12 @@ class FeedScheduler:
             if terminal not in fed:
                 fed.append(terminal)
             size = sizes.get(terminal, self.slice_size)
-            if terminal.feed_slice(size):
+            parsed, more = terminal.feed_slice(size)
+            if more:
                 waiting.append(terminal)
             before, now = now, time.perf_counter()
-            if now - before < budget / 8:
-                sizes[terminal] = min(size * 2, MAX_SLICE)
-            elif now - before > budget / 2:
-                sizes[terminal] = max(size // 2, MIN_SLICE)
+            if parsed >= MIN_SLICE:
+                sizes[terminal] = self._next_size(size, parsed, now - before)
             if now >= deadline:
                 break
         for terminal in fed:
@@ -88,6 +93,18 @@ class FeedScheduler:
         if waiting and not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._turn)
+
+
+    def _next_size(self, size: int, parsed: int, elapsed: float) -> int:
+        """A slice that would take ``slice_time`` at the rate just seen (at most
+        twice the last one: one slow or lucky slice must not swing it)."""
+        target = self.slice_time
+        if elapsed <= 0:
+            return min(size * 2, MAX_SLICE)
+        wanted = int(parsed * target / elapsed)
+        if parsed < size and wanted > size:
+            return size  # a short slice (the queue ran dry) says nothing about a longer one
+        return max(MIN_SLICE, min(wanted, size * 2, MAX_SLICE))
 
 
 _schedulers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, FeedScheduler] = weakref.WeakKeyDictionary()

@@ -10,13 +10,14 @@ reuse rows that merely moved when the screen scrolled.
 from __future__ import annotations
 
 import itertools
+import re
 from array import array
 from collections.abc import Iterable
-from itertools import groupby, repeat
+from itertools import groupby, islice, repeat
 from operator import itemgetter
 from typing import Any
 
-from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell
+from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, apply_sgr
 
 _serials = itertools.count()
 
@@ -39,6 +40,12 @@ class Line(dict[int, Cell]):
     frozen: FrozenLine | None = None
     frozen_version = -1
 
+    @property
+    def lazy(self) -> bool:
+        """Written whole but its cells not filled in yet: only ``frozen`` holds its
+        content (see :mod:`.line_batches`; never seen outside a parsing turn)."""
+        return not self and self.frozen is not None and self.frozen_version == self.version
+
     def __missing__(self, column: int) -> Cell:
         return self.default
 
@@ -52,7 +59,13 @@ class Line(dict[int, Cell]):
 #: row costs about 0.4 KB instead of a 10 KB dict of cells, and is expanded to
 #: cells only when drawn (bench/terminal_throughput.py measures it). Once the
 #: pen numbers run out, rows are ``(text, pen, count, pen, count, ...)``.
+#: A line of narrow coloured words written whole may instead be kept as it came,
+#: ``(None, pen, raw)``: the text with its SGR sequences and the pen it started
+#: with (no runs to work out for a row that scrolls off unseen; about as small).
 FrozenLine = str | tuple
+
+#: Splits text with SGR sequences between its runs: [text, params, text, params, ..., text].
+split_sgr = re.compile(r"\x1b\[([0-9;:]*)m").split
 
 _DATA = itemgetter(0)
 _PEN = itemgetter(1)
@@ -89,8 +102,32 @@ def runs_row(text: str | tuple, runs: list) -> FrozenLine:
         return (text, *runs)
 
 
-def _runs(row: tuple) -> Iterable[tuple[tuple, int]]:
+_PEN_AFTER: dict[tuple[tuple, str], tuple] = {}
+
+
+def _raw_runs(pen: tuple, raw: str) -> tuple[str, list]:
+    """The text and runs ([pen, count, ...]) of a row kept as it came."""
+    parts = split_sgr(raw)
+    runs: list = [pen, len(parts[0])] if parts[0] else []
+    after = _PEN_AFTER
+    if len(after) > 4096:
+        after.clear()
+    for params, run in zip(islice(parts, 1, None, 2), islice(parts, 2, None, 2)):
+        key = (pen, params)
+        following = after.get(key)
+        if following is None:
+            following = after[key] = apply_sgr(pen, params)
+        pen = following
+        if run:
+            runs += (pen, len(run))
+    return "".join(parts[::2]), runs
+
+
+def row_runs(row: tuple) -> Iterable[tuple[tuple, int]]:
     """(pen, count) for each run of a non-plain history row."""
+    if row[0] is None:
+        runs = _raw_runs(row[1], row[2])[1]
+        return zip(runs[0::2], runs[1::2])
     if len(row) == 2:
         codes = row[1]
         return zip(map(_PENS.__getitem__, codes[0::2]), codes[1::2])
@@ -122,10 +159,14 @@ def row_cells(row: FrozenLine, columns: int) -> list[Cell]:
     if type(row) is str:
         cells = list(zip(row[:columns], repeat(DEFAULT_PEN)))
     else:
-        text = row[0]
+        if row[0] is None:
+            text, runs = _raw_runs(row[1], row[2])
+            pairs: Iterable[tuple[tuple, int]] = zip(runs[0::2], runs[1::2])
+        else:
+            text, pairs = row[0], row_runs(row)
         cells = []
         start = 0
-        for pen, count in _runs(row):
+        for pen, count in pairs:
             cells += zip(text[start:start + count], repeat(pen))
             start += count
         del cells[columns:]
@@ -136,7 +177,10 @@ def row_cells(row: FrozenLine, columns: int) -> list[Cell]:
 
 def row_text(row: FrozenLine, columns: int) -> str:
     """The text of a history row's first ``columns`` cells (wide characters once), not padded."""
-    text = row if type(row) is str else row[0]
+    if type(row) is str:
+        text: str | tuple = row
+    else:
+        text = row[0] if row[0] is not None else "".join(split_sgr(row[2])[::2])
     return text[:columns] if type(text) is str else "".join(text[:columns])
 
 

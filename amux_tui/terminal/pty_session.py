@@ -2,8 +2,8 @@
 
 ptyprocess forks the child into a new session (so its own process group) with
 the PTY as controlling terminal. From then on nothing blocks: output is read
-with ``loop.add_reader`` on the non-blocking master, taking everything that is
-available in one go; input is written without blocking (the rest waits for
+with ``loop.add_reader`` on the non-blocking master, taking what is available
+up to a bound per wake-up; input is written without blocking (the rest waits for
 ``add_writer``); exit is noticed through a pidfd. ``close()`` ends the whole
 process tree (see :mod:`amux_tui.processes`) with SIGHUP, SIGTERM, then SIGKILL.
 """
@@ -11,7 +11,6 @@ process tree (see :mod:`amux_tui.processes`) with SIGHUP, SIGTERM, then SIGKILL.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import errno
 import os
 import secrets
@@ -21,74 +20,17 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ptyprocess
 
-from amux_tui import __version__, processes, watchdog
+from amux_tui import processes, watchdog
 
-#: The environment variable marking every process of one terminal session.
-SESSION_MARKER = "AMUX_TERMINAL_SESSION"
+from .pty_child import SESSION_MARKER, live_groups, prepare_child, terminal_environment
 
 _READ_SIZE = 65536
-_READ_LIMIT = 262144  # per wake-up, so one flooding session cannot starve the loop
+# Per wake-up: a PTY gives at most 4 KB a read and each read lets the writer
+# refill it, so one callback must not chase a flooding program for long.
+_READ_LIMIT = 65536
 _EXIT_DRAIN = 0.2  # how long output may trail the child's exit
 
-# Inherited variables that would describe the terminal amux runs in, not amux's.
-_FOREIGN_TERMINAL_VARS = (
-    "COLUMNS", "LINES", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "TERM_SESSION_ID",
-    "KITTY_WINDOW_ID", "KITTY_PID", "WEZTERM_PANE", "WT_SESSION", "ITERM_SESSION_ID",
-    "VTE_VERSION", "TMUX", "TMUX_PANE", "STY", "ALACRITTY_WINDOW_ID", "GHOSTTY_RESOURCES_DIR",
-)
-
-
-def terminal_environment(
-    env: Mapping[str, str | None] | None, *, inherit: bool = True, marker: str = ""
-) -> dict[str, str]:
-    """The child's environment: ours (or none), ``env`` on top (None unsets), terminal identity last."""
-    result = dict(os.environ) if inherit else {}
-    for name in _FOREIGN_TERMINAL_VARS:
-        result.pop(name, None)
-    for name, value in (env or {}).items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    result["TERM"] = "xterm-256color"
-    result["COLORTERM"] = "truecolor"
-    result["TERM_PROGRAM"] = "amux"
-    result["TERM_PROGRAM_VERSION"] = __version__
-    if marker:
-        result[SESSION_MARKER] = marker
-    return result
-
-
-_live_groups: set[int] = set()
-
-
-@atexit.register
-def _kill_live_groups() -> None:
-    """Last resort if the app ends without closing its sessions: SIGKILL their groups.
-
-    No waiting and no reaping here (the interpreter is going away); close()
-    is the proper path and also reaches daemons that left the group.
-    """
-    for pgid in list(_live_groups):
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except OSError:
-            pass
-
-
-def _prepare_child(parent: int) -> None:
-    _restore_signals()
-    processes.die_with_parent(parent)  # and the watchdog (`amux_tui.watchdog`) for the rest
-
-
-def _restore_signals() -> None:
-    """In the child before exec: default dispositions, nothing blocked (like subprocess)."""
-    for name in ("SIGPIPE", "SIGXFSZ", "SIGINT", "SIGQUIT", "SIGTSTP", "SIGTTIN", "SIGTTOU",
-                 "SIGHUP", "SIGTERM", "SIGCHLD", "SIGWINCH"):
-        sig = getattr(signal, name, None)
-        if sig is not None:
-            signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+__all__ = ["SESSION_MARKER", "PtySession", "terminal_environment"]
 
 
 class PtySession:
@@ -165,12 +107,12 @@ class PtySession:
         parent = os.getpid()
         self._process = ptyprocess.PtyProcess.spawn(
             [program, *self.argv[1:]], cwd=self.cwd, env=self.env,
-            dimensions=(self.lines, self.columns), preexec_fn=lambda: _prepare_child(parent),
+            dimensions=(self.lines, self.columns), preexec_fn=lambda: prepare_child(parent),
         )
         # We reap and close ourselves; ptyprocess's close() would sleep and waitpid.
         self._process.closed = True
         self.pid = self._process.pid
-        _live_groups.add(self.pid)
+        live_groups.add(self.pid)
         watchdog.watch(self.pid, processes.marker(SESSION_MARKER, self._marker))
         self._fd = self._process.fd
         os.set_blocking(self._fd, False)
@@ -238,7 +180,7 @@ class PtySession:
     async def _end_leftovers(self) -> None:
         """The child exited by itself: end what it left running (daemons)."""
         await self._terminate_tree(grace=0.5)
-        _live_groups.discard(self.pid)  # the group is empty: its id may be reused
+        live_groups.discard(self.pid)  # the group is empty: its id may be reused
         watchdog.forget(self.pid)
 
     async def close(self, grace: float = 0.5) -> int | None:
@@ -258,7 +200,7 @@ class PtySession:
         if self._cleanup is not None and not self._cleanup.done():
             self._cleanup.cancel()
         await self._terminate_tree(grace=grace)
-        _live_groups.discard(self.pid)
+        live_groups.discard(self.pid)
         watchdog.forget(self.pid)
         self._report_exit()
         self._stop_io()

@@ -24,14 +24,15 @@ import pyte
 from pyte.screens import Margins
 
 from .cells import DEFAULT_CELL, DEFAULT_PEN, Cell, Pen, SgrOps, apply_ops, cell_with, make_cell, sgr_ops
-from .drawing import _IDENTITY_CHARSET, TextDrawing, _Glyphs
+from .drawing import _IDENTITY_CHARSET, _Glyphs
 from .editing import ScreenEditing
 from .history import History
+from .line_batches import LineBatches
 from .lines import FrozenLine, Line, LineBuffer, line_serial, row_cells
 from .modes import ANSI_MODES, ModeState
 
 
-class TerminalScreen(TextDrawing, ScreenEditing, pyte.Screen):
+class TerminalScreen(LineBatches, ScreenEditing, pyte.Screen):
     """A pyte screen with scrollback, an alternate screen and fast drawing."""
 
     def __init__(self, columns: int, lines: int, *, scrollback: int = 10_000) -> None:

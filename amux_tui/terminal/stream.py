@@ -7,9 +7,13 @@ stream matches whole sequences with regular expressions instead:
 
 * a run of printable text goes to ``screen.draw`` in one call, and with the
   SGR sequences between its coloured runs to ``screen.draw_styled``; whole
-  lines of either to ``screen.draw_lines``;
+  lines of either to ``screen.draw_lines``. Fed without settling (the
+  terminal's parsing slices), rows those lines write may stay lazy and a line
+  cut by the chunk's end is held back until the next chunk or :meth:`settle`
+  (see :mod:`.line_batches`);
 * a CSI is split into private marker, parameters, intermediates and final byte
-  and dispatched only when it is a sequence amux knows, anything else is dropped;
+  and dispatched (:mod:`.sequences`) only when it is a sequence amux knows,
+  anything else is dropped;
 * OSC/DCS/APC/PM/SOS strings are collected up to their terminator (bounded in
   size), then interpreted or dropped, never drawn;
 * a sequence cut by the end of a chunk is kept and completed by the next one.
@@ -24,9 +28,9 @@ import logging
 import re
 from collections.abc import Callable
 
-from . import replies
 from .colors import TerminalColors
 from .screen import TerminalScreen
+from .sequences import SequenceActions
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,9 @@ log = logging.getLogger(__name__)
 _TEXT = re.compile(r"(?:[^\x00-\x1f\x7f-\x9f]++|\x1b\[[0-9;:]*+m)++")
 # Complete lines of the same, each ended by CR LF (what a PTY makes of "\n").
 _LINES = re.compile(r"(?:(?:[^\x00-\x1f\x7f-\x9f]++|\x1b\[[0-9;:]*+m)*+\r\n)+")
+# What may follow a run of text at the end of a chunk and still turn out to
+# continue it: a CR (of CR LF) or the start of an SGR.
+_TEXT_TAIL = re.compile(r"(?:\r|\x1b(?:\[[0-9;:]*)?)?\Z")
 _CSI = re.compile(r"\x1b\[([<=>?]?)([0-9:;<=>?]*)([ -/]*)([@-~])")
 _CSI_PARTIAL = re.compile(r"\x1b\[[0-?]*[ -/]*\Z")
 # A CSI broken by a stray byte: ignore up to its final byte, stop before controls.
@@ -47,14 +54,7 @@ _MAX_STRING = 1 << 20  # bigger OSC/DCS payloads (images) are dropped, not kept
 _MAX_PARTIAL = 4096
 
 
-def _ints(params: str) -> list[int]:
-    """CSI parameters as ints; empty or odd parameters read as 0, sub-parameters dropped."""
-    if not params:
-        return []
-    return [min(int(p), 65535) if p.isdigit() else 0 for p in params.replace(":", ";").split(";")]
-
-
-class TerminalStream:
+class TerminalStream(SequenceActions):
     """Feeds bytes (UTF-8) or text into a screen, answering queries through it."""
 
     def __init__(self, screen: TerminalScreen, colors: TerminalColors | None = None) -> None:
@@ -64,6 +64,9 @@ class TerminalStream:
         self.on_agent_state: Callable[[str, str], None] | None = None
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._partial = ""
+        # Text at the end of a chunk fed without settling, kept to be drawn with
+        # the rest of its line (drawing it alone would settle the lazy rows).
+        self._held = ""
         self._string_kind: str | None = None
         self._string_parts: list[str] = []
         self._string_size = 0
@@ -87,21 +90,42 @@ class TerminalStream:
 
     # -- input -------------------------------------------------------------------
 
-    def feed(self, data: bytes) -> None:
-        """Parse a chunk of program output (any split of a UTF-8 stream)."""
-        self.feed_text(self._decoder.decode(data))
+    def feed(self, data: bytes, *, settle: bool = True) -> None:
+        """Parse a chunk of program output (any split of a UTF-8 stream).
 
-    def feed_text(self, text: str) -> None:
+        With ``settle`` False, rows that whole lines wrote may be left lazy
+        (see :mod:`.line_batches`) until :meth:`settle` or the next feed that
+        settles: for a caller feeding several chunks before anyone looks.
+        """
+        self.feed_text(self._decoder.decode(data), settle=settle)
+
+    def feed_text(self, text: str, *, settle: bool = True) -> None:
+        self._parse(text, settle)
+        if settle:
+            self.screen.settle_rows()
+
+    def settle(self) -> None:
+        """Finish what a feed without ``settle`` left: held text, lazy rows."""
+        if self._held:
+            held, self._held = self._held, ""
+            self._parse(held, True)
+        self.screen.settle_rows()
+
+    def _parse(self, text: str, settle: bool) -> None:
+        if self._held:
+            text = self._held + text
+            self._held = ""
         if self._partial:
             text = self._partial + text
             self._partial = ""
         pos = 0
         end = len(text)
+        screen = self.screen
         if self._string_kind is not None:
+            screen.settle_rows()
             pos = self._continue_string(text, 0)
             if pos < 0:
                 return
-        screen = self.screen
         draw = screen.draw
         draw_styled = screen.draw_styled
         controls = self._controls
@@ -116,8 +140,16 @@ class TerminalStream:
                     if text.startswith("\r\n", stop):
                         # A run of whole lines: hand them over in one call.
                         stop = match_lines(text, pos).end()
-                        screen.draw_lines(text[pos:stop - 2].split("\r\n"))
-                    elif text.find("\x1b", pos, stop) < 0:
+                        screen.draw_lines(text[pos:stop - 2].split("\r\n"), defer=not settle)
+                        pos = stop
+                        continue
+                    if not settle and end - pos <= _MAX_PARTIAL and _TEXT_TAIL.match(text, stop):
+                        self._held = text[pos:]  # the start of a line cut by the chunk's end
+                        return
+                    # Anything but whole lines may look at any row: no lazy rows from here.
+                    if screen.lazy_rows:
+                        screen.settle_rows()
+                    if text.find("\x1b", pos, stop) < 0:
                         draw(text[pos:stop])
                     else:
                         draw_styled(text[pos:stop])
@@ -125,6 +157,8 @@ class TerminalStream:
                     log.debug("draw failed", exc_info=True)
                 pos = stop
                 continue
+            if screen.lazy_rows:
+                screen.settle_rows()
             char = text[pos]
             if char == "\x1b":
                 match = match_csi(text, pos)
@@ -229,148 +263,3 @@ class TerminalStream:
                 self._dcs(body)
         except Exception:  # noqa: BLE001
             log.debug("string %s failed", kind, exc_info=True)
-
-    def _esc(self, intermediates: str, final: str) -> None:
-        screen = self.screen
-        try:
-            if not intermediates:
-                if final == "7":
-                    screen.save_cursor()
-                elif final == "8":
-                    screen.restore_cursor()
-                elif final == "D":
-                    screen.index()
-                elif final == "E":
-                    screen.carriage_return()
-                    screen.index()
-                elif final == "M":
-                    screen.reverse_index()
-                elif final == "H":
-                    screen.set_tab_stop()
-                elif final == "c":
-                    screen.reset()
-                elif final in "=>":
-                    screen.modes.application_keypad = final == "="
-            elif intermediates in ("(", ")"):
-                screen.define_charset(final, intermediates)
-            elif intermediates == "#" and final == "8":
-                screen.alignment_display()
-        except Exception:  # noqa: BLE001
-            log.debug("ESC %s%s failed", intermediates, final, exc_info=True)
-
-    def _csi(self, private: str, params: str, intermediates: str, final: str) -> None:
-        screen = self.screen
-        try:
-            if not private and not intermediates:
-                if final == "m":
-                    screen.select_graphic_rendition_text(params)
-                    return
-                handler = self._plain_csi.get(final)
-                if handler is not None:
-                    handler(*_ints(params))
-                else:
-                    self._other_plain_csi(params, final)
-            elif private == "?" and not intermediates:
-                if final == "h":
-                    screen.set_mode(*_ints(params), private=True)
-                elif final == "l":
-                    screen.reset_mode(*_ints(params), private=True)
-                elif final in "JK":
-                    self._plain_csi[final](*_ints(params))
-                elif final == "n":
-                    self._report_status(_ints(params), private=True)
-            elif intermediates == "$" and final == "p":
-                numbers = _ints(params)
-                if numbers:
-                    screen.write_process_input(
-                        replies.mode_report(screen.modes, numbers[0], private=private == "?"))
-            elif private == ">" and not intermediates:
-                if final == "c":
-                    screen.write_process_input(replies.secondary_device_attributes())
-                elif final == "q":
-                    screen.write_process_input(replies.xtversion())
-            elif intermediates == " " and final == "q" and not private:
-                numbers = _ints(params)
-                screen.cursor_shape = numbers[0] if numbers else 0
-            elif intermediates == "!" and final == "p" and not private:
-                self._soft_reset()
-            # Everything else (kitty keyboard CSI ?u / >u / <u / =u, XTMODKEYS
-            # CSI >4;1m, DECSCA, ...) is recognised as a sequence and dropped.
-        except Exception:  # noqa: BLE001
-            log.debug("CSI %s%s%s%s failed", private, params, intermediates, final, exc_info=True)
-
-    def _other_plain_csi(self, params: str, final: str) -> None:
-        screen = self.screen
-        numbers = _ints(params)
-        if final == "c":
-            if not numbers or numbers[0] == 0:
-                screen.write_process_input(replies.PRIMARY_DEVICE_ATTRIBUTES)
-        elif final == "n":
-            self._report_status(numbers, private=False)
-        elif final == "S":
-            screen.scroll_up(numbers[0] if numbers else 1)
-        elif final == "T" and len(numbers) <= 1:
-            screen.scroll_down(numbers[0] if numbers else 1)
-        elif final == "s" and not numbers:
-            screen.save_cursor()
-        elif final == "u" and not numbers:
-            screen.restore_cursor()
-        elif final == "t":
-            answer = replies.window_report(numbers, lines=screen.lines, columns=screen.columns)
-            if answer:
-                screen.write_process_input(answer)
-
-    def _report_status(self, numbers: list[int], *, private: bool) -> None:
-        if not numbers:
-            return
-        screen = self.screen
-        row, column = screen.cursor.y + 1, min(screen.cursor.x, screen.columns - 1) + 1
-        if screen.margins is not None and 6 in screen.modes.enabled:
-            row -= screen.margins.top
-        answer = replies.device_status(numbers[0], private=private, row=row, column=column)
-        if answer:
-            screen.write_process_input(answer)
-
-    def _soft_reset(self) -> None:
-        """DECSTR: modes and rendition back to defaults, screen content kept."""
-        screen = self.screen
-        screen.select_graphic_rendition_text("0")
-        screen.margins = None  # not set_margins(): DECSTR leaves the cursor where it is
-        screen.reset_mode(4)
-        screen.reset_mode(6, 1, 2004, 1004, 2026, 9, 1000, 1002, 1003, 1006, 1015, private=True)
-        screen.set_mode(7, 25, private=True)
-        screen.modes.application_keypad = False
-
-    # -- strings ---------------------------------------------------------------
-
-    def _osc(self, body: str, terminator: str) -> None:
-        screen = self.screen
-        code, _, rest = body.partition(";")
-        if code in ("0", "2"):
-            screen.set_title(rest)
-            if code == "0":
-                screen.set_icon_name(rest)
-        elif code == "1":
-            screen.set_icon_name(rest)
-        elif code == "8":
-            _params, _, url = rest.partition(";")
-            screen.set_link(url)
-        elif code in ("4", "10", "11", "12") and "?" in rest:
-            answer = replies.colour_query(body.split(";"), self.colors, terminator)
-            if answer:
-                screen.write_process_input(answer)
-        elif code == "7":
-            screen.working_directory = rest
-        elif code == "7501" and self.on_agent_state is not None:
-            # Codex: "7501;state=working:app=codex" (items split by ":" or ";").
-            for item in rest.replace(";", ":").split(":"):
-                key, sep, value = item.partition("=")
-                if sep:
-                    self.on_agent_state(key.strip(), value.strip())
-        # OSC 52 (clipboard), 66 (text sizing), 133 and the rest are dropped.
-
-    def _dcs(self, body: str) -> None:
-        if body.startswith("+q"):
-            self.screen.write_process_input(replies.termcap_query(body[2:]))
-        elif body.startswith("$q"):
-            self.screen.write_process_input(replies.setting_query())

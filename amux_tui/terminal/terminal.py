@@ -148,11 +148,12 @@ class Terminal:
         assert self._loop is not None
         scheduler_for(self._loop).add(self)
 
-    def feed_slice(self, limit: int) -> bool:
-        """Parse up to ``limit`` queued bytes (called by the feed scheduler)."""
+    def feed_slice(self, limit: int) -> tuple[int, bool]:
+        """Parse up to ``limit`` queued bytes (called by the feed scheduler):
+        (bytes parsed, more queued)."""
         queue = self._queue
         if not queue:
-            return False
+            return 0, False
         pieces = []
         size = 0
         while queue and size < limit:  # several reads of the PTY make one batch
@@ -166,11 +167,13 @@ class Terminal:
             size += len(piece)
         data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         self._queued -= size
-        self.stream.feed(data)
+        # Rows may stay lazy until the end of the turn (after_turn settles them):
+        # most of a flood scrolls off before then and never needs its cells.
+        self.stream.feed(data, settle=False)
         self._frame_due = True
         if self._queued < _LOW_WATER and self.session is not None:
             self.session.resume_reading()
-        return bool(queue)
+        return size, bool(queue)
 
     def feed(self, data: bytes) -> None:
         """Parse ``data`` at once, as if the program wrote it (tests, replays)."""
@@ -180,6 +183,7 @@ class Terminal:
 
     def after_turn(self) -> None:
         """Report what changed during a parsing turn."""
+        self.stream.settle()
         screen = self.screen
         if screen.title != self.title:
             self.title = screen.title
