@@ -1,6 +1,7 @@
 """The session database: schema and migrations, reads and writes, several writer processes at once,
 and sessions whose amux died marked `lost` with their processes ended."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -114,44 +115,41 @@ def test_several_processes_write_at_once_and_every_write_lands(tmp_path):
     assert all(r.state == "exited" and r.input_tokens == r.requests * 10 for r in rows)
 
 
-def test_a_lock_sqlite_reports_at_once_is_waited_out_not_lost(tmp_path, monkeypatch):
-    """Some locks (a connection opening while the last one checkpoints the WAL away) come back as
-    SQLITE_BUSY at once, busy timeout or not. Zero timeout makes every lock such a one."""
+@contextlib.contextmanager
+def locked_for_a_moment(path: Path, monkeypatch, seconds: float = 0.3):
+    """Another connection holds ``path`` exclusively for ``seconds``, and SQLite reports that lock
+    at once (busy timeout 0), as it does in some lock states whatever the timeout: some locks (a
+    connection opening while the last one checkpoints the WAL away) are never waited for."""
     from amux_tui.records import store as store_module
 
-    path = tmp_path / "sessions.db"
-    store = SessionStore(path)
-    store.add(record("first"))
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 0)
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")
-    release = threading.Timer(0.3, holder.execute, ("COMMIT",))
+    release = threading.Timer(seconds, holder.execute, ("COMMIT",))
     release.start()
     try:
-        store.add(record("second"))
-        store.update("second", state="exited")
+        yield
     finally:
         release.join()
         holder.close()
+
+
+def test_a_lock_sqlite_reports_at_once_is_waited_out_not_lost(tmp_path, monkeypatch):
+    path = tmp_path / "sessions.db"
+    store = SessionStore(path)
+    store.add(record("first"))
+    with locked_for_a_moment(path, monkeypatch):
+        store.add(record("second"))
+        store.update("second", state="exited")
     assert {(r.id, r.state) for r in store.listing(include_all=True)} == {("first", "running"), ("second", "exited")}
 
 
 def test_a_busy_database_on_first_open_is_retried_not_called_unreadable(tmp_path, monkeypatch):
-    from amux_tui.records import store as store_module
-
     path = tmp_path / "sessions.db"
     SessionStore(path).add(record("first"))
-    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 0)
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN EXCLUSIVE")
-    release = threading.Timer(0.3, holder.execute, ("COMMIT",))
-    release.start()
-    try:
+    with locked_for_a_moment(path, monkeypatch):
         fresh = SessionStore(path)  # its first call runs the schema check, under the lock
         assert [r.id for r in fresh.running()] == ["first"]
-    finally:
-        release.join()
-        holder.close()
 
 
 def _alive(pid: int) -> bool:
