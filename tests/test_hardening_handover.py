@@ -133,3 +133,18 @@ async def test_a_head_aiohttp_cannot_parse_is_refused_without_echoing_its_bytes(
             assert body["error"]["message"].startswith("malformed request head: ")
             assert await closed(reader)
     assert not up.requests
+
+
+async def test_a_client_that_half_closes_in_the_middle_of_its_body_is_not_kept_waiting():
+    """The rest of the body can no longer come: the connection closes (aiohttp's handler waited for it forever)."""
+    async with UpstreamServer("openai-chat", [Reply(text="first")]) as up, \
+            proxy_for(up.provider("fx")) as (server, session):
+        async with raw_connection(server) as (reader, writer):
+            writer.write(translated(session.token))
+            assert (await next_answer(reader)).status == 200  # handed to aiohttp, proven
+            writer.write(translated(session.token)[:-10])  # all but the body's last bytes
+            await writer.drain()
+            writer.get_extra_info("socket").shutdown(socket.SHUT_WR)
+            assert await closed(reader)
+        assert len(up.requests) == 1
+        assert len(server.connection_guard) == 0

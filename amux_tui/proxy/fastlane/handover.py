@@ -43,6 +43,16 @@ ANSWER_PREFIX = b"HTTP/1."
 shut down its sending side before its answer, to learn whether it is still there (as the lane does)."""
 
 
+def body_unfinished(handler: Any) -> bool:
+    """The request aiohttp serves still waits for body bytes: the one its handler runs
+    (``_current_request``), else the last one parsed and queued (``_messages``); unknown counts as finished."""
+    request = getattr(handler, "_current_request", None)
+    if request is not None:
+        return not request.content.is_eof()
+    queued = getattr(handler, "_messages", None)
+    return bool(queued) and not queued[-1][1].is_eof()
+
+
 def aiohttp_idle(handler: Any) -> bool:
     """aiohttp's protocol is parked waiting for a request, and none has arrived."""
     waiter = getattr(handler, "_waiter", None)
@@ -116,25 +126,31 @@ class HandedOver(limits.GuardedConnection, asyncio.Protocol):
 
     def eof_received(self) -> bool:
         """A client that shut down its sending side after a request still gets the answer (aiohttp
-        alone closes at once); with nothing being served the connection closes now."""
+        alone closes at once); with nothing being served, or a body that can no longer arrive (its
+        handler would wait for it forever), the connection closes now."""
         self.half_closed = True
-        if not self.busy or self.answer_started or self.transport is None:
+        if not self.busy or self.answer_started or self.transport is None or body_unfinished(self.handler):
             return False  # idle, or mid-answer (a half-closing client does so before its answer): gone
-        # A half-close or a client that has gone (its upstream call must stop): the answer's first bytes
-        # go out now; a closed socket answers them with a reset, which `_watch` sees.
-        self.transport.write(ANSWER_PREFIX)
-        self._prefix_sent = True
         asyncio.get_running_loop().call_later(_CLOSE_POLL_SECONDS, self._watch, _CLOSE_POLL_SECONDS)
         return True
 
     def _watch(self, delay: float) -> None:
-        """Until the answer is out: abort on a reset, close once aiohttp is idle again."""
+        """Until the answer is out: close once aiohttp is idle again, or its handler (started after the
+        end of input) waits for body bytes; abort on a reset. A half-close or a client that has gone (its
+        upstream call must stop) look alike: the answer's first bytes go out early; a closed socket
+        answers them with a reset."""
         transport = self.transport
         if transport is None or transport.is_closing():
             return
         if not self.busy:
             self.close()
             return
+        if body_unfinished(self.handler):
+            self.abort() if self._prefix_sent else self.close()
+            return
+        if not self._prefix_sent and not self.answer_started:
+            transport.write(ANSWER_PREFIX)
+            self._prefix_sent = True
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
             self.abort()  # the client has gone: aiohttp cancels the handler and its upstream call
