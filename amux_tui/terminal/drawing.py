@@ -175,7 +175,9 @@ class TextDrawing(_Base):
             x = cursor.x
             if x >= columns:
                 if pyte_modes.DECAWM not in self.mode:
-                    self.buffer[cursor.y][columns - 1] = glyphs[data[-1]]
+                    line = self.buffer[cursor.y]
+                    self._split_wide_at(line, columns - 1, columns)
+                    line[columns - 1] = glyphs[data[-1]]
                     self.dirty.add(cursor.y)
                     return
                 cursor.x = x = 0
