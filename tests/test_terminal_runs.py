@@ -160,3 +160,51 @@ def test_feeding_in_chunks_without_settling_gives_the_same_screen(seed: int) -> 
         whole = fed(data, one_by_one=False)
         assert state(screen) == state(whole)
         assert screen.history_text() == whole.history_text()
+
+
+# Sequences that touch rows the lines before them wrote, or change how the next lines are drawn.
+EDITS = ["\x1b[2A", "\x1b[3B", "\x1b[5;3H", "\x1b[J", "\x1b[1J", "\x1b[2J", "\x1b[3J", "\x1b[K", "\x1b[1K", "\x1b7",
+         "\x1b8", "\x1b[s", "\x1b[u", "\x1b[?1049h", "\x1b[?1049l", "\x1b[?47h", "\x1b[?47l", "\x1b[2;5r", "\x1b[r",
+         "\x1b[4h", "\x1b[4l", "\x1b(0", "\x1b(B", "\x0e", "\x0f", "\x1b[2L", "\x1b[2M", "\x1b[2S", "\x1b[T", "\x1bM",
+         "\x1bD", "\t", "\r", "\x08", "\x1b[3b", "\x1b[?7l", "\x1b[?7h", "\x1b[2P", "\x1b[3X", "\x1b[2@", "\u0301", "\n",
+         "\x1b]8;;https://example.com\x1b\\", "\x1b]8;;\x1b\\", "\x1b[?6h", "\x1b[?6l", "\x1b[44m\x1b[2J", "\x1bc",
+         "\x1b[!p", "\x1b#8"]
+
+
+def edited_stream(rng: random.Random) -> bytes:
+    out = []
+    for _ in range(200):
+        if rng.random() < 0.3:
+            out.append(rng.choice(EDITS))
+            continue
+        words = WORDS[:6] if rng.random() < 0.8 else WORDS  # mostly lines that fit
+        parts = [(f"\x1b[{rng.choice(SGRS)}m" if rng.random() < 0.4 else "") + rng.choice(words) + " "
+                 for _ in range(rng.randint(0, 6))]
+        out.append("".join(parts) + "\r\n")
+    return "".join(out).encode()
+
+
+@pytest.mark.parametrize("seed", [10, 34, 96, 1, 2, 3, 4, 5])  # 10, 34, 96: an emoji cut from its VS16, half a wide character overwritten
+def test_parsing_turns_with_resizes_between_them_match_drawing_run_by_run(seed: int) -> None:
+    """What a terminal does: slices fed without settling, settled at the end of each turn, the
+    screen resized between turns (by the UI), with every kind of edit in the output. After each
+    turn the screen, the scrollback, cursor and pen are what the same bytes drawn run by run give."""
+    rng = random.Random(seed)
+    columns, lines = rng.randint(8, 40), rng.randint(2, 9)
+    data = edited_stream(rng)
+    sliced, single = TerminalScreen(columns, lines, scrollback=500), TerminalScreen(columns, lines, scrollback=500)
+    sliced_stream, single_stream = TerminalStream(sliced), TerminalStream(single)
+    pos = 0
+    while pos < len(data):
+        for _ in range(rng.randint(1, 4)):
+            chunk = data[pos:pos + rng.choice([1, 3, 17, 64, 300, 2000])]
+            pos += len(chunk)
+            sliced_stream.feed(chunk, settle=False)
+            for token in re.split(rb"(\x1b\[[0-9;:]*m|\r|\n)", chunk):
+                single_stream.feed(token)
+        sliced_stream.settle()
+        assert state(sliced) == state(single), pos
+        if rng.random() < 0.15:
+            size = rng.randint(2, 10), rng.randint(6, 45)
+            sliced.resize(*size)
+            single.resize(*size)

@@ -117,6 +117,35 @@ def test_variation_selector_keeps_the_rest_and_widens() -> None:
     assert screen.cursor.x == 5
 
 
+@pytest.mark.parametrize("autowrap", [b"", b"\x1b[?7l"], ids=["autowrap", "no autowrap"])
+@pytest.mark.parametrize("before", ["x" * 9, "x" * 8 + "\u4e2d"], ids=["after text", "over a wide character"])
+def test_a_selector_read_apart_from_its_emoji_at_the_last_column(autowrap: bytes, before: str) -> None:
+    """The emoji lands on the last column, its VS16 comes in the next read and makes it wide:
+    the screen ends as when both came in one read (on the next row, or without autowrap over
+    the last two columns), not with a two-column cell squeezed into one."""
+    data = autowrap + f"{before}\u2764\ufe0fab".encode()
+    cut = data.index("\ufe0f".encode())
+    whole, _, _ = make(10, 3)
+    TerminalStream(whole).feed(data)
+    split, stream, _ = make(10, 3)
+    stream.feed(data[:cut])
+    stream.feed(data[cut:])
+    assert [row(split, y) for y in range(3)] == [row(whole, y) for y in range(3)]
+    assert [[split.buffer[y][x] for x in range(10)] for y in range(3)] == [
+        [whole.buffer[y][x] for x in range(10)] for y in range(3)]
+    assert (split.cursor.x, split.cursor.y) == (whole.cursor.x, whole.cursor.y)
+
+
+def test_a_selector_read_apart_from_its_emoji_in_insert_mode_pushes_the_rest_by_two() -> None:
+    data = "abcdef\x1b[1;2H\x1b[4h\u2764\ufe0fZ".encode()
+    cut = data.index("\ufe0f".encode())
+    split, stream, _ = make(10, 2)
+    stream.feed(data[:cut])
+    stream.feed(data[cut:])
+    assert row(split) == "a\u2764\ufe0fZbcdef"
+    assert describe(split.buffer[0][2]).data == "" and split.cursor.x == 4
+
+
 def test_joiner_split_across_chunks() -> None:
     screen, stream, _ = make()
     stream.feed("x\U0001f468".encode())

@@ -239,3 +239,16 @@ def test_erase_saved_lines_keeps_the_screen() -> None:
     screen = feed(b"1\r\n2\r\n3\r\n4\r\n5\x1b[3J", lines=3)
     assert screen.history_text() == []
     assert [row(screen, y).rstrip() for y in range(3)] == ["3", "4", "5"]
+
+
+@pytest.mark.parametrize("split", [None, 16, 13], ids=["one chunk", "cut after the wide character", "cut before it"])
+def test_without_autowrap_a_write_over_the_right_half_blanks_the_wide_character(split) -> None:
+    """DECAWM off: text past the last column lands on it, over the right half of 中 here;
+    xterm blanks the left half too, wherever the program's writes were cut into reads."""
+    data = "\x1b[?7lxxxxxxxx\u4e2d!".encode()
+    screen = TerminalScreen(10, 2, scrollback=100)
+    stream = TerminalStream(screen)
+    for part in ([data] if split is None else [data[:split], data[split:]]):
+        stream.feed(part)
+    assert row(screen, 0) == "xxxxxxxx !"
+    assert_wide_characters_whole(screen)

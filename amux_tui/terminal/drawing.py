@@ -175,7 +175,9 @@ class TextDrawing(_Base):
             x = cursor.x
             if x >= columns:
                 if pyte_modes.DECAWM not in self.mode:
-                    self.buffer[cursor.y][columns - 1] = glyphs[data[-1]]
+                    line = self.buffer[cursor.y]
+                    self._split_wide_at(line, columns - 1, columns)
+                    line[columns - 1] = glyphs[data[-1]]
                     self.dirty.add(cursor.y)
                     return
                 cursor.x = x = 0
@@ -269,11 +271,36 @@ class TextDrawing(_Base):
         self.dirty.add(y)
         self._narrow_chars.discard(cell[0])
         # An emoji selector can make a narrow character wide.
-        if cluster_width(text) == 2 and line[x + 1][0] != "" and x + 1 < self.columns:
-            if y == cursor.y and cursor.x == x + 1:
+        if cluster_width(text) == 2 and line[x + 1][0] != "" and y == cursor.y and cursor.x == x + 1:
+            if x + 1 < self.columns:
+                if pyte_modes.IRM in self.mode:
+                    self.insert_characters(1)  # drawn whole, it would have pushed the rest by two
+                self._split_wide_at(line, x + 1, x + 2)
                 line[x + 1] = ("", cell[1])
                 cursor.x += 1
+            elif self.columns > 1:
+                self._move_widened_off_the_margin(line, x, (text, cell[1]))
         return text
+
+    def _move_widened_off_the_margin(self, line: Line, x: int, cell: Cell) -> None:
+        """The character at the last column became wide (its selector came in a later
+        read): place it as drawing it whole would have, on the next row or, without
+        autowrap, over the last two columns. (What it overwrote at the last column when
+        it came alone stays lost: that column is left blank.)"""
+        cursor = self.cursor
+        if pyte_modes.DECAWM in self.mode:
+            del line[x]
+            cursor.x = 0
+            self.linefeed_for_wrap()
+            line = self.buffer[cursor.y]
+            x = 0
+        else:
+            x -= 1
+        self._split_wide_at(line, x, x + 2)
+        line[x] = cell
+        line[x + 1] = ("", cell[1])
+        cursor.x = x + 2
+        self.dirty.add(cursor.y)
 
     def repeat_last(self, count: int = 1) -> None:
         """REP: draw the last graphic character again ``count`` times."""

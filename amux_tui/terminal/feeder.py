@@ -94,7 +94,6 @@ class FeedScheduler:
             self._scheduled = True
             self._loop.call_soon(self._turn)
 
-
     def _next_size(self, size: int, parsed: int, elapsed: float) -> int:
         """A slice that would take ``slice_time`` at the rate just seen (at most
         twice the last one: one slow or lucky slice must not swing it)."""

@@ -43,7 +43,11 @@ class Line(dict[int, Cell]):
     @property
     def lazy(self) -> bool:
         """Written whole but its cells not filled in yet: only ``frozen`` holds its
-        content (see :mod:`.line_batches`; never seen outside a parsing turn)."""
+        content (see :mod:`.line_batches`; never seen outside a parsing turn).
+
+        Also true of a row an erase just emptied, until ``take_dirty`` bumps its
+        version: rows are filled in only right after ``draw_lines``, which takes
+        the dirty rows first, so no such row is there then."""
         return not self and self.frozen is not None and self.frozen_version == self.version
 
     def __missing__(self, column: int) -> Cell:
