@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from ..files import state_root
+
 State = Literal["running", "exited", "killed", "lost"]
 STATES: tuple[State, ...] = ("running", "exited", "killed", "lost")
 DB_NAME = "sessions.db"
@@ -150,8 +152,6 @@ _COLUMNS = tuple(f.name for f in fields(SessionRecord))
 
 
 def database_path(env: Mapping[str, str] | None = None) -> Path:
-    from ..harnesses.locations import state_root
-
     return state_root(env) / DB_NAME
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import state_root
 from .git import GitError, current_branch, dirty_paths, head_commit, repository_root, run_git
 
 BRANCH_PREFIX = "amux/"
@@ -29,8 +30,6 @@ class Worktree:
 
 
 def worktrees_root(env: Mapping[str, str] | None = None) -> Path:
-    from ..harnesses.locations import state_root
-
     return state_root(env) / "worktrees"
 
 
