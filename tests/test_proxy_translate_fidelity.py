@@ -132,24 +132,7 @@ async def test_interleaved_tool_call_deltas_reach_the_client_as_whole_valid_call
     async with UpstreamServer("openai-chat", script=[reply]) as up, proxy_for(up.provider()) as (_, session):
         status, raw = await post(session, client, request_body(client, "look", stream=True), stream=True)
     assert status == 200
-    events = [data for _, data in sse_events(raw)]
-    if client == "anthropic-messages":
-        calls: dict[int, list] = {}
-        for e in events:
-            if e["type"] == "content_block_start":
-                calls[e["index"]] = [e["content_block"]["name"], ""]
-            elif e["type"] == "content_block_delta":
-                calls[e["index"]][1] += e["delta"]["partial_json"]
-        got = [(name, json.loads(args)) for name, args in calls.values()]
-    else:
-        output = next(e["response"]["output"] for e in events if e["type"] == "response.completed")
-        got = [(item["name"], json.loads(item["arguments"])) for item in output]
-        deltas = {}
-        for e in events:
-            if e["type"] == "response.function_call_arguments.delta":
-                deltas[e["output_index"]] = deltas.get(e["output_index"], "") + e["delta"]
-        assert [json.loads(d) for d in deltas.values()] == [args for _, args in got]
-    assert got == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "TODO"})]
+    assert _whole_calls(client, raw) == [("Read", {"path": "a.py"}), ("Grep", {"pattern": "TODO"})]
 
 
 def _whole_calls(client: str, raw: bytes) -> list[tuple[str, dict]]:
