@@ -16,6 +16,18 @@ from test_proxy_fastlane import next_answer, raw_connection, raw_request
 from upstreams import UpstreamServer
 
 
+async def get_under_team_a(path: str):
+    """GET ``path`` from the proxy, written raw (no client normalises it), for a provider whose api_base
+    is ``/team-a/v1`` on a local upstream: the proxy's answer, and the requests the upstream got."""
+    async with UpstreamServer("openai-chat") as up:
+        provider = up.provider("fx", api_base=up.root_url + "/team-a/v1")
+        async with proxy_for(provider) as (server, session):
+            async with raw_connection(server) as (reader, writer):
+                writer.write(raw_request("GET", path, list(auth_headers("openai-chat", session.token).items()), None))
+                answer = await next_answer(reader)
+    return answer, up.requests
+
+
 @pytest.mark.parametrize("path", [
     "/fx/%2e%2e/%2e%2e/team-b/v1/models",
     "/fx/%2E%2E/%2E%2E/team-b/v1/models",
@@ -23,16 +35,11 @@ from upstreams import UpstreamServer
     "/fx/.%2e/.%2e/team-b/v1/models",
 ])
 async def test_a_path_climbing_out_of_api_base_is_a_400_and_never_sent(path):
-    async with UpstreamServer("openai-chat") as up:
-        provider = up.provider("fx", api_base=up.root_url + "/team-a/v1")
-        async with proxy_for(provider) as (server, session):
-            async with raw_connection(server) as (reader, writer):
-                writer.write(raw_request("GET", path, list(auth_headers("openai-chat", session.token).items()), None))
-                answer = await next_answer(reader)
+    answer, reached = await get_under_team_a(path)
     assert answer.status == 400, answer.body
     body = json.loads(answer.body)
     assert error_shape_ok("openai-chat", body, 400) and "api_base" in body["error"]["message"]
-    assert not up.requests
+    assert not reached
 
 
 @pytest.mark.parametrize("path,reaches", [
@@ -41,13 +48,8 @@ async def test_a_path_climbing_out_of_api_base_is_a_400_and_never_sent(path):
     ("/fx/%252e%252e/%252e%252e/team-b/v1/models", "/team-a/v1/%2e%2e/%2e%2e/team-b/v1/models"),
 ])
 async def test_paths_that_stay_inside_api_base_are_relayed(path, reaches):
-    async with UpstreamServer("openai-chat") as up:
-        provider = up.provider("fx", api_base=up.root_url + "/team-a/v1")
-        async with proxy_for(provider) as (server, session):
-            async with raw_connection(server) as (reader, writer):
-                writer.write(raw_request("GET", path, list(auth_headers("openai-chat", session.token).items()), None))
-                await next_answer(reader)
-    assert [request.path for request in up.requests] == [reaches]
+    _, reached = await get_under_team_a(path)
+    assert [request.path for request in reached] == [reaches]
 
 
 @pytest.mark.parametrize("path", [
@@ -57,12 +59,7 @@ async def test_paths_that_stay_inside_api_base_are_relayed(path, reaches):
     "/fx/v1%5C..%5C..%5C..%5Cteam-b/v1/models",
 ])
 async def test_a_disguised_dot_segment_is_a_400_and_never_sent(path):
-    async with UpstreamServer("openai-chat") as up:
-        provider = up.provider("fx", api_base=up.root_url + "/team-a/v1")
-        async with proxy_for(provider) as (server, session):
-            async with raw_connection(server) as (reader, writer):
-                writer.write(raw_request("GET", path, list(auth_headers("openai-chat", session.token).items()), None))
-                answer = await next_answer(reader)
+    answer, reached = await get_under_team_a(path)
     assert answer.status == 400, answer.body
     assert error_shape_ok("openai-chat", json.loads(answer.body), 400)
-    assert not up.requests
+    assert not reached
