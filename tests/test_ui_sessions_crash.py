@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixtures.ui.drive import wait_until  # noqa: E402
-from test_ui_signals import COLUMNS, CTRL_L, F2, ROWS, marked_processes, spawn_dashboard  # noqa: E402
+from test_ui_signals import COLUMNS, ROWS, marked_processes, open_shell_session, spawn_dashboard  # noqa: E402
 from upstreams import UpstreamServer  # noqa: E402
 
 from amux_tui.records.store import SessionStore  # noqa: E402
@@ -28,12 +28,7 @@ async def test_kill_9_of_the_dashboard_leaves_a_lost_record_and_no_process_after
         config, env, child, terminal = spawn_dashboard(tmp_path, upstream, mark, AMUX_STATE_DIR=str(tmp_path / "state"))
         store = SessionStore(tmp_path / "state" / "sessions.db")
         try:
-            await terminal.wait_for(lambda: "local *" in terminal.text, "the providers table")
-            child.write(F2)
-            await terminal.wait_for(lambda: "runs direct" in terminal.text, "the launch dialog's route")
-            child.write(CTRL_L)
-            await terminal.wait_for(lambda: "1:shell" in terminal.text and any(
-                line.strip() in ("$", "#") for line in terminal.screen.display), "the shell's prompt")
+            await open_shell_session(child, terminal)
             # A job that outlives its shell (it ignores the hang-up the shell gets when the PTY closes).
             child.write(b"nohup sleep 300 >/dev/null 2>&1 &\r")
             await terminal.wait_for(lambda: any(argv.startswith("sleep 300") for argv in marked_processes(mark).values()),

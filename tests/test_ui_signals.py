@@ -94,17 +94,23 @@ def spawn_dashboard(tmp_path: Path, upstream: UpstreamServer, mark: str, **state
     return config, env, child, Terminal(child)
 
 
+async def open_shell_session(child: ptyprocess.PtyProcess, terminal: Terminal) -> None:
+    """On a `spawn_dashboard` dashboard: F2 opens the launch dialog (the shell, direct), ctrl+l starts
+    it; returns at the shell's prompt in its tab."""
+    await terminal.wait_for(lambda: "local *" in terminal.text, "the providers table")
+    child.write(F2)
+    await terminal.wait_for(lambda: "runs direct" in terminal.text, "the launch dialog's route")
+    child.write(CTRL_L)
+    await terminal.wait_for(lambda: "1:shell" in terminal.text and any(
+        line.strip() in ("$", "#") for line in terminal.screen.display), "the shell's prompt")
+
+
 async def test_sigterm_ends_every_session_process_and_restores_the_terminal(tmp_path):
     mark = uuid.uuid4().hex
     async with UpstreamServer("openai-chat", api_key=None, models=["m"]) as upstream:
         _, _, child, terminal = spawn_dashboard(tmp_path, upstream, mark, XDG_STATE_HOME=str(tmp_path / "state"))
         try:
-            await terminal.wait_for(lambda: "local *" in terminal.text, "the providers table")
-            child.write(F2)
-            await terminal.wait_for(lambda: "runs direct" in terminal.text, "the launch dialog's route")
-            child.write(CTRL_L)
-            await terminal.wait_for(lambda: "1:shell" in terminal.text and any(
-                line.strip() in ("$", "#") for line in terminal.screen.display), "the shell's prompt")
+            await open_shell_session(child, terminal)
             child.write(b"sleep 300 &\r")
             await terminal.wait_for(lambda: any(argv.startswith("sleep 300") for argv in marked_processes(mark).values()),
                                     "the background sleep")
