@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -56,6 +57,17 @@ def dashboard_on(tmp_path: Path, upstream: UpstreamServer, binary: str, **extra_
     return app
 
 
+async def open_trusted_claude_launcher(app: AmuxApp, pilot: Pilot) -> None:
+    """Once Claude Code is in the inventory: the launch dialog for it on the fixture provider, with the
+    folder trusted (past Claude Code's trust dialog, see test_ui_trust), ready to launch."""
+    await wait_until(pilot, lambda: any(h.name == "claude" and h.installed for h in app.harness_catalog.known),
+                     30, "the harness inventory")
+    app._main_screen().open_launcher("local", "fixture-model", "claude")
+    await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
+    app.screen.query_one("#launch-trust").value = True
+    await wait_until(pilot, lambda: app.screen._preview.choice.trust_folder, 10, "the choice to trust")
+
+
 @pytest.mark.harness
 async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
     binary = require_binary("claude")
@@ -64,12 +76,7 @@ async def test_claude_code_in_a_tab_through_the_proxy(tmp_path):
         app = dashboard_on(tmp_path, upstream, binary, TEST_MARK=mark, COLORTERM="truecolor")
         async with app.run_test(size=(120, 40)) as pilot:
             main = app._main_screen()
-            await wait_until(pilot, lambda: any(h.name == "claude" and h.installed for h in app.harness_catalog.known),
-                             30, "the harness inventory")
-            main.open_launcher("local", "fixture-model", "claude")
-            await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
-            app.screen.query_one("#launch-trust").value = True  # past Claude Code's trust dialog (see test_ui_trust)
-            await wait_until(pilot, lambda: app.screen._preview.choice.trust_folder, 10, "the choice to trust")
+            await open_trusted_claude_launcher(app, pilot)
             assert "proxy" in str(app.screen.query_one("#launch-route").render())  # Claude speaks Anthropic only
             await pilot.press("ctrl+l")
             await wait_until(pilot, lambda: main.session_pane_ids(), 30, "the session tab")
@@ -104,12 +111,7 @@ async def test_after_claude_code_exits_the_tab_says_how_to_resume_it_with_amux(t
         app = dashboard_on(tmp_path, upstream, binary)
         async with app.run_test(size=(120, 40)) as pilot:
             main = app._main_screen()
-            await wait_until(pilot, lambda: any(h.name == "claude" and h.installed for h in app.harness_catalog.known),
-                             30, "the harness inventory")
-            main.open_launcher("local", "fixture-model", "claude")
-            await wait_until(pilot, lambda: not app.screen.query_one("#launch").disabled, 30, "a launchable choice")
-            app.screen.query_one("#launch-trust").value = True  # past Claude Code's trust dialog (see test_ui_trust)
-            await wait_until(pilot, lambda: app.screen._preview.choice.trust_folder, 10, "the choice to trust")
+            await open_trusted_claude_launcher(app, pilot)
             await pilot.press("ctrl+l")
             await wait_until(pilot, lambda: main.session_pane_ids(), 30, "the session tab")
             pane = main.session_pane(main.session_pane_ids()[0])
