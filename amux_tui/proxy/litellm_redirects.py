@@ -59,11 +59,13 @@ def refused_redirect(response: Any) -> ProxyError | None:
 
 
 async def _refuse_redirect(response: Any) -> None:
-    failure = refused_redirect(response)
-    if failure is None:
-        return
-    watch = current_watch.get()
-    if watch is not None:
+    if (failure := refused_redirect(response)) is not None:
+        _refuse(failure)
+
+
+def _refuse(failure: ProxyError) -> None:
+    """Note the refused redirect in the call's watch (its 502 names it), then stop the request."""
+    if (watch := current_watch.get()) is not None:
         watch.refused.append(failure)
     raise RedirectRefused(failure)
 
@@ -133,10 +135,7 @@ def refuse_redirects_in_google_auth() -> None:
             kwargs["allow_redirects"] = False
             response = super().__call__(url, method, body, headers, timeout, **kwargs)
             if is_redirect(response.status) and "location" in response.headers:
-                failure = redirect_failure(response.status, response.headers.get("location"), mask_url(url))
-                if (watch := current_watch.get()) is not None:
-                    watch.refused.append(failure)
-                raise RedirectRefused(failure)
+                _refuse(redirect_failure(response.status, response.headers.get("location"), mask_url(url)))
             return response
 
     transport.Request = Request
