@@ -1,5 +1,6 @@
-"""How a Bedrock provider's settings reach a harness that signs its own AWS requests (Claude Code's
-AWS SDK, the LiteLLM inside Aider): the standard AWS environment variables.
+"""How a Bedrock provider's settings reach a harness that signs its own AWS requests (the AWS SDKs
+inside Claude Code and OpenCode; Aider reaches Bedrock through the proxy): the standard AWS
+environment variables.
 
 A provider carries its credentials the way LiteLLM takes them: ``api_key`` is a Bedrock API key
 (sent as a bearer token), ``params`` may hold ``aws_access_key_id``/``aws_secret_access_key``/
