@@ -13,10 +13,11 @@ from ..config.formats import ApiFormat
 from ..providers.presets import preset_for
 from ..providers.resolved import ResolvedProvider
 from .base import (
-    Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base,
-    express_mode_notes, format_gap, key_if_not_inherited, param_value,
+    Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
+    key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base
+from .vertex import express_mode_notes
 
 # Not Bedrock: the LiteLLM inside Aider signs and decodes Bedrock requests with boto3, which aider-chat
 # does not install; without it (seen with the real binary) every request is retried for a minute

@@ -14,9 +14,10 @@ from ..providers.resolved import ResolvedProvider
 from . import aws
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    google_credentials, key_if_not_inherited, param_value,
+    key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base, vertex_root
+from .vertex import google_credentials
 
 # Inherited settings that would send a proxied session elsewhere or trigger the "use this key?" prompt.
 _CONFLICTING_ENV = (

@@ -16,9 +16,10 @@ from pathlib import Path
 from ..providers.resolved import ResolvedProvider
 from .base import (
     Endpoint, FileSeed, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    express_mode_notes, google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
+    key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base, vertex_root
+from .vertex import express_mode_notes, google_credentials, shadowing_vertex_key
 
 ASSUMED_TOKEN_LIMIT = 1_048_576
 """What Gemini CLI assumes for any model (``tokenLimit`` in its core); compression is a fraction of it."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..providers.resolved import ResolvedProvider
-from .base import Endpoint, HarnessAdapter, NativeTarget, SessionSetup, custom_api_base, express_mode_notes
+from .base import Endpoint, HarnessAdapter, NativeTarget, SessionSetup, custom_api_base
 from .endpoints import from_provider_base, from_proxy_root, proxy_urls
 from .errors import LaunchError
 from .locations import (
@@ -25,6 +25,7 @@ from .preflight import PreflightReport, run_preflight
 from .registry import get_adapter
 from .resolve import SESSION_MARKER, LaunchPlan, ProxyMode, RouteDecision, decide_route, resume_arguments
 from .trust import is_trusted
+from .vertex import express_mode_notes
 
 if TYPE_CHECKING:
     from ..proxy.server import ProxyServer

@@ -16,9 +16,10 @@ from ..providers.resolved import ResolvedProvider
 from . import aws
 from .base import (
     Endpoint, HarnessAdapter, InstallSpec, NativeTarget, SessionSetup, custom_api_base, format_gap,
-    express_mode_notes, google_credentials, key_if_not_inherited, param_value, shadowing_vertex_key,
+    key_if_not_inherited, param_value,
 )
 from .endpoints import from_provider_base, vertex_root
+from .vertex import express_mode_notes, google_credentials, shadowing_vertex_key
 
 PROVIDER_ID = "amux"
 KEY_ENV = "AMUX_OPENCODE_API_KEY"
