@@ -114,12 +114,14 @@ class Run:
     seconds: float
     leftovers: list[tuple[int, bytes]]
     """Processes of the run still alive after it ended: (pid, cmdline)."""
-    log_errors: str = ""
-    """The error lines of the harness's own log files in its fresh home (what its screen may not say)."""
+    home: Path | None = None
+    """The run's fresh home, where the harness keeps its own logs (what its screen may not say)."""
 
     def tail(self, chars: int = 3000) -> str:
-        """The end of the screen output, then the harness's logged errors: what a failure message shows."""
-        logged = f"\n--- errors in the harness's own logs:\n{self.log_errors}" if self.log_errors else ""
+        """The end of the screen output, then the harness's logged errors: what a failure message shows
+        (read only then: a passing run never scans its home)."""
+        errors = logged_errors(self.home) if self.home is not None else ""
+        logged = f"\n--- errors in the harness's own logs:\n{errors}" if errors else ""
         return self.output[-chars:] + logged
 
 
@@ -165,7 +167,7 @@ async def run_amux(tmp_path: Path, harness: str, config: dict[str, Any], *launch
             break
         await asyncio.sleep(0.05)
     leftovers = [(pid, _cmdline(pid)) for pid in marked_processes(mark)]
-    return Run(code, b"".join(chunks).decode(errors="replace"), elapsed, leftovers, logged_errors(tmp_path / "home"))
+    return Run(code, b"".join(chunks).decode(errors="replace"), elapsed, leftovers, tmp_path / "home")
 
 
 def logged_errors(home: Path, limit: int = 20) -> str:
