@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from amux_tui.proxy.protocols import PROTOCOLS  # noqa: E402
+from generated_block import write_or_check  # noqa: E402
 from sdk_fidelity import DOCS, load, render, splice  # noqa: E402
 
 
@@ -38,18 +39,8 @@ def main(argv: list[str]) -> int:
         results = Path(scratch) / "sdk-results.json"
         run_tests(results)
         table = render(PROTOCOLS, load(results))
-    text = DOCS.read_text(encoding="utf-8")
-    updated = splice(text, table)
-    if "--check" in argv:
-        if updated != text:
-            print("docs/provider-mux.md's fidelity table is stale: run python scripts/update_fidelity_table.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    if updated != text:
-        DOCS.write_text(updated, encoding="utf-8")
-        print("docs/provider-mux.md: fidelity table updated")
-    return 0
+    return write_or_check(DOCS, "docs/provider-mux.md", splice(DOCS.read_text(encoding="utf-8"), table),
+                          "fidelity table", "scripts/update_fidelity_table.py", argv)
 
 
 if __name__ == "__main__":

@@ -14,22 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from amux_tui.harnesses.matrix import splice_readme  # noqa: E402
+from generated_block import write_or_check  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
     readme = ROOT / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    updated = splice_readme(text)
-    if "--check" in argv:
-        if updated != text:
-            print("README.md's support matrix is stale: run python scripts/update_readme_matrix.py", file=sys.stderr)
-            return 1
-        return 0
-    if updated != text:
-        readme.write_text(updated, encoding="utf-8")
-        print("README.md: support matrix updated")
-    return 0
-
+    return write_or_check(readme, "README.md", splice_readme(readme.read_text(encoding="utf-8")), "support matrix",
+                          "scripts/update_readme_matrix.py", argv)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
