@@ -179,6 +179,34 @@ async def test_sigterm_ends_the_harness_group_and_escaped_descendants(tmp_path):
     assert code == 128 + signal.SIGTERM, err
 
 
+async def test_a_signal_the_moment_the_harness_starts_still_ends_the_whole_session(tmp_path):
+    # The harness signals amux as its very first act, while amux is still setting up the session: amux
+    # must not die by the signal's default action and leave the session running (a rare CI flake of
+    # the test above, where the test's SIGTERM came that early).
+    mark = uuid.uuid4().hex
+    async with UpstreamServer("openai-chat", api_key=KEY) as upstream:
+        env = make_env(tmp_path, upstream_config(upstream), TEST_MARK=mark)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "amux_tui.cli", "launch", "shell", "--", "sh", "-c",
+            "kill -TERM $PPID; setsid sleep 300 & sleep 300", env=env, cwd=tmp_path,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True)
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), 30)
+            for _ in range(40):
+                if not marked_processes(mark):
+                    break
+                await asyncio.sleep(0.05)
+            left = marked_processes(mark)
+        finally:
+            if process.returncode is None:
+                process.kill()
+            for pid in marked_processes(mark):
+                os.kill(pid, signal.SIGKILL)
+    assert process.returncode == 128 + signal.SIGTERM, err.decode()
+    assert not left, "processes left behind"
+
+
 async def test_sigint_is_forwarded_first(tmp_path):
     code, elapsed, err = await _launch_and_signal(
         tmp_path, "trap 'exit 5' INT; setsid sleep 300 & sleep 300 & wait", signal.SIGINT)

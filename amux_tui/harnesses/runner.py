@@ -121,11 +121,28 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
     processes.prepare_die_with_parent()
     watchdog.start()
     parent = os.getpid()
+    process: asyncio.subprocess.Process | None = None
+    ending: asyncio.Task | None = None
+    signalled: list[int] = []
+
+    def on_signal(sig: int) -> None:
+        nonlocal ending
+        signalled.append(sig)
+        if ending is None and process is not None:
+            ending = loop.create_task(_end_harness(process, sig))
+
+    # Handled before the spawn: a signal in the moment after it must not kill amux by default and
+    # leave the session running (it is acted on once the harness's pid is known).
+    handled = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    for sig in handled:
+        loop.add_signal_handler(sig, on_signal, sig)
     try:
         process = await asyncio.create_subprocess_exec(
             *plan.argv, env=plan.full_env(base_env), cwd=str(plan.cwd), process_group=0,
             preexec_fn=lambda: processes.die_with_parent(parent))
     except OSError as exc:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
         raise LaunchError(f"cannot start {plan.argv[0] if plan.argv else plan.harness}: {exc}",
                           exit_code=EXIT_FAILURE) from None
     marker = processes.marker(SESSION_MARKER, plan.session_id) if plan.session_id else None
@@ -133,19 +150,8 @@ async def run_plan(plan: LaunchPlan, *, base_env: Mapping[str, str] | None = Non
     terminal = ForegroundTerminal.for_stdin(process.pid)
     terminal.saved_attrs = _save_attrs(terminal.fd)
     terminal.give()
-
-    ending: asyncio.Task | None = None
-    signalled: list[int] = []
-
-    def on_signal(sig: int) -> None:
-        nonlocal ending
-        signalled.append(sig)
-        if ending is None:
-            ending = loop.create_task(_end_harness(process, sig))
-
-    handled = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
-    for sig in handled:
-        loop.add_signal_handler(sig, on_signal, sig)
+    if signalled and ending is None:
+        ending = loop.create_task(_end_harness(process, signalled[0]))
     if terminal.fd is not None:
         loop.add_signal_handler(signal.SIGCHLD, terminal.on_child_changed)
         handled.append(signal.SIGCHLD)
